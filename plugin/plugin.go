@@ -54,7 +54,9 @@ type Plugin struct {
 }
 
 // IsDeletable reports whether the plugin may be deleted (default true).
-func (p *Plugin) IsDeletable() bool { return !strings.EqualFold(strings.TrimSpace(p.Deletable), "false") }
+func (p *Plugin) IsDeletable() bool {
+	return !strings.EqualFold(strings.TrimSpace(p.Deletable), "false")
+}
 
 // Publisher is <publisher name><contact/></publisher>.
 type Publisher struct {
