@@ -1,0 +1,83 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenCache keeps access tokens on disk between psctl runs, one 0600 file
+// per (base URL, client ID) pair under <config dir>/tokens, so a second run
+// makes no token request. Regenerated credentials get a new client ID and so
+// never pick up a stale token.
+type TokenCache struct {
+	Dir string // the config directory
+}
+
+type cachedToken struct {
+	URL         string    `json:"url"`
+	ClientID    string    `json:"client_id"`
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type,omitempty"`
+	Expiry      time.Time `json:"expiry,omitzero"`
+}
+
+func (c *TokenCache) path(baseURL, clientID string) string {
+	sum := sha256.Sum256([]byte(baseURL + "\x00" + clientID))
+	return filepath.Join(c.Dir, "tokens", hex.EncodeToString(sum[:16])+".json")
+}
+
+// Load returns the cached token, or nil without error when there is none or
+// it has expired.
+func (c *TokenCache) Load(baseURL, clientID string) (*oauth2.Token, error) {
+	data, err := os.ReadFile(c.path(baseURL, clientID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading token cache: %w (psctl auth logout clears it)", err)
+	}
+	var ct cachedToken
+	if err := json.Unmarshal(data, &ct); err != nil || ct.URL != baseURL || ct.ClientID != clientID || ct.AccessToken == "" {
+		// A damaged or foreign entry is not worth an error: fetch a new token.
+		return nil, nil
+	}
+	tok := &oauth2.Token{AccessToken: ct.AccessToken, TokenType: ct.TokenType, Expiry: ct.Expiry}
+	if !tok.Valid() {
+		return nil, nil
+	}
+	return tok, nil
+}
+
+// Store saves tok for (baseURL, clientID), mode 0600.
+func (c *TokenCache) Store(baseURL, clientID string, tok *oauth2.Token) error {
+	if tok == nil || tok.AccessToken == "" {
+		return c.Delete(baseURL, clientID)
+	}
+	p := c.path(baseURL, clientID)
+	if err := EnsureDir(filepath.Dir(p), nil); err != nil {
+		return err
+	}
+	data, err := json.Marshal(cachedToken{URL: baseURL, ClientID: clientID, AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry})
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(p, data)
+}
+
+// Delete drops the cached token; a missing entry is not an error.
+func (c *TokenCache) Delete(baseURL, clientID string) error {
+	err := os.Remove(c.path(baseURL, clientID))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing cached token: %w", err)
+	}
+	return nil
+}
