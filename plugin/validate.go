@@ -18,13 +18,18 @@ const (
 
 // Problem is one finding of Validate, at the offending element.
 type Problem struct {
+	File         string // set by Bundle.Validate and ValidateQueries; "" for a lone plugin.xml
 	Line, Column int
 	Severity     string
 	Message      string
 }
 
 func (p Problem) String() string {
-	return fmt.Sprintf("%d:%d: %s: %s", p.Line, p.Column, p.Severity, p.Message)
+	file := p.File
+	if file == "" {
+		file = "plugin.xml"
+	}
+	return fmt.Sprintf("%s:%d:%d: %s: %s", file, p.Line, p.Column, p.Severity, p.Message)
 }
 
 // HasErrors reports whether any problem has SeverityError.
@@ -43,10 +48,13 @@ var UIContextIDs = []string{"admin.left_nav", "admin.header", "teacher.header", 
 // AccessLevels are the values of <oauth accessLevelV1Api>.
 var AccessLevels = []string{"NONE", "READ", "FULL"}
 
-type checker struct{ problems []Problem }
+type checker struct {
+	file     string
+	problems []Problem
+}
 
 func (c *checker) add(pos Pos, sev, format string, args ...any) {
-	c.problems = append(c.problems, Problem{Line: pos.Line, Column: pos.Column, Severity: sev, Message: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, Problem{File: c.file, Line: pos.Line, Column: pos.Column, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }
 func (c *checker) errorf(pos Pos, format string, args ...any) {
 	c.add(pos, SeverityError, format, args...)
