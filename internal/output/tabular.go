@@ -23,7 +23,7 @@ type tabular struct {
 	opts    Options
 	sink    sink
 	cols    []string
-	pending []*row // records held while the columns are not yet known
+	pending []*row          // records held while the columns are not yet known
 	known   map[string]bool // set of cols
 	dropped map[string]bool
 	n       int
