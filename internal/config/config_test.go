@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -144,22 +145,23 @@ func TestValidateName(t *testing.T) {
 func TestTokenCache(t *testing.T) {
 	dir := t.TempDir()
 	c := &TokenCache{Dir: dir}
-	if tok, err := c.Load("https://a", "id"); tok != nil || err != nil {
+	ctx := context.Background()
+	if tok, err := c.Load(ctx, "https://a id"); tok != nil || err != nil {
 		t.Fatalf("empty cache: %v, %v", tok, err)
 	}
 	exp := time.Now().Add(time.Hour).Round(time.Second)
-	if err := c.Store("https://a", "id", &oauth2.Token{AccessToken: "tok-1", TokenType: "Bearer", Expiry: exp}); err != nil {
+	if err := c.Store(ctx, "https://a id", &oauth2.Token{AccessToken: "tok-1", TokenType: "Bearer", Expiry: exp}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := c.Load("https://a", "id")
+	tok, err := c.Load(ctx, "https://a id")
 	if err != nil || tok == nil || tok.AccessToken != "tok-1" || !tok.Expiry.Equal(exp) {
 		t.Fatalf("Load = %+v, %v", tok, err)
 	}
 	// Another client ID (regenerated credentials) or server sees nothing.
-	if tok, _ := c.Load("https://a", "id2"); tok != nil {
+	if tok, _ := c.Load(ctx, "https://a id2"); tok != nil {
 		t.Error("token shared across client IDs")
 	}
-	if tok, _ := c.Load("https://b", "id"); tok != nil {
+	if tok, _ := c.Load(ctx, "https://b id"); tok != nil {
 		t.Error("token shared across servers")
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "tokens", "*"))
@@ -170,23 +172,23 @@ func TestTokenCache(t *testing.T) {
 	assertMode(t, filepath.Join(dir, "tokens"), 0o700)
 
 	// Expired tokens are not returned.
-	if err := c.Store("https://a", "id", &oauth2.Token{AccessToken: "old", Expiry: time.Now().Add(-time.Minute)}); err != nil {
+	if err := c.Store(ctx, "https://a id", &oauth2.Token{AccessToken: "old", Expiry: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if tok, _ := c.Load("https://a", "id"); tok != nil {
+	if tok, _ := c.Load(ctx, "https://a id"); tok != nil {
 		t.Error("expired token returned")
 	}
 	// A damaged file means "no token", not an error.
 	if err := os.WriteFile(files[0], []byte("{garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if tok, err := c.Load("https://a", "id"); tok != nil || err != nil {
+	if tok, err := c.Load(ctx, "https://a id"); tok != nil || err != nil {
 		t.Errorf("damaged cache: %v, %v", tok, err)
 	}
-	if err := c.Delete("https://a", "id"); err != nil {
+	if err := c.Delete(ctx, "https://a id"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Delete("https://a", "id"); err != nil {
+	if err := c.Delete(ctx, "https://a id"); err != nil {
 		t.Errorf("second delete: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,30 +16,30 @@ import (
 )
 
 // TokenCache keeps access tokens on disk between psctl runs, one 0600 file
-// per (base URL, client ID) pair under <config dir>/tokens, so a second run
-// makes no token request. Regenerated credentials get a new client ID and so
-// never pick up a stale token.
+// per key under <config dir>/tokens, so a second run makes no token request.
+// Keys name a server and client ID (powerschool.CacheKey): regenerated
+// credentials get a new client ID and so never pick up a stale token. It
+// implements powerschool.TokenCache.
 type TokenCache struct {
 	Dir string // the config directory
 }
 
 type cachedToken struct {
-	URL         string    `json:"url"`
-	ClientID    string    `json:"client_id"`
+	Key         string    `json:"key"`
 	AccessToken string    `json:"access_token"`
 	TokenType   string    `json:"token_type,omitempty"`
 	Expiry      time.Time `json:"expiry,omitzero"`
 }
 
-func (c *TokenCache) path(baseURL, clientID string) string {
-	sum := sha256.Sum256([]byte(baseURL + "\x00" + clientID))
+func (c *TokenCache) path(key string) string {
+	sum := sha256.Sum256([]byte(key))
 	return filepath.Join(c.Dir, "tokens", hex.EncodeToString(sum[:16])+".json")
 }
 
 // Load returns the cached token, or nil without error when there is none or
 // it has expired.
-func (c *TokenCache) Load(baseURL, clientID string) (*oauth2.Token, error) {
-	data, err := os.ReadFile(c.path(baseURL, clientID))
+func (c *TokenCache) Load(_ context.Context, key string) (*oauth2.Token, error) {
+	data, err := os.ReadFile(c.path(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -46,7 +47,7 @@ func (c *TokenCache) Load(baseURL, clientID string) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("reading token cache: %w (psctl auth logout clears it)", err)
 	}
 	var ct cachedToken
-	if err := json.Unmarshal(data, &ct); err != nil || ct.URL != baseURL || ct.ClientID != clientID || ct.AccessToken == "" {
+	if err := json.Unmarshal(data, &ct); err != nil || ct.Key != key || ct.AccessToken == "" {
 		// A damaged or foreign entry is not worth an error: fetch a new token.
 		return nil, nil
 	}
@@ -57,16 +58,16 @@ func (c *TokenCache) Load(baseURL, clientID string) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// Store saves tok for (baseURL, clientID), mode 0600.
-func (c *TokenCache) Store(baseURL, clientID string, tok *oauth2.Token) error {
+// Store saves tok for key, mode 0600.
+func (c *TokenCache) Store(ctx context.Context, key string, tok *oauth2.Token) error {
 	if tok == nil || tok.AccessToken == "" {
-		return c.Delete(baseURL, clientID)
+		return c.Delete(ctx, key)
 	}
-	p := c.path(baseURL, clientID)
+	p := c.path(key)
 	if err := EnsureDir(filepath.Dir(p), nil); err != nil {
 		return err
 	}
-	data, err := json.Marshal(cachedToken{URL: baseURL, ClientID: clientID, AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry})
+	data, err := json.Marshal(cachedToken{Key: key, AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry})
 	if err != nil {
 		return err
 	}
@@ -74,8 +75,8 @@ func (c *TokenCache) Store(baseURL, clientID string, tok *oauth2.Token) error {
 }
 
 // Delete drops the cached token; a missing entry is not an error.
-func (c *TokenCache) Delete(baseURL, clientID string) error {
-	err := os.Remove(c.path(baseURL, clientID))
+func (c *TokenCache) Delete(_ context.Context, key string) error {
+	err := os.Remove(c.path(key))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing cached token: %w", err)
 	}
