@@ -1,0 +1,412 @@
+package powerschool
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestNewClientURLRules(t *testing.T) {
+	creds := WithCredentials("id", "secret")
+	for _, tc := range []struct {
+		url     string
+		opts    []Option
+		wantErr string
+	}{
+		{url: "https://district.powerschool.com"},
+		{url: "http://127.0.0.1:8080"},
+		{url: "http://127.9.9.9"},
+		{url: "http://[::1]:9000/base/"},
+		{url: "http://localhost:1234"},
+		{url: "http://ps.example.org", opts: []Option{WithInsecureHTTP()}},
+		{url: "http://ps.example.org", wantErr: "WithInsecureHTTP"},
+		{url: "http://10.0.0.5", wantErr: "unencrypted"},
+		{url: "", wantErr: "WithBaseURL"},
+		{url: "ftp://x.org", wantErr: "not a server URL"},
+		{url: "https://user:pw@x.org", wantErr: "user info"},
+	} {
+		_, err := NewClient(append([]Option{WithBaseURL(tc.url), creds}, tc.opts...)...)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%q: unexpected error %v", tc.url, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%q: err = %v, want one mentioning %q", tc.url, err, tc.wantErr)
+		}
+	}
+}
+
+func TestNewClientNeedsCredentials(t *testing.T) {
+	for _, creds := range [][2]string{{"", "s"}, {"id", ""}, {" ", " "}} {
+		_, err := NewClient(WithBaseURL("https://x.org"), WithCredentials(creds[0], creds[1]))
+		if err == nil || !strings.Contains(err.Error(), "client ID and client secret") {
+			t.Errorf("credentials %q: err = %v", creds, err)
+		}
+	}
+	if _, err := NewClient(WithBaseURL("https://x.org"), WithCredentials("a", "b"), WithRootCAPEM([]byte("junk"))); err == nil {
+		t.Error("WithRootCAPEM accepted data without a certificate")
+	}
+}
+
+func TestRetryAfterSlowsTheWholeClient(t *testing.T) {
+	f := newFakePS(t)
+	var mu sync.Mutex
+	var limitedAt time.Time
+	var arrivals []time.Time
+	var calls atomic.Int32
+	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			mu.Lock()
+			limitedAt = time.Now()
+			mu.Unlock()
+			w.Header().Set("Retry-After", "1") // capped to 200ms by the policy below
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		writeJSON(w, map[string]any{"district": map[string]any{"name": "D"}})
+	})
+	p := fastRetry
+	p.MaxRetryAfter = 200 * time.Millisecond
+	c := f.client(WithRetryPolicy(p))
+	if _, err := c.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { _, err := c.District(context.Background()); first <- err }()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// A second, independent request started after the 429 must also wait.
+	time.Sleep(10 * time.Millisecond)
+	if _, err := c.District(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(arrivals) != 2 {
+		t.Fatalf("%d successful arrivals, want 2", len(arrivals))
+	}
+	for i, a := range arrivals {
+		if d := a.Sub(limitedAt); d < 190*time.Millisecond {
+			t.Errorf("request %d arrived %s after the 429, want at least the 200ms Retry-After (capped)", i, d)
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"3", 3 * time.Second, true},
+		{"0", 0, true},
+		{"Sat, 31 Jan 2026 12:00:05 GMT", 5 * time.Second, true},
+		{"Sat, 31 Jan 2026 11:00:00 GMT", 0, true}, // in the past
+		{"-1", 0, false},
+		{"soon", 0, false},
+		{"", 0, false},
+	} {
+		got, ok := parseRetryAfter(tc.in, now)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseRetryAfter(%q) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestBackoffHonoursRetryAfterDateWithCap(t *testing.T) {
+	b := backoff(80 * time.Millisecond)
+	date := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {date}}}
+	if d := b(time.Millisecond, time.Second, 0, resp); d != 80*time.Millisecond {
+		t.Errorf("Retry-After an hour away with an 80ms cap waited %s", d)
+	}
+	resp.Header.Set("Retry-After", time.Now().Add(40*time.Second).UTC().Format(http.TimeFormat))
+	if d := backoff(time.Minute)(time.Millisecond, time.Second, 0, resp); d < 38*time.Second || d > 41*time.Second {
+		t.Errorf("Retry-After date 40s away waited %s", d)
+	}
+	for attempt := range 10 {
+		d := b(10*time.Millisecond, 100*time.Millisecond, attempt, nil)
+		want := min(10*time.Millisecond<<attempt, 100*time.Millisecond)
+		if d < want/2 || d > want {
+			t.Errorf("attempt %d: backoff %s outside [%s, %s]", attempt, d, want/2, want)
+		}
+	}
+}
+
+func TestRetryAfterDateThenSuccess(t *testing.T) {
+	f := newFakePS(t)
+	var calls atomic.Int32
+	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		writeJSON(w, map[string]any{"district": map[string]any{"name": "D"}})
+	})
+	if _, err := f.client().District(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("calls = %d, want 2", calls.Load())
+	}
+}
+
+func TestCancelStopsBackoffWait(t *testing.T) {
+	f := newFakePS(t)
+	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	p := fastRetry
+	p.MaxRetryAfter = time.Minute
+	c := f.client(WithRetryPolicy(p))
+	if _, err := c.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.District(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("cancel took %s to stop a 30s wait", d)
+	}
+}
+
+func TestRetriesOnlySafeRequests(t *testing.T) {
+	f := newFakePS(t)
+	var posts, queries, gets atomic.Int32
+	f.handle("POST /ws/v1/student", func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	f.handle("POST /ws/schema/query/{name}", func(w http.ResponseWriter, r *http.Request) {
+		queries.Add(1)
+		w.WriteHeader(http.StatusGatewayTimeout)
+	})
+	f.handle("GET /ws/v1/school/{id}", func(w http.ResponseWriter, r *http.Request) {
+		gets.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	c := f.client()
+	ctx := context.Background()
+	err := c.Do(ctx, "POST", "/ws/v1/student", nil, map[string]any{}, nil)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 502 {
+		t.Errorf("POST err = %v, want APIError 502", err)
+	}
+	c.Do(ctx, "POST", "/ws/schema/query/com.x.q", nil, map[string]any{}, nil)
+	c.Do(ctx, "GET", "/ws/v1/school/3", nil, nil, nil)
+	if posts.Load() != 1 || queries.Load() != 4 || gets.Load() != 4 {
+		t.Errorf("attempts: write POST %d (want 1), PowerQuery POST %d (want 4), GET %d (want 4)", posts.Load(), queries.Load(), gets.Load())
+	}
+}
+
+func TestRetriesTransportErrors(t *testing.T) {
+	f := newFakePS(t)
+	var calls atomic.Int32
+	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close() // connection dropped mid-request
+			return
+		}
+		writeJSON(w, map[string]any{"district": map[string]any{"name": "D"}})
+	})
+	if _, err := f.client().District(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("calls = %d, want 2", calls.Load())
+	}
+}
+
+func TestRateLimitErrorAfterRetries(t *testing.T) {
+	f := newFakePS(t)
+	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	_, err := f.client().District(context.Background())
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !IsRateLimited(err) || !strings.Contains(err.Error(), "WithThrottle") {
+		t.Fatalf("err = %v, want *RateLimitError with advice", err)
+	}
+}
+
+func TestForbiddenNamesField(t *testing.T) {
+	f := newFakePS(t)
+	f.handle("GET /ws/v1/student/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"message":"No access to the field STUDENTS.SSN"}`)
+	})
+	f.handle("GET /ws/schema/table/{t}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"message":"Insufficient permission","errors":[{"resource":"u_table","field":"U_TABLE.SECRETCOL","code":"missing"}]}`)
+	})
+	c := f.client()
+	_, err := c.Get(context.Background(), "/ws/v1/student/5", nil)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Field != "STUDENTS.SSN" || !IsForbidden(err) {
+		t.Fatalf("err = %#v, want 403 naming STUDENTS.SSN", err)
+	}
+	if !strings.Contains(err.Error(), "access_request") || !strings.Contains(err.Error(), "GET /ws/v1/student/5") {
+		t.Errorf("error lacks advice or request: %v", err)
+	}
+	_, err = c.Get(context.Background(), "/ws/schema/table/u_table", url.Values{"projection": {"*"}})
+	if !errors.As(err, &ae) || ae.Field != "U_TABLE.SECRETCOL" || len(ae.Errors) != 1 {
+		t.Errorf("err = %#v, want field from the errors list", err)
+	}
+}
+
+func TestReadOnlyRefusesWritesBeforeSending(t *testing.T) {
+	f := newFakePS(t)
+	f.handle("POST /ws/schema/query/{name}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"name": "q", "record": []any{}})
+	})
+	c := f.client(WithReadOnly())
+	ctx := context.Background()
+	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH"} {
+		err := c.Do(ctx, m, "/ws/schema/table/u_x/1", nil, map[string]any{}, nil)
+		if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), m) {
+			t.Errorf("%s: err = %v, want ErrReadOnly", m, err)
+		}
+	}
+	if err := c.Do(ctx, "POST", "/ws/schema/query/com.x.q", nil, map[string]any{}, nil); err != nil {
+		t.Errorf("PowerQuery on a read-only client: %v", err)
+	}
+	if f.api.Load() != 1 {
+		t.Errorf("server saw %d API requests, want only the PowerQuery", f.api.Load())
+	}
+}
+
+func TestSecretsNeverInLogsOrErrors(t *testing.T) {
+	f := newFakePS(t)
+	var echoed string
+	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
+		// A hostile or buggy server echoing the Authorization header.
+		echoed = r.Header.Get("Authorization")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"message":"bad header %s and %s"}`, echoed, testSecret)
+	})
+	var logs bytes.Buffer
+	c := f.client(WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ctx := context.Background()
+	_, err := c.District(ctx)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	f.revokeAll()
+	c.District(ctx) // 401, new token, 400
+	f.tokenStatus = http.StatusUnauthorized
+	c.InvalidateToken(ctx)
+	_, err2 := c.District(ctx)
+	tok := strings.TrimPrefix(echoed, "Bearer ")
+	if tok == "" {
+		t.Fatal("the server saw no token")
+	}
+	all := logs.String() + err.Error() + err2.Error()
+	for _, secret := range []string{testSecret, tok, "TOKEN-1-", "TOKEN-2-"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("a secret (%q) appears in logs or errors:\n%s", secret, all)
+		}
+	}
+	for _, want := range []string{`"msg":"new token obtained"`, `"msg":"request"`, `"path":"/ps/ws/v1/district"`, `"attempt":1`, `"status":400`, `"msg":"token refused, getting a new one"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	f := newFakePS(t)
+	var inFlight, peak atomic.Int32
+	var mu sync.Mutex
+	var arrivals []time.Time
+	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		inFlight.Add(-1)
+		writeJSON(w, map[string]any{"district": map[string]any{}})
+	})
+	c := f.client(WithThrottle(Throttle{MinInterval: 20 * time.Millisecond, MaxConcurrent: 2}))
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			if _, err := c.District(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if peak.Load() > 2 {
+		t.Errorf("peak concurrency %d, want at most 2", peak.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// 6 API requests plus the token request share the limiter: 6 gaps of 20ms.
+	if span := arrivals[len(arrivals)-1].Sub(arrivals[0]); span < 5*18*time.Millisecond {
+		t.Errorf("6 requests spanned %s, want at least ~100ms at one per 20ms", span)
+	}
+}
+
+func TestGetAndDoReachAnyPath(t *testing.T) {
+	f := newFakePS(t)
+	f.handle("PUT /ws/v1/event_subscription", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(b), `"key":"k1"`) {
+			w.WriteHeader(400)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	f.handle("GET /ws/v1/time", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("x") != "a b" {
+			w.WriteHeader(400)
+			return
+		}
+		fmt.Fprint(w, `{"time":"now"}`)
+	})
+	c := f.client()
+	ctx := context.Background()
+	if err := c.Do(ctx, "put", "ws/v1/event_subscription", nil, map[string]string{"key": "k1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := c.Get(ctx, "/ws/v1/time", url.Values{"x": {"a b"}})
+	if err != nil || string(raw) != `{"time":"now"}` {
+		t.Fatalf("Get = %s, %v", raw, err)
+	}
+	var out struct{ Time string }
+	if err := c.Do(ctx, "GET", "/ws/v1/time", url.Values{"x": {"a b"}}, nil, &out); err != nil || out.Time != "now" {
+		t.Fatalf("Do = %+v, %v", out, err)
+	}
+	_, err = c.Get(ctx, "/ws/v1/nothing", nil)
+	if !IsNotFound(err) {
+		t.Errorf("err = %v, want 404", err)
+	}
+}
