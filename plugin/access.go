@@ -18,7 +18,7 @@ const maxErrorBody = 1 << 20
 
 var (
 	// fieldList finds "field(s)/column(s)" followed by TABLE.FIELD names.
-	fieldList = regexp.MustCompile(`(?i)\b(?:fields?|columns?)\b[\s:"'\[(]*((?:[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*["'\])]*(?:\s*(?:,|;|and)\s*["'\[(]*)?)+)`)
+	fieldList     = regexp.MustCompile(`(?i)\b(?:fields?|columns?)\b[\s:"'\[(]*((?:[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*["'\])]*(?:\s*(?:,|;|and)\s*["'\[(]*)?)+)`)
 	tableDotField = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)`)
 	writeWords    = regexp.MustCompile(`(?i)\b(?:fullaccess|full access|write|update|insert|delete|modify|edit)\b`)
 	identifier    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
