@@ -97,7 +97,6 @@ func (e *TokenError) Error() string {
 	return fmt.Sprintf("oneroster: getting an access token: %v", e.Err)
 }
 
-
 // bearerTransport adds the access token and, after a 401, fetches a new
 // token and tries once more (the provider may have revoked or expired it).
 type bearerTransport struct {
