@@ -1,0 +1,378 @@
+package powerschool
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// DefaultPageSize is used when the metadata names no maximum page size.
+const DefaultPageSize = 100
+
+// ListOptions filter and shape a /ws/v1 list. The zero value lists everything
+// with the plugin's largest page size.
+type ListOptions struct {
+	// Q is a search expression, e.g. "school_enrollment.enroll_status==A;name.last_name==JA*".
+	Q string
+	// Expansions and Extensions add blocks and extension tables to each record.
+	Expansions []string
+	Extensions []string
+	// PageSize defaults to (and is capped at) the plugin's maximum from metadata.
+	PageSize int
+	// Concurrency is how many pages are fetched at once; 0 uses the client's
+	// default (WithPageConcurrency). Records are always yielded in order.
+	Concurrency int
+	// Progress, if set, is called (from the iterating goroutine) after each page.
+	Progress func(Progress)
+	// Extra holds query parameters the SDK does not name.
+	Extra url.Values
+}
+
+// Progress reports how far a list has got.
+type Progress struct {
+	Total int // from the count at the start
+	Done  int // records yielded so far
+}
+
+func (o *ListOptions) query(withShape bool) url.Values {
+	q := url.Values{}
+	if o == nil {
+		return q
+	}
+	for k, v := range o.Extra {
+		q[k] = append([]string(nil), v...)
+	}
+	if o.Q != "" {
+		q.Set("q", o.Q)
+	}
+	if withShape {
+		if len(o.Expansions) > 0 {
+			q.Set("expansions", strings.Join(o.Expansions, ","))
+		}
+		if len(o.Extensions) > 0 {
+			q.Set("extensions", strings.Join(o.Extensions, ","))
+		}
+	}
+	return q
+}
+
+// GetOptions shape a single-record GET.
+type GetOptions struct {
+	Expansions []string
+	Extensions []string
+}
+
+func (o *GetOptions) query() url.Values {
+	q := url.Values{}
+	if o != nil {
+		if len(o.Expansions) > 0 {
+			q.Set("expansions", strings.Join(o.Expansions, ","))
+		}
+		if len(o.Extensions) > 0 {
+			q.Set("extensions", strings.Join(o.Extensions, ","))
+		}
+	}
+	return q
+}
+
+// resource describes one /ws/v1 list: its path, its envelope keys
+// ({"<plural>":{"<singular>":[...]}}) and where metadata gives its page size.
+type resource struct {
+	path, plural, singular string
+	maxPage                func(*Metadata) FlexInt
+}
+
+// rawSetter is implemented by models that keep their JSON.
+type rawSetter interface{ setRaw(json.RawMessage) }
+
+func decodeRecord[T any](raw json.RawMessage) (T, error) {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, err
+	}
+	if s, ok := any(&v).(rawSetter); ok {
+		s.setRaw(raw)
+	}
+	return v, nil
+}
+
+// decodePage reads a list page. It accepts the singular key holding an
+// array, a single object, "" or nothing, and a plural key holding a bare array.
+func decodePage[T any](body []byte, plural, singular string) ([]T, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, err
+	}
+	inner, ok := top[plural]
+	if !ok || isEmptyValue(inner) {
+		return nil, nil
+	}
+	var raws List[json.RawMessage]
+	if trimmed := strings.TrimSpace(string(inner)); strings.HasPrefix(trimmed, "[") {
+		if err := json.Unmarshal(inner, &raws); err != nil {
+			return nil, err
+		}
+	} else {
+		var env map[string]json.RawMessage
+		if err := json.Unmarshal(inner, &env); err != nil {
+			return nil, err
+		}
+		if err := raws.UnmarshalJSON(env[singular]); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]T, 0, len(raws))
+	for _, raw := range raws {
+		v, err := decodeRecord[T](raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// decodeCount reads {"resource":{"count":N}} (v1) or {"count":N} (schema APIs).
+func decodeCount(body []byte) (int, error) {
+	var v struct {
+		Resource *struct {
+			Count FlexInt `json:"count"`
+		} `json:"resource"`
+		Count *FlexInt `json:"count"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return 0, err
+	}
+	switch {
+	case v.Resource != nil:
+		return v.Resource.Count.Int(), nil
+	case v.Count != nil:
+		return v.Count.Int(), nil
+	}
+	return 0, fmt.Errorf("no count in %s", truncate(string(body), 80))
+}
+
+func (c *Client) getBytes(ctx context.Context, path string, q url.Values) ([]byte, error) {
+	resp, err := c.send(ctx, &request{method: http.MethodGet, path: path, query: q})
+	if err != nil {
+		return nil, err
+	}
+	defer drain(resp)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("powerschool: reading GET %s: %w", path, err)
+	}
+	return b, nil
+}
+
+func (c *Client) count(ctx context.Context, path string, q url.Values) (int, error) {
+	b, err := c.getBytes(ctx, path, q)
+	if err != nil {
+		return 0, err
+	}
+	n, err := decodeCount(b)
+	if err != nil {
+		return 0, fmt.Errorf("powerschool: GET %s: the count is not as expected: %w", path, err)
+	}
+	return n, nil
+}
+
+func getOne[T any](ctx context.Context, c *Client, path, key string, q url.Values) (*T, error) {
+	b, err := c.getBytes(ctx, path, q)
+	if err != nil {
+		return nil, err
+	}
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, fmt.Errorf("powerschool: GET %s: the answer is not the expected JSON: %w", path, err)
+	}
+	raw, ok := env[key]
+	if !ok || isEmptyValue(raw) {
+		return nil, fmt.Errorf("powerschool: GET %s: the answer has no %q record", path, key)
+	}
+	v, err := decodeRecord[T](raw)
+	if err != nil {
+		return nil, fmt.Errorf("powerschool: GET %s: the %s record is not as expected: %w", path, key, err)
+	}
+	return &v, nil
+}
+
+func (c *Client) pageSize(ctx context.Context, want int, max func(*Metadata) FlexInt) (int, error) {
+	md, err := c.cachedMetadata(ctx)
+	if err != nil {
+		return 0, err
+	}
+	limit := DefaultPageSize
+	if m := max(md).Int(); m > 0 {
+		limit = m
+	}
+	if want > 0 && want < limit {
+		return want, nil
+	}
+	return limit, nil
+}
+
+func (c *Client) workers(want int) int {
+	if want > 0 {
+		return want
+	}
+	return c.cfg.concurrency
+}
+
+// list pulls every record of res: one count, the pages (concurrently, in
+// order), and a re-count at the end to detect records added or removed
+// during the pull (*InconsistentPullError).
+func list[T any](c *Client, ctx context.Context, res resource, opts *ListOptions) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		if opts == nil {
+			opts = &ListOptions{}
+		}
+		size, err := c.pageSize(ctx, opts.PageSize, res.maxPage)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		countPath := res.path + "/count"
+		total, err := c.count(ctx, countPath, opts.query(false))
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		pages := (total + size - 1) / size
+		q := opts.query(true)
+		q.Set("pagesize", strconv.Itoa(size))
+		fetch := func(ctx context.Context, page int) ([]T, error) {
+			pq := url.Values{}
+			for k, v := range q {
+				pq[k] = v
+			}
+			pq.Set("page", strconv.Itoa(page))
+			b, err := c.getBytes(ctx, res.path, pq)
+			if err != nil {
+				return nil, err
+			}
+			items, err := decodePage[T](b, res.plural, res.singular)
+			if err != nil {
+				return nil, fmt.Errorf("powerschool: GET %s page %d: the list is not as expected: %w", res.path, page, err)
+			}
+			return items, nil
+		}
+		done, stopped := 0, false
+		err = fetchOrdered(ctx, pages, c.workers(opts.Concurrency), fetch, func(items []T) bool {
+			for _, it := range items {
+				if !yield(it, nil) {
+					stopped = true
+					return false
+				}
+				done++
+			}
+			if opts.Progress != nil {
+				opts.Progress(Progress{Total: total, Done: done})
+			}
+			return true
+		})
+		if stopped {
+			return
+		}
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		end, err := c.count(ctx, countPath, opts.query(false))
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		if end != total || done != total {
+			yield(zero, &InconsistentPullError{Path: res.path, CountAtStart: total, CountAtEnd: end, Received: done})
+		}
+	}
+}
+
+type pageResult[T any] struct {
+	items []T
+	err   error
+}
+
+// fetchOrdered fetches pages 1..n over workers goroutines and hands them to
+// yield in page order. At most 2*workers pages are in memory at once, so
+// memory stays bounded whatever n is. It returns the first error, or nil
+// when yield stops early or all pages are done; no goroutine outlives it.
+func fetchOrdered[T any](ctx context.Context, n, workers int, fetch func(context.Context, int) ([]T, error), yield func([]T) bool) error {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for p := 1; p <= n; p++ {
+			items, err := fetch(ctx, p)
+			if err != nil {
+				return err
+			}
+			if !yield(items) {
+				return nil
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	window := 2 * workers
+	slots := make([]chan pageResult[T], window)
+	for i := range slots {
+		slots[i] = make(chan pageResult[T], 1)
+	}
+	// A page is dispatched only when fewer than window pages are waiting, so
+	// page p's slot ((p-1) % window) has always been emptied before.
+	free := make(chan struct{}, window)
+	jobs := make(chan int)
+	wg.Go(func() {
+		defer close(jobs)
+		for p := 1; p <= n; p++ {
+			select {
+			case free <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for p := range jobs {
+				items, err := fetch(ctx, p)
+				slots[(p-1)%window] <- pageResult[T]{items, err}
+			}
+		})
+	}
+	for p := 1; p <= n; p++ {
+		var r pageResult[T]
+		select {
+		case r = <-slots[(p-1)%window]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-free
+		if r.err != nil {
+			return r.err
+		}
+		if !yield(r.items) {
+			return nil
+		}
+	}
+	return nil
+}
