@@ -1,0 +1,405 @@
+package cmdutil
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pskit/pskit/internal/cli/iostreams"
+	"github.com/pskit/pskit/internal/config"
+	"github.com/pskit/pskit/internal/secrets"
+	"github.com/pskit/pskit/powerschool"
+)
+
+// Environment variables psctl reads.
+const (
+	EnvURL      = "PS_URL"
+	EnvClientID = "PS_CLIENT_ID"
+	EnvSecret   = secrets.EnvSecret
+	EnvSelect   = "PSCTL_ENV"
+)
+
+// GlobalFlags are the persistent flags of the root command.
+type GlobalFlags struct {
+	Env       string // --env
+	Verbose   bool   // -v
+	ReadOnly  bool   // --read-only
+	Insecure  bool   // --insecure: TLS verification off
+	CAFile    string // --ca-file
+	AllowHTTP bool   // --allow-http
+}
+
+// Factory hands commands their dependencies, each built on first use.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Version   string
+	Flags     GlobalFlags
+	Getenv    func(string) string
+
+	// SecretOptions configure the secrets store (tests use the file backend).
+	SecretOptions []secrets.Option
+
+	once    sync.Once
+	dir     string
+	cfg     *config.Config
+	cfgErr  error
+	secOnce sync.Once
+	sec     *secrets.Store
+}
+
+// New returns a Factory over the process's streams and environment.
+func New(version string) *Factory {
+	return &Factory{IOStreams: iostreams.System(), Version: version, Getenv: os.Getenv}
+}
+
+func (f *Factory) getenv(k string) string {
+	if f.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return f.Getenv(k)
+}
+
+// ConfigDir is the directory holding config, secrets file and token cache.
+func (f *Factory) ConfigDir() (string, error) {
+	f.load()
+	return f.dir, f.cfgErrDir()
+}
+
+func (f *Factory) cfgErrDir() error {
+	if f.dir == "" {
+		return f.cfgErr
+	}
+	return nil
+}
+
+func (f *Factory) load() {
+	f.once.Do(func() {
+		dir := f.getenv(config.EnvDir)
+		if dir == "" {
+			d, err := config.Dir()
+			if err != nil {
+				f.cfgErr = err
+				return
+			}
+			dir = d
+		}
+		f.dir = dir
+		f.cfg, f.cfgErr = config.Load(dir, f.IOStreams.ErrOut)
+	})
+}
+
+// Config returns the environments file, loaded once.
+func (f *Factory) Config() (*config.Config, error) {
+	f.load()
+	return f.cfg, f.cfgErr
+}
+
+// Secrets returns the secrets store.
+func (f *Factory) Secrets() (*secrets.Store, error) {
+	dir, err := f.ConfigDir()
+	if err != nil {
+		return nil, err
+	}
+	f.secOnce.Do(func() {
+		opts := append([]secrets.Option{secrets.WithGetenv(f.getenv)}, f.SecretOptions...)
+		f.sec = secrets.New(dir, f.IOStreams.ErrOut, opts...)
+	})
+	return f.sec, nil
+}
+
+// Target is a resolved server and plugin credentials.
+type Target struct {
+	// Name is the environment's name, or "" when PS_URL, PS_CLIENT_ID and
+	// PS_CLIENT_SECRET alone define the target.
+	Name     string
+	URL      string
+	ClientID string
+	Secret   string
+	// SecretFrom says where the secret came from.
+	SecretFrom secrets.Location
+	ReadOnly   bool
+	CAFile     string
+	AllowHTTP  bool
+}
+
+// Label names the target for messages.
+func (t *Target) Label() string {
+	if t.Name == "" {
+		return "the environment given by PS_URL/PS_CLIENT_ID/PS_CLIENT_SECRET"
+	}
+	return fmt.Sprintf("environment %q", t.Name)
+}
+
+// SelectedEnv returns the environment name chosen by --env, PSCTL_ENV or the
+// config's current one, and how it was chosen ("" when none is).
+func (f *Factory) SelectedEnv() (name, how string, err error) {
+	if f.Flags.Env != "" {
+		return f.Flags.Env, "--env", nil
+	}
+	if v := f.getenv(EnvSelect); v != "" {
+		return v, EnvSelect, nil
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return "", "", err
+	}
+	if cfg.Current != "" {
+		return cfg.Current, "current", nil
+	}
+	return "", "", nil
+}
+
+// Resolve finds the server and credentials to use: the selected environment
+// with PS_URL, PS_CLIENT_ID and PS_CLIENT_SECRET overriding its values, or
+// those three variables alone when no environment is selected.
+func (f *Factory) Resolve() (*Target, error) {
+	vURL, vID, vSecret := f.getenv(EnvURL), f.getenv(EnvClientID), f.getenv(EnvSecret)
+	name, _, err := f.SelectedEnv()
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		if vURL == "" && vID == "" && vSecret == "" {
+			return nil, UsageError("no environment selected: add one with psctl env add NAME --url URL --client-id ID (or try psctl demo), pick one with --env NAME or psctl env use NAME, or set %s, %s and %s", EnvURL, EnvClientID, EnvSecret)
+		}
+		var missing []string
+		for _, v := range []struct{ k, v string }{{EnvURL, vURL}, {EnvClientID, vID}, {EnvSecret, vSecret}} {
+			if v.v == "" {
+				missing = append(missing, v.k)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, UsageError("%s %s not set: set %s too, or select a stored environment with --env NAME", strings.Join(missing, " and "), plural(len(missing), "is", "are"), strings.Join(missing, " and "))
+		}
+		t := &Target{URL: normalizeURL(vURL), ClientID: vID, Secret: vSecret, SecretFrom: secrets.Location{Kind: "env"}}
+		f.applyFlags(t)
+		return t, nil
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	env, err := cfg.Get(name)
+	if err != nil {
+		return nil, UsageError("%v", err)
+	}
+	t := &Target{Name: name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP}
+	if vURL != "" {
+		t.URL = normalizeURL(vURL)
+	}
+	if vID != "" {
+		t.ClientID = vID
+	}
+	sec, err := f.Secrets()
+	if err != nil {
+		return nil, err
+	}
+	t.Secret, t.SecretFrom, err = sec.Get(name, env.SecretStore)
+	if err != nil {
+		return nil, err
+	}
+	f.applyFlags(t)
+	return t, nil
+}
+
+func (f *Factory) applyFlags(t *Target) {
+	if f.Flags.ReadOnly {
+		t.ReadOnly = true
+	}
+	if f.Flags.CAFile != "" {
+		t.CAFile = f.Flags.CAFile
+	}
+	if f.Flags.AllowHTTP {
+		t.AllowHTTP = true
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func normalizeURL(u string) string { return strings.TrimRight(strings.TrimSpace(u), "/") }
+
+// CheckURL validates a server URL: http(s) with a host, and http only to a
+// loopback host unless allowHTTP.
+func CheckURL(raw string, allowHTTP bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return UsageError("invalid server URL %q: give the address you open PowerSchool at, such as https://district.powerschool.com", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return UsageError("invalid server URL %q: give only scheme, host and optional path, no credentials or query", raw)
+	}
+	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
+		return UsageError("refusing plain http to %s: credentials and student data would cross the network unencrypted; use https, or pass --allow-http if you really mean it", u.Host)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Client opens an SDK client for the selected environment, with the token
+// cache, verbose log and TLS settings wired in. ctx should live as long as
+// the command: the SDK keeps it for token refreshes.
+func (f *Factory) Client(ctx context.Context) (*powerschool.Client, *Target, error) {
+	t, err := f.Resolve()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := f.ClientFor(t)
+	return c, t, err
+}
+
+// ClientFor opens an SDK client for an already resolved target.
+func (f *Factory) ClientFor(t *Target) (*powerschool.Client, error) {
+	if err := CheckURL(t.URL, t.AllowHTTP); err != nil {
+		return nil, err
+	}
+	dir, err := f.ConfigDir()
+	if err != nil {
+		return nil, err
+	}
+	opts := []powerschool.Option{
+		powerschool.WithBaseURL(t.URL),
+		powerschool.WithCredentials(t.ClientID, t.Secret),
+		powerschool.WithUserAgent("psctl/" + f.Version),
+		powerschool.WithTokenCache(&config.TokenCache{Dir: dir}),
+	}
+	if t.AllowHTTP {
+		opts = append(opts, powerschool.WithInsecureHTTP())
+	}
+	if t.ReadOnly {
+		opts = append(opts, powerschool.WithReadOnly())
+	}
+	if f.Flags.Verbose {
+		opts = append(opts, powerschool.WithLogger(NewConsoleLogger(f.IOStreams.ErrOut, []string{t.Secret})))
+	}
+	switch {
+	case f.Flags.Insecure:
+		fmt.Fprintf(f.IOStreams.ErrOut, "WARNING: --insecure: TLS certificate verification is OFF for %s. Anyone on the network path can read the client secret, the tokens and student data. Use --ca-file with your server's CA instead.\n", t.URL)
+		opts = append(opts, powerschool.WithTLSConfig(&tls.Config{InsecureSkipVerify: true})) //nolint:gosec // explicit user opt-in, warned above
+	case t.CAFile != "":
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, UsageError("cannot read --ca-file: %v; give a PEM file with your server's CA certificate", err)
+		}
+		opts = append(opts, powerschool.WithRootCAPEM(pem))
+	}
+	c, err := powerschool.NewClient(opts...)
+	if err != nil {
+		return nil, UsageError("%v", err)
+	}
+	return c, nil
+}
+
+// SaveEnvironment stores env under name with its secret (keyring, else the
+// 0600 file) and saves the config. It makes name current when use is true or
+// when it is the first environment. It reports where the secret went.
+func (f *Factory) SaveEnvironment(name string, env *config.Environment, secret string, use bool) (secrets.Location, error) {
+	if err := config.ValidateName(name); err != nil {
+		return secrets.Location{}, UsageError("%v", err)
+	}
+	env.URL = normalizeURL(env.URL)
+	if err := CheckURL(env.URL, env.AllowHTTP); err != nil {
+		return secrets.Location{}, err
+	}
+	if strings.TrimSpace(env.ClientID) == "" {
+		return secrets.Location{}, UsageError("the client ID is empty: copy it from the plugin's Data Provider Configuration page")
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return secrets.Location{}, err
+	}
+	sec, err := f.Secrets()
+	if err != nil {
+		return secrets.Location{}, err
+	}
+	if old, ok := cfg.Environments[name]; ok {
+		// Replaced credentials: the old token belongs to the old client ID.
+		tc := &config.TokenCache{Dir: f.dir}
+		_ = tc.Delete(context.Background(), powerschool.CacheKey(old.URL, old.ClientID))
+	}
+	loc, err := sec.Set(name, secret)
+	if err != nil {
+		return secrets.Location{}, err
+	}
+	env.SecretStore = loc.Kind
+	if err := cfg.Set(name, env); err != nil {
+		return secrets.Location{}, UsageError("%v", err)
+	}
+	if use {
+		cfg.Current = name
+	}
+	if err := cfg.Save(); err != nil {
+		return secrets.Location{}, err
+	}
+	return loc, nil
+}
+
+// NewConsoleLogger mirrors the Postman collection's console on w: one line per
+// event, secrets replaced by [REDACTED] as a last line of defence.
+func NewConsoleLogger(w interface{ Write([]byte) (int, error) }, secrets []string) *slog.Logger {
+	return slog.New(&consoleHandler{w: w, secrets: secrets, mu: &sync.Mutex{}})
+}
+
+type consoleHandler struct {
+	w       interface{ Write([]byte) (int, error) }
+	secrets []string
+	attrs   []slog.Attr
+	mu      *sync.Mutex
+}
+
+func (h *consoleHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *consoleHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("* ")
+	b.WriteString(r.Message)
+	write := func(a slog.Attr) bool {
+		v := a.Value.Resolve()
+		s := v.String()
+		if v.Kind() == slog.KindDuration {
+			s = v.Duration().Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(&b, " %s=%s", a.Key, s)
+		return true
+	}
+	for _, a := range h.attrs {
+		write(a)
+	}
+	r.Attrs(write)
+	line := b.String()
+	for _, s := range h.secrets {
+		if s != "" {
+			line = strings.ReplaceAll(line, s, "[REDACTED]")
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := h.w.Write([]byte(line + "\n"))
+	return err
+}
+
+func (h *consoleHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr{}, h.attrs...), as...)
+	return &c
+}
+
+func (h *consoleHandler) WithGroup(string) slog.Handler { return h }

@@ -1,0 +1,367 @@
+// Package env implements psctl env: named PowerSchool environments (server
+// URL, plugin client ID, secret kept in the OS keyring or a 0600 file).
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pskit/pskit/internal/cli/cmdutil"
+	"github.com/pskit/pskit/internal/cli/iostreams"
+	"github.com/pskit/pskit/internal/config"
+	"github.com/pskit/pskit/internal/output"
+	"github.com/pskit/pskit/powerschool"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdEnv returns the env command group.
+func NewCmdEnv(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "Manage PowerSchool environments (server, client ID, secret)",
+		Long: `An environment is one PowerSchool server with the credentials of one plugin:
+development, staging, production, or one per district. The client secret is
+kept in the OS keyring, or in a 0600 file when there is none.`,
+	}
+	cmd.AddCommand(NewCmdAdd(f, nil), NewCmdList(f, nil), NewCmdUse(f, nil), NewCmdShow(f, nil), NewCmdRemove(f, nil), NewCmdImport(f, nil))
+	return cmd
+}
+
+// AddOptions are the inputs of psctl env add.
+type AddOptions struct {
+	IO          *iostreams.IOStreams
+	Factory     *cmdutil.Factory
+	Name        string
+	URL         string
+	ClientID    string
+	SecretStdin bool
+	ReadOnly    bool
+	CAFile      string
+	AllowHTTP   bool
+	Use         bool
+}
+
+// NewCmdAdd returns psctl env add.
+func NewCmdAdd(f *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command {
+	o := &AddOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "add NAME --url URL --client-id ID",
+		Short: "Add or replace an environment",
+		Long: `Add an environment. The client secret is read from a prompt that does not
+echo it, or from standard input with --client-secret-stdin; it is never a
+flag value, so it stays out of shell history and process lists.
+
+Find the client ID and secret in PowerSchool under System > System Settings >
+Plugin Management Configuration > [plugin] > Data Provider Configuration.`,
+		Example: `  psctl env add prod --url https://district.powerschool.com --client-id 99702fda-...
+  echo "$SECRET" | psctl env add ci --url https://ps.example.org --client-id ID --client-secret-stdin`,
+		Args: cmdutil.ExactArgs(1, "an environment name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runAdd(o)
+		},
+	}
+	cmd.Flags().StringVar(&o.URL, "url", "", "PowerSchool server URL, e.g. https://district.powerschool.com (required)")
+	cmd.Flags().StringVar(&o.ClientID, "client-id", "", "the plugin's client ID (required)")
+	cmd.Flags().BoolVar(&o.SecretStdin, "client-secret-stdin", false, "read the client secret from standard input")
+	cmd.Flags().BoolVar(&o.ReadOnly, "read-only", false, "refuse every request that could write, for this environment")
+	cmd.Flags().StringVar(&o.CAFile, "ca-file", "", "PEM file of the CA that signed the server's certificate (on-premises servers)")
+	cmd.Flags().BoolVar(&o.AllowHTTP, "allow-http", false, "allow a plain http:// URL to a non-loopback host")
+	cmd.Flags().BoolVar(&o.Use, "use", false, "make it the current environment")
+	return cmd
+}
+
+// ReadSecret gets a client secret from stdin or a no-echo prompt.
+func ReadSecret(ios *iostreams.IOStreams, fromStdin bool) (string, error) {
+	var s string
+	var err error
+	if fromStdin {
+		s, err = ios.ReadLine()
+	} else {
+		s, err = ios.ReadSecret("Client secret (input hidden): ")
+		if errors.Is(err, iostreams.ErrNoTTY) {
+			return "", cmdutil.UsageError("no terminal to prompt for the client secret: pipe it in with --client-secret-stdin")
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
+		return "", cmdutil.UsageError("the client secret is empty: copy it from the plugin's Data Provider Configuration page")
+	}
+	return s, nil
+}
+
+func runAdd(o *AddOptions) error {
+	if o.URL == "" || o.ClientID == "" {
+		return cmdutil.UsageError("psctl env add needs --url and --client-id (the client secret is then prompted for)")
+	}
+	if err := config.ValidateName(o.Name); err != nil {
+		return cmdutil.UsageError("%v", err)
+	}
+	if err := cmdutil.CheckURL(o.URL, o.AllowHTTP); err != nil {
+		return err
+	}
+	secret, err := ReadSecret(o.IO, o.SecretStdin)
+	if err != nil {
+		return err
+	}
+	env := &config.Environment{URL: o.URL, ClientID: o.ClientID, ReadOnly: o.ReadOnly, CAFile: o.CAFile, AllowHTTP: o.AllowHTTP}
+	loc, err := o.Factory.SaveEnvironment(o.Name, env, secret, o.Use)
+	if err != nil {
+		return err
+	}
+	cfg, _ := o.Factory.Config()
+	fmt.Fprintf(o.IO.ErrOut, "Saved environment %q (%s); secret stored in %s.\n", o.Name, env.URL, loc)
+	if cfg.Current == o.Name {
+		fmt.Fprintf(o.IO.ErrOut, "It is the current environment. Check it with: psctl auth status\n")
+	} else {
+		fmt.Fprintf(o.IO.ErrOut, "Use it with --env %s, or make it current with: psctl env use %s\n", o.Name, o.Name)
+	}
+	return nil
+}
+
+// ListOptions are the inputs of psctl env list.
+type ListOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+	Output  cmdutil.OutputFlags
+}
+
+// NewCmdList returns psctl env list.
+func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
+	o := &ListOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List environments; * marks the current one",
+		Args:    cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runList(o)
+		},
+	}
+	cmdutil.AddOutputFlags(cmd, &o.Output, output.Table)
+	return cmd
+}
+
+type envRecord struct {
+	Current  string `json:"current"`
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	ClientID string `json:"client_id"`
+	ReadOnly bool   `json:"read_only"`
+}
+
+func runList(o *ListOptions) error {
+	cfg, err := o.Factory.Config()
+	if err != nil {
+		return err
+	}
+	if len(cfg.Environments) == 0 {
+		fmt.Fprintln(o.IO.ErrOut, "No environments yet. Add one with psctl env add NAME --url URL --client-id ID, import one with psctl env import FILE, or run psctl demo.")
+		return nil
+	}
+	opts, err := o.Output.Options(o.IO, false)
+	if err != nil {
+		return err
+	}
+	w, err := output.New(o.IO.Out, opts)
+	if err != nil {
+		return err
+	}
+	for _, name := range cfg.Names() {
+		e := cfg.Environments[name]
+		mark := ""
+		if name == cfg.Current {
+			mark = "*"
+		}
+		if err := w.Write(envRecord{mark, name, e.URL, e.ClientID, e.ReadOnly}); err != nil {
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// UseOptions are the inputs of psctl env use.
+type UseOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+	Name    string
+}
+
+// NewCmdUse returns psctl env use.
+func NewCmdUse(f *cmdutil.Factory, runF func(*UseOptions) error) *cobra.Command {
+	o := &UseOptions{IO: f.IOStreams, Factory: f}
+	return &cobra.Command{
+		Use:   "use NAME",
+		Short: "Make an environment the current one",
+		Args:  cmdutil.ExactArgs(1, "an environment name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			cfg, err := o.Factory.Config()
+			if err != nil {
+				return err
+			}
+			if _, err := cfg.Get(o.Name); err != nil {
+				return cmdutil.UsageError("%v", err)
+			}
+			cfg.Current = o.Name
+			if err := cfg.Save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(o.IO.ErrOut, "Now using environment %q.\n", o.Name)
+			return nil
+		},
+	}
+}
+
+// ShowOptions are the inputs of psctl env show.
+type ShowOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+	Name    string
+	Output  cmdutil.OutputFlags
+}
+
+// NewCmdShow returns psctl env show.
+func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Command {
+	o := &ShowOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "show [NAME]",
+		Short: "Show an environment (secret masked) and where its secret is stored",
+		Args:  cmdutil.MaxArgs(1, "one environment name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Name = args[0]
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runShow(o)
+		},
+	}
+	cmdutil.AddOutputFlags(cmd, &o.Output, output.Table)
+	return cmd
+}
+
+type showRecord struct {
+	Name         string `json:"name"`
+	Current      bool   `json:"current"`
+	URL          string `json:"url"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	SecretStored string `json:"secret_stored_in"`
+	ReadOnly     bool   `json:"read_only"`
+	CAFile       string `json:"ca_file,omitempty"`
+	AllowHTTP    bool   `json:"allow_http,omitempty"`
+	TokenCached  bool   `json:"token_cached"`
+}
+
+func runShow(o *ShowOptions) error {
+	cfg, err := o.Factory.Config()
+	if err != nil {
+		return err
+	}
+	name := o.Name
+	if name == "" {
+		name, _, err = o.Factory.SelectedEnv()
+		if err != nil {
+			return err
+		}
+		if name == "" {
+			return cmdutil.UsageError("no current environment: name one (psctl env show NAME) or pick one with psctl env use NAME")
+		}
+	}
+	env, err := cfg.Get(name)
+	if err != nil {
+		return cmdutil.UsageError("%v", err)
+	}
+	rec := showRecord{Name: name, Current: cfg.Current == name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP}
+	sec, err := o.Factory.Secrets()
+	if err != nil {
+		return err
+	}
+	if _, loc, err := sec.Get(name, env.SecretStore); err != nil {
+		rec.ClientSecret = "(missing)"
+		rec.SecretStored = err.Error()
+	} else {
+		rec.ClientSecret = "********"
+		rec.SecretStored = loc.String()
+	}
+	dir, _ := o.Factory.ConfigDir()
+	tc := &config.TokenCache{Dir: dir}
+	if tok, _ := tc.Load(context.Background(), powerschool.CacheKey(env.URL, env.ClientID)); tok != nil {
+		rec.TokenCached = true
+	}
+	return o.Output.WriteOne(o.IO, o.IO.Out, rec)
+}
+
+// RemoveOptions are the inputs of psctl env remove.
+type RemoveOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+	Name    string
+}
+
+// NewCmdRemove returns psctl env remove.
+func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Command {
+	o := &RemoveOptions{IO: f.IOStreams, Factory: f}
+	return &cobra.Command{
+		Use:     "remove NAME",
+		Aliases: []string{"rm"},
+		Short:   "Remove an environment, its stored secret and its cached token",
+		Args:    cmdutil.ExactArgs(1, "an environment name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runRemove(o)
+		},
+	}
+}
+
+func runRemove(o *RemoveOptions) error {
+	cfg, err := o.Factory.Config()
+	if err != nil {
+		return err
+	}
+	env, err := cfg.Get(o.Name)
+	if err != nil {
+		return cmdutil.UsageError("%v", err)
+	}
+	sec, err := o.Factory.Secrets()
+	if err != nil {
+		return err
+	}
+	if err := sec.Delete(o.Name); err != nil {
+		return err
+	}
+	dir, _ := o.Factory.ConfigDir()
+	tc := &config.TokenCache{Dir: dir}
+	if err := tc.Delete(context.Background(), powerschool.CacheKey(env.URL, env.ClientID)); err != nil {
+		return err
+	}
+	wasCurrent := cfg.Current == o.Name
+	if err := cfg.Remove(o.Name); err != nil {
+		return err
+	}
+	if err := cfg.Save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Removed environment %q, its secret and its cached token.\n", o.Name)
+	if wasCurrent && len(cfg.Environments) > 0 {
+		fmt.Fprintln(o.IO.ErrOut, "It was the current environment; pick another with psctl env use NAME.")
+	}
+	return nil
+}

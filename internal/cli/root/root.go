@@ -1,0 +1,40 @@
+// Package root assembles the psctl command tree.
+package root
+
+import (
+	"github.com/pskit/pskit/internal/cli/cmdutil"
+	"github.com/pskit/pskit/internal/cli/env"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdRoot returns the psctl root command with every group attached.
+// A new command group is one AddCommand line here.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "psctl <command>",
+		Short: "PowerSchool SIS from the command line",
+		Long: `psctl talks to PowerSchool SIS as a plugin does: OAuth client credentials,
+then the /ws APIs. Keep one environment per server, read any resource as
+JSON, NDJSON, CSV or a table, and run a local emulated district.
+
+New here? Run: psctl demo`,
+		Version:       f.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cmdutil.UsageError("%v; see %s --help", err, c.CommandPath())
+	})
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.Flags.Env, "env", "", "environment to use (default: $PSCTL_ENV, else the current one)")
+	pf.BoolVarP(&f.Flags.Verbose, "verbose", "v", false, "log token handling and every request to stderr (secrets redacted)")
+	pf.BoolVar(&f.Flags.ReadOnly, "read-only", false, "refuse every request that could write")
+	pf.BoolVar(&f.Flags.Insecure, "insecure", false, "turn off TLS certificate verification (dangerous; prefer --ca-file)")
+	pf.StringVar(&f.Flags.CAFile, "ca-file", "", "PEM file of the CA that signed the server's certificate")
+	pf.BoolVar(&f.Flags.AllowHTTP, "allow-http", false, "allow plain http:// to a non-loopback host")
+
+	cmd.AddCommand(env.NewCmdEnv(f))
+	return cmd
+}
