@@ -35,13 +35,18 @@ func newTokenSource(o OAuth2, tokenURL string, hc *http.Client, red *redactor) *
 	}
 	// The context is kept for every refresh, so it must outlive any request.
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-	fetch := cc.TokenSource(ctx)
+	// cc.TokenSource would cache; cc.Token fetches, and invalidate needs that.
+	fetch := fetchFunc(func() (*oauth2.Token, error) { return cc.Token(ctx) })
 	path := tokenURL
 	if u, err := url.Parse(tokenURL); err == nil {
 		path = u.Path
 	}
 	return &tokenSource{fetch: fetch, reuse: oauth2.ReuseTokenSource(nil, fetch), path: path, redact: red}
 }
+
+type fetchFunc func() (*oauth2.Token, error)
+
+func (f fetchFunc) Token() (*oauth2.Token, error) { return f() }
 
 // Token returns a valid token, fetching one if needed.
 func (s *tokenSource) Token() (*oauth2.Token, error) {
