@@ -1,0 +1,92 @@
+package cmdutil
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pskit/pskit/internal/cli/iostreams"
+	"github.com/pskit/pskit/internal/config"
+	"github.com/pskit/pskit/internal/secrets"
+)
+
+func testFactory(t *testing.T, env map[string]string) *Factory {
+	t.Helper()
+	ios, _, _, _ := iostreams.Test()
+	dir := t.TempDir()
+	return &Factory{
+		IOStreams: ios,
+		Version:   "test",
+		Getenv: func(k string) string {
+			if k == config.EnvDir {
+				return dir
+			}
+			return env[k]
+		},
+		SecretOptions: []secrets.Option{secrets.WithoutKeyring()},
+	}
+}
+
+func TestResolve(t *testing.T) {
+	f := testFactory(t, nil)
+	if _, err := f.Resolve(); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "env add") {
+		t.Fatalf("no environment: %v", err)
+	}
+	if _, err := f.SaveEnvironment("dev", &config.Environment{URL: "https://dev.example/", ClientID: "id-dev"}, "sec-dev", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.SaveEnvironment("prod", &config.Environment{URL: "https://prod.example", ClientID: "id-prod", ReadOnly: true}, "sec-prod", false); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := f.Resolve()
+	if err != nil || tg.Name != "dev" || tg.URL != "https://dev.example" || tg.Secret != "sec-dev" {
+		t.Fatalf("current (first added) = %+v, %v", tg, err)
+	}
+	f.Flags.Env = "prod"
+	if tg, err := f.Resolve(); err != nil || tg.ClientID != "id-prod" || !tg.ReadOnly {
+		t.Fatalf("--env prod = %+v, %v", tg, err)
+	}
+	f.Flags.Env = "nope"
+	if _, err := f.Resolve(); err == nil || !strings.Contains(err.Error(), "dev, prod") {
+		t.Fatalf("unknown env: %v", err)
+	}
+}
+
+func TestResolveEnvVars(t *testing.T) {
+	vars := map[string]string{EnvURL: "https://ci.example", EnvClientID: "ci-id"}
+	f := testFactory(t, vars)
+	_, err := f.Resolve()
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "PS_CLIENT_SECRET is not set") || strings.Contains(err.Error(), "PS_URL") {
+		t.Fatalf("partial variables: %v", err)
+	}
+	vars[EnvSecret] = "ci-secret"
+	tg, err := f.Resolve()
+	if err != nil || tg.Name != "" || tg.URL != "https://ci.example" || tg.Secret != "ci-secret" || tg.SecretFrom.String() != "environment variable PS_CLIENT_SECRET" {
+		t.Fatalf("variables alone = %+v, %v", tg, err)
+	}
+	// With a stored environment selected, the variables override it.
+	if _, err := f.SaveEnvironment("dev", &config.Environment{URL: "https://dev.example", ClientID: "id-dev"}, "sec-dev", true); err != nil {
+		t.Fatal(err)
+	}
+	delete(vars, EnvURL)
+	vars[EnvSelect] = "dev"
+	tg, err = f.Resolve()
+	if err != nil || tg.URL != "https://dev.example" || tg.ClientID != "ci-id" || tg.Secret != "ci-secret" {
+		t.Fatalf("override = %+v, %v", tg, err)
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, ok := range []string{"https://ps.example.org", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2"} {
+		if err := CheckURL(ok, false); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"ps.example.org", "ftp://x", "https://u:p@x", "http://ps.example.org"} {
+		if err := CheckURL(bad, false); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if err := CheckURL("http://ps.example.org", true); err != nil {
+		t.Errorf("--allow-http: %v", err)
+	}
+}
