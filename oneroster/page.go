@@ -16,8 +16,8 @@ import (
 // the records received, rather than by following Link URLs: providers encode
 // filters inconsistently in Link, and the query must stay in the form that
 // was signed. Another page is read while the last one was not empty and
-//   - Link has rel="next", or
-//   - X-Total-Count is sent and not yet reached, or
+//   - Link is sent and has rel="next" (a Link without next ends the list), or
+//   - no Link is sent, X-Total-Count is, and it is not yet reached, or
 //   - neither header is sent and the page was full (len == limit).
 //
 // A fetch error ends the sequence. A record that does not decode yields an
@@ -106,8 +106,9 @@ func pageItems(env map[string]json.RawMessage, key string) ([]json.RawMessage, e
 }
 
 func morePages(n, limit, nextOffset int, h http.Header) bool {
-	if linkHasNext(h.Values("Link")) {
-		return true
+	if rels := linkRels(h.Values("Link")); len(rels) > 0 {
+		// A provider that sends paging links says so when there is a next page.
+		return rels["next"]
 	}
 	if total, ok := totalCount(h); ok {
 		return nextOffset < total
@@ -128,15 +129,15 @@ func totalCount(h http.Header) (int, bool) {
 // differ (RFC 8288 form, no angle brackets, newline separators).
 var relRe = regexp.MustCompile(`(?i)\brel\s*=\s*("[^"]*"|[^\s;,]+)`)
 
-func linkHasNext(values []string) bool {
+// linkRels returns the relations named in Link headers, lower-cased.
+func linkRels(values []string) map[string]bool {
+	rels := map[string]bool{}
 	for _, v := range values {
 		for _, m := range relRe.FindAllStringSubmatch(v, -1) {
 			for _, rel := range strings.Fields(strings.Trim(m[1], `"`)) {
-				if strings.EqualFold(rel, "next") {
-					return true
-				}
+				rels[strings.ToLower(rel)] = true
 			}
 		}
 	}
-	return false
+	return rels
 }
