@@ -403,3 +403,16 @@ func (h *consoleHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (h *consoleHandler) WithGroup(string) slog.Handler { return h }
+
+// Explain adds what to do to an authentication failure for this target,
+// and marks it for exit code 4. Other errors pass through.
+func (t *Target) Explain(err error) error {
+	if err == nil || !powerschool.IsAuthError(err) {
+		return err
+	}
+	fix := "check PS_URL, PS_CLIENT_ID and PS_CLIENT_SECRET"
+	if t.Name != "" {
+		fix = fmt.Sprintf("if the client ID and secret were regenerated, save the new ones with psctl env add %s --url %s --client-id NEW_ID (or psctl env import FILE --name %s)", t.Name, t.URL, t.Name)
+	}
+	return AuthError(fmt.Errorf("%s: %w\n%s", t.Label(), err, fix))
+}

@@ -2,7 +2,9 @@
 package root
 
 import (
+	"github.com/pskit/pskit/internal/cli/auth"
 	"github.com/pskit/pskit/internal/cli/cmdutil"
+	"github.com/pskit/pskit/internal/cli/data"
 	"github.com/pskit/pskit/internal/cli/env"
 	"github.com/spf13/cobra"
 )
@@ -36,5 +38,7 @@ New here? Run: psctl demo`,
 	pf.BoolVar(&f.Flags.AllowHTTP, "allow-http", false, "allow plain http:// to a non-loopback host")
 
 	cmd.AddCommand(env.NewCmdEnv(f))
+	cmd.AddCommand(auth.NewCmdAuth(f))
+	cmd.AddCommand(data.NewCmds(f)...)
 	return cmd
 }

@@ -1,0 +1,347 @@
+// Package data implements the psctl data commands: metadata, district, the
+// /ws/v1 lists (schools, students, staff, sections, courses, terms), count
+// and get.
+package data
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pskit/pskit/internal/cli/cmdutil"
+	"github.com/pskit/pskit/internal/cli/iostreams"
+	"github.com/pskit/pskit/internal/output"
+	ps "github.com/pskit/pskit/powerschool"
+	"github.com/spf13/cobra"
+)
+
+// NewCmds returns the data commands, to be added to the root.
+func NewCmds(f *cmdutil.Factory) []*cobra.Command {
+	cmds := []*cobra.Command{NewCmdMetadata(f, nil), NewCmdDistrict(f, nil), NewCmdCount(f, nil), NewCmdGet(f, nil)}
+	for _, name := range resourceNames() {
+		cmds = append(cmds, NewCmdList(f, resources[name], nil))
+	}
+	return cmds
+}
+
+// ListOptions are the inputs of a list command (psctl students, ...).
+type ListOptions struct {
+	IO         *iostreams.IOStreams
+	Factory    *cmdutil.Factory
+	Resource   string
+	School     int64
+	Q          string
+	Expansions []string
+	Extensions []string
+	Limit      int
+	OutFile    string
+	Output     cmdutil.OutputFlags
+}
+
+// NewCmdList returns the list command for one resource.
+func NewCmdList(f *cmdutil.Factory, res *resource, runF func(*ListOptions) error) *cobra.Command {
+	o := &ListOptions{IO: f.IOStreams, Factory: f, Resource: res.name}
+	cmd := &cobra.Command{
+		Use:   res.name,
+		Short: res.short,
+		Long: res.short + `.
+
+Every page is fetched (--limit caps the number of records), with a progress
+bar on stderr when it is a terminal. Records are printed exactly as
+PowerSchool sends them, in the -o format; --output FILE writes them to a file
+that only appears, complete, when the pull succeeds.`,
+		Example: fmt.Sprintf(`  psctl %[1]s -o csv --output %[1]s.csv
+  psctl %[1]s --school 2 --limit 10 -o table`, res.name),
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runList(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	if res.school != nil {
+		help := "only this school (school ID)"
+		if res.district == nil {
+			help = "only this school (school ID); default: every school in turn"
+		}
+		fl.Int64Var(&o.School, "school", 0, help)
+	}
+	fl.StringVar(&o.Q, "q", "", "PowerSchool search filter, e.g. 'name.last_name==Sm*;school_enrollment.enroll_status==A'")
+	if res.shape {
+		fl.StringSliceVar(&o.Expansions, "expansions", nil, "expansions to include, e.g. demographics,addresses")
+		fl.StringSliceVar(&o.Extensions, "extensions", nil, "extension tables to include, e.g. studentcorefields")
+	}
+	fl.IntVar(&o.Limit, "limit", 0, "stop after this many records (default: all)")
+	fl.StringVar(&o.OutFile, "output", "", "write to this file (atomically) instead of stdout")
+	cmdutil.AddOutputFlags(cmd, &o.Output, output.JSON)
+	return cmd
+}
+
+func (o *ListOptions) sdkOptions(progress func(ps.Progress)) *ps.ListOptions {
+	lo := &ps.ListOptions{Q: o.Q, Expansions: o.Expansions, Extensions: o.Extensions, Progress: progress}
+	if o.Limit > 0 && o.Limit < ps.DefaultPageSize {
+		lo.PageSize = o.Limit // no point fetching big pages for a few records
+	}
+	return lo
+}
+
+// PullResult is what a pull did.
+type PullResult struct {
+	Records int
+	File    string // final file, when --output was given
+}
+
+func runList(ctx context.Context, o *ListOptions) error {
+	_, err := Pull(ctx, o)
+	return err
+}
+
+// Pull runs a list command: every page of the resource into the chosen
+// output. psctl demo uses it to write students.csv.
+func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
+	res, ok := resources[o.Resource]
+	if !ok {
+		return nil, cmdutil.UsageError("unknown resource %q: use one of %s", o.Resource, resourceList())
+	}
+	if o.Limit < 0 {
+		return nil, cmdutil.UsageError("--limit must be positive")
+	}
+	opts, err := o.Output.Options(o.IO, false)
+	if err != nil {
+		return nil, err
+	}
+	client, target, err := o.Factory.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sink, err := openSink(o.IO, o.OutFile)
+	if err != nil {
+		return nil, err
+	}
+	if o.OutFile != "" {
+		opts.TTY = false
+	}
+	w, err := output.New(sink.w, opts)
+	if err != nil {
+		sink.abort()
+		return nil, err
+	}
+
+	bar := o.IO.Progress(-1, res.name)
+	base := 0 // records of schools already done, when walking every school
+	progress := func(p ps.Progress) {
+		bar.SetTotal(int64(base + p.Total))
+		bar.Set(int64(base + p.Done))
+	}
+	written := 0
+	each := func(seq rawSeq) (stop bool, err error) {
+		for raw, err := range seq {
+			if err != nil {
+				return true, err
+			}
+			if err := w.Write(raw); err != nil {
+				return true, fmt.Errorf("writing output: %w", err)
+			}
+			written++
+			if o.Limit > 0 && written >= o.Limit {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+
+	switch {
+	case o.School != 0:
+		_, err = each(res.school(client, ctx, o.School, o.sdkOptions(progress)))
+	case res.district != nil:
+		_, err = each(res.district(client, ctx, o.sdkOptions(progress)))
+	default:
+		err = forEachSchool(ctx, client, func(id int64) (bool, error) {
+			before := written
+			stop, err := each(res.school(client, ctx, id, o.sdkOptions(progress)))
+			base += written - before
+			return stop, err
+		})
+	}
+	bar.Done()
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		sink.abort()
+		return nil, explainPullError(err, written, o, target)
+	}
+	if err := sink.commit(); err != nil {
+		return nil, err
+	}
+	if o.OutFile != "" {
+		fmt.Fprintf(o.IO.ErrOut, "Wrote %d %s to %s.\n", written, res.name, o.OutFile)
+	}
+	return &PullResult{Records: written, File: o.OutFile}, nil
+}
+
+// forEachSchool calls fn with every school's ID until it asks to stop.
+func forEachSchool(ctx context.Context, c *ps.Client, fn func(id int64) (stop bool, err error)) error {
+	var ids []int64
+	for s, err := range c.Schools.List(ctx, nil) {
+		if err != nil {
+			return err
+		}
+		ids = append(ids, int64(s.ID))
+	}
+	for _, id := range ids {
+		stop, err := fn(id)
+		if err != nil {
+			return fmt.Errorf("school %d: %w", id, err)
+		}
+		if stop {
+			return nil
+		}
+	}
+	return nil
+}
+
+func explainPullError(err error, written int, o *ListOptions, t *cmdutil.Target) error {
+	where := ""
+	if o.OutFile != "" {
+		where = fmt.Sprintf("; %s was not written", o.OutFile)
+	}
+	if errors.Is(err, context.Canceled) {
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: fmt.Errorf("interrupted after %d records%s", written, where)}
+	}
+	err = t.Explain(err)
+	if written > 0 || o.OutFile != "" {
+		return &cmdutil.ExitError{Code: cmdutil.ExitCode(err), Err: fmt.Errorf("%w\n(%d records were received before the failure%s)", err, written, where)}
+	}
+	return err
+}
+
+// sink is stdout, or a temp file renamed over --output on success so a
+// failed or interrupted pull never leaves a truncated file.
+type sink struct {
+	w      interface{ Write([]byte) (int, error) }
+	commit func() error
+	abort  func()
+}
+
+func openSink(ios *iostreams.IOStreams, path string) (*sink, error) {
+	if path == "" {
+		return &sink{w: ios.Out, commit: func() error { return nil }, abort: func() {}}, nil
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return nil, cmdutil.UsageError("cannot write to %s: %v", path, err)
+	}
+	// Student data: readable by the owner only.
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	s := &sink{w: tmp}
+	s.abort = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	s.commit = func() error {
+		if err := tmp.Sync(); err != nil {
+			s.abort()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if err := tmp.Close(); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return nil
+	}
+	return s, nil
+}
+
+// CountOptions are the inputs of psctl count.
+type CountOptions struct {
+	IO       *iostreams.IOStreams
+	Factory  *cmdutil.Factory
+	Resource string
+	School   int64
+	Q        string
+}
+
+// NewCmdCount returns psctl count.
+func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Command {
+	o := &CountOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "count RESOURCE",
+		Short: "Count records: " + resourceList(),
+		Example: `  psctl count students
+  psctl count students --q 'school_enrollment.enroll_status==A'
+  psctl count sections --school 2`,
+		Args:      cmdutil.ExactArgs(1, "a resource: "+resourceList()),
+		ValidArgs: resourceNames(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Resource = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runCount(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().Int64Var(&o.School, "school", 0, "only this school (school ID)")
+	cmd.Flags().StringVar(&o.Q, "q", "", "PowerSchool search filter")
+	return cmd
+}
+
+func runCount(ctx context.Context, o *CountOptions) error {
+	res, ok := resources[strings.ToLower(o.Resource)]
+	if !ok {
+		return cmdutil.UsageError("cannot count %q: use one of %s", o.Resource, resourceList())
+	}
+	if o.School != 0 && res.schoolCount == nil {
+		return cmdutil.UsageError("%s are not counted per school: drop --school", res.name)
+	}
+	client, target, err := o.Factory.Client(ctx)
+	if err != nil {
+		return err
+	}
+	lo := &ps.ListOptions{Q: o.Q}
+	var n int
+	switch {
+	case o.School != 0:
+		n, err = res.schoolCount(client, ctx, o.School, lo)
+	case res.districtCount != nil:
+		n, err = res.districtCount(client, ctx, lo)
+	default:
+		err = forEachSchool(ctx, client, func(id int64) (bool, error) {
+			c, err := res.schoolCount(client, ctx, id, lo)
+			n += c
+			return false, err
+		})
+	}
+	if err != nil {
+		return target.Explain(err)
+	}
+	fmt.Fprintln(o.IO.Out, n)
+	return nil
+}
+
+// unwrap returns the value under key in a JSON object ({"district":{...}}),
+// or the document itself when the key is absent.
+func unwrap(raw json.RawMessage, key string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) == nil {
+		if v, ok := m[key]; ok && len(m) == 1 {
+			return v
+		}
+	}
+	return raw
+}
