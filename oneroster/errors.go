@@ -89,12 +89,12 @@ const maxDescription = 500
 func decodeError(status int, body []byte) *Error {
 	e := &Error{StatusCode: status}
 	var v any
-	if err := json.Unmarshal(body, &v); err == nil {
+	isJSON := json.Unmarshal(body, &v) == nil
+	if isJSON {
 		fillFromJSON(e, v, 0)
-	}
-	if e.CodeMajor == "" && e.Description == "" && len(e.CodeMinor) == 0 {
+	} else {
 		text := strings.TrimSpace(string(body))
-		if text != "" && !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") && !strings.HasPrefix(text, "<") {
+		if !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") && !strings.HasPrefix(text, "<") {
 			e.Description = text
 		}
 	}
