@@ -48,14 +48,18 @@ var resources = map[string]*resource{
 		district: func(c *ps.Client, ctx context.Context, o *ps.ListOptions) rawSeq {
 			return raws(c.Schools.List(ctx, o), func(v *ps.School) json.RawMessage { return v.Raw })
 		},
-		districtCount: func(c *ps.Client, ctx context.Context, o *ps.ListOptions) (int, error) { return c.Schools.Count(ctx, o) },
+		districtCount: func(c *ps.Client, ctx context.Context, o *ps.ListOptions) (int, error) {
+			return c.Schools.Count(ctx, o)
+		},
 	},
 	"students": {
 		name: "students", singular: "student", short: "List students, district-wide or for one school", shape: true,
 		district: func(c *ps.Client, ctx context.Context, o *ps.ListOptions) rawSeq {
 			return raws(c.Students.List(ctx, o), func(v *ps.Student) json.RawMessage { return v.Raw })
 		},
-		districtCount: func(c *ps.Client, ctx context.Context, o *ps.ListOptions) (int, error) { return c.Students.Count(ctx, o) },
+		districtCount: func(c *ps.Client, ctx context.Context, o *ps.ListOptions) (int, error) {
+			return c.Students.Count(ctx, o)
+		},
 		school: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq {
 			return raws(c.Students.ListBySchool(ctx, id, o), func(v *ps.Student) json.RawMessage { return v.Raw })
 		},
@@ -68,7 +72,9 @@ var resources = map[string]*resource{
 		school: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq {
 			return raws(c.Staff.List(ctx, id, o), func(v *ps.Staff) json.RawMessage { return v.Raw })
 		},
-		schoolCount: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error) { return c.Staff.Count(ctx, id, o) },
+		schoolCount: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error) {
+			return c.Staff.Count(ctx, id, o)
+		},
 	},
 	"sections": {
 		name: "sections", singular: "section", short: "List sections (per school; every school by default)", shape: true,
@@ -84,14 +90,18 @@ var resources = map[string]*resource{
 		school: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq {
 			return raws(c.Courses.List(ctx, id, o), func(v *ps.Course) json.RawMessage { return v.Raw })
 		},
-		schoolCount: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error) { return c.Courses.Count(ctx, id, o) },
+		schoolCount: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error) {
+			return c.Courses.Count(ctx, id, o)
+		},
 	},
 	"terms": {
 		name: "terms", singular: "term", short: "List terms (per school; every school by default)",
 		school: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq {
 			return raws(c.Terms.List(ctx, id, o), func(v *ps.Term) json.RawMessage { return v.Raw })
 		},
-		schoolCount: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error) { return c.Terms.Count(ctx, id, o) },
+		schoolCount: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error) {
+			return c.Terms.Count(ctx, id, o)
+		},
 	},
 }
 
