@@ -74,7 +74,7 @@ func WithTimeout(d time.Duration) Option { return func(s *Store) { s.timeout = d
 
 // WithoutKeyring uses the file backend only.
 func WithoutKeyring() Option {
-	return func(s *Store) { s.keyringBroken = errors.New("keyring disabled") }
+	return func(s *Store) { s.keyringBroken = errors.New("the OS keyring is turned off") }
 }
 
 // WithGetenv replaces os.Getenv (tests).

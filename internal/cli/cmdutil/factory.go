@@ -24,6 +24,9 @@ const (
 	EnvClientID = "PS_CLIENT_ID"
 	EnvSecret   = secrets.EnvSecret
 	EnvSelect   = "PSCTL_ENV"
+	// EnvNoKeyring, when set to a non-empty value, keeps secrets out of the
+	// OS keyring (containers, CI, tests): they go to the 0600 file.
+	EnvNoKeyring = "PSCTL_NO_KEYRING"
 )
 
 // GlobalFlags are the persistent flags of the root command.
@@ -108,7 +111,11 @@ func (f *Factory) Secrets() (*secrets.Store, error) {
 		return nil, err
 	}
 	f.secOnce.Do(func() {
-		opts := append([]secrets.Option{secrets.WithGetenv(f.getenv)}, f.SecretOptions...)
+		opts := []secrets.Option{secrets.WithGetenv(f.getenv)}
+		if f.getenv(EnvNoKeyring) != "" {
+			opts = append(opts, secrets.WithoutKeyring())
+		}
+		opts = append(opts, f.SecretOptions...)
 		f.sec = secrets.New(dir, f.IOStreams.ErrOut, opts...)
 	})
 	return f.sec, nil
