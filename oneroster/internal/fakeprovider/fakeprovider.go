@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -120,7 +121,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		p.token(w, r)
 		return
 	}
-	rest, ok := strings.CutPrefix(r.URL.Path, p.opts.BasePath+"/")
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), p.opts.BasePath+"/")
 	if !ok {
 		status(w, http.StatusNotFound, "unknown object", "no such endpoint")
 		return
@@ -130,6 +131,11 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seg := strings.Split(rest, "/")
+	for i, sg := range seg { // ids may hold escaped slashes
+		if u, err := url.PathUnescape(sg); err == nil {
+			seg[i] = u
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r.Method == http.MethodGet {

@@ -1,0 +1,174 @@
+package oneroster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pskit/pskit/oneroster"
+	"github.com/pskit/pskit/oneroster/internal/fakeprovider"
+)
+
+func TestGradebookPutGetDelete(t *testing.T) {
+	p := fakeprovider.Start(t, fakeprovider.Options{TotalCount: true})
+	c := newClient(t, p)
+	ctx := context.Background()
+
+	cat := oneroster.Category{Base: oneroster.Base{SourcedID: "cat 1"}, Title: "Tests"}
+	if out, err := c.PutCategory(ctx, cat); err != nil || out != oneroster.Created {
+		t.Fatalf("PutCategory = %v, %v; want created", out, err)
+	}
+	if got, err := c.GetCategory(ctx, "cat 1"); err != nil || got.Title != "Tests" {
+		t.Fatalf("GetCategory = %+v, %v", got, err)
+	}
+	li := oneroster.LineItem{Base: oneroster.Base{SourcedID: "li/1"}, Title: "Quiz", Class: oneroster.Ref("c1"), Category: oneroster.Ref("cat 1"), ResultValueMax: 10}
+	if out, err := c.PutLineItem(ctx, li); err != nil || out != oneroster.Created {
+		t.Fatalf("PutLineItem = %v, %v; want created", out, err)
+	}
+	li.Title = "Quiz 1"
+	if out, err := c.PutLineItem(ctx, li); err != nil || out != oneroster.Updated {
+		t.Fatalf("second PutLineItem = %v, %v; want updated", out, err)
+	}
+	// A sourcedId with a slash and a space stays one path segment.
+	stored, ok := p.Gradebook("lineItems", "li/1")
+	if !ok || stored["title"] != "Quiz 1" || stored["category"].(map[string]any)["sourcedId"] != "cat 1" {
+		t.Fatalf("provider holds %v", stored)
+	}
+	for _, s := range []string{"s1", "s2"} {
+		r := oneroster.Result{Base: oneroster.Base{SourcedID: "r-" + s}, LineItem: oneroster.Ref("li/1"), Student: oneroster.Ref(s), ScoreStatus: oneroster.ScoreFullyGraded, Score: 7}
+		if out, err := c.PutResult(ctx, r); err != nil || out != oneroster.Created {
+			t.Fatalf("PutResult = %v, %v", out, err)
+		}
+	}
+	count := func(seq func(func(oneroster.Result, error) bool)) int {
+		n := 0
+		for _, err := range seq {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		return n
+	}
+	if n := count(c.ListLineItemResults(ctx, "c1", "li/1", nil)); n != 2 {
+		t.Errorf("lineItem results = %d, want 2", n)
+	}
+	if n := count(c.ListStudentResults(ctx, "c1", "s2", nil)); n != 1 {
+		t.Errorf("student results = %d, want 1", n)
+	}
+	if n := count(c.ListClassResults(ctx, "c1", nil)); n != 2 {
+		t.Errorf("class results = %d, want 2", n)
+	}
+	if n := count(c.ListResults(ctx, &oneroster.ListOptions{Filter: oneroster.Eq("student.sourcedId", "s1")})); n != 1 {
+		t.Errorf("filtered results = %d, want 1", n)
+	}
+	var titles []string
+	for li, err := range c.ListClassLineItems(ctx, "c1", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		titles = append(titles, li.Title)
+	}
+	if len(titles) != 1 || titles[0] != "Quiz 1" {
+		t.Errorf("class lineItems = %v", titles)
+	}
+
+	if err := c.DeleteResult(ctx, "r-s1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.GetResult(ctx, "r-s1")
+	if !errors.Is(err, oneroster.ErrNotFound) {
+		t.Errorf("GetResult after delete: %v, want ErrNotFound", err)
+	}
+	var oe *oneroster.Error
+	if err := c.DeleteResult(ctx, "r-s1"); !errors.As(err, &oe) || oe.StatusCode != 404 || len(oe.CodeMinor) == 0 || oe.CodeMinor[0] != "unknown object" {
+		t.Errorf("second delete: %v, want a 404 unknown object", err)
+	}
+	if _, err := c.PutLineItem(ctx, oneroster.LineItem{Title: "no id"}); err == nil || !strings.Contains(err.Error(), "sourcedId") {
+		t.Errorf("PUT without sourcedId: %v", err)
+	}
+	if err := c.DeleteCategory(ctx, ""); err == nil {
+		t.Error("DELETE without sourcedId accepted")
+	}
+}
+
+// GETs are retried on 429/502/503/504, honouring Retry-After; PUTs are not.
+func TestRetries(t *testing.T) {
+	var gets, puts atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/access_token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"t0k3n","token_type":"Bearer","expires_in":"3600"}`)
+	})
+	statuses := []int{429, 502, 503, 504}
+	mux.HandleFunc("GET /ims/oneroster/v1p1/lineItems/li1", func(w http.ResponseWriter, r *http.Request) {
+		n := int(gets.Add(1))
+		if n <= len(statuses) {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(statuses[n-1])
+			return
+		}
+		fmt.Fprint(w, `{"lineItem":{"sourcedId":"li1","title":"Quiz"}}`)
+	})
+	mux.HandleFunc("PUT /ims/oneroster/v1p1/lineItems/li1", func(w http.ResponseWriter, r *http.Request) {
+		puts.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("GET /ims/oneroster/v1p1/lineItems/slow", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, `{"imsx_codeMajor":"failure","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldValue":"server_busy"}]}}`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := oneroster.NewClient(srv.URL, creds, oneroster.WithRetry(5, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	li, err := c.GetLineItem(ctx, "li1")
+	if err != nil || li.Title != "Quiz" {
+		t.Fatalf("GetLineItem = %+v, %v", li, err)
+	}
+	if gets.Load() != 5 {
+		t.Errorf("GET attempts = %d, want 5", gets.Load())
+	}
+	_, err = c.PutLineItem(ctx, oneroster.LineItem{Base: oneroster.Base{SourcedID: "li1"}, Title: "Quiz"})
+	var oe *oneroster.Error
+	if !errors.As(err, &oe) || oe.StatusCode != 503 || puts.Load() != 1 {
+		t.Errorf("PUT: err=%v attempts=%d, want one 503", err, puts.Load())
+	}
+	// A Retry-After beyond the wait cap is returned, not slept on.
+	_, err = c.GetLineItem(ctx, "slow")
+	if !errors.As(err, &oe) || oe.StatusCode != 429 || oe.RetryAfter != time.Hour || len(oe.CodeMinor) != 1 {
+		t.Errorf("slow: %v (%+v), want a 429 with RetryAfter 1h", err, oe)
+	}
+}
+
+// A cancelled context ends a retry wait.
+func TestRetryWaitRespectsContext(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/access_token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"t0k3n","token_type":"Bearer","expires_in":"3600"}`)
+	})
+	mux.HandleFunc("GET /ims/oneroster/v1p1/users/u1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "20")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, _ := oneroster.NewClient(srv.URL, creds, oneroster.WithRetry(3, time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.GetUser(ctx, "u1")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want DeadlineExceeded", err)
+	}
+}
