@@ -41,6 +41,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	if code == cmdutil.ExitFailure && strings.HasPrefix(err.Error(), "unknown command") {
 		code = cmdutil.ExitUsage
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "psctl: %s\n", strings.TrimPrefix(err.Error(), "powerschool: "))
+	// The SDK prefixes its errors for library users; on the command line
+	// the "psctl:" prefix already says who speaks.
+	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "powerschool: "), ": powerschool: ", ": ")
+	fmt.Fprintf(f.IOStreams.ErrOut, "psctl: %s\n", msg)
 	return code
 }

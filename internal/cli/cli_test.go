@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pskit/pskit/internal/cli/clitest"
+	"github.com/pskit/pskit/internal/cli/cmdutil"
+	"github.com/pskit/pskit/internal/cli/iostreams"
+)
+
+// runner runs psctl in-process as separate "processes" sharing a config dir.
+type runner struct {
+	t   *testing.T
+	dir string
+	env map[string]string
+	all bytes.Buffer // everything printed, for secret checks
+}
+
+func newRunner(t *testing.T) *runner {
+	return &runner{t: t, dir: t.TempDir(), env: map[string]string{"PSCTL_NO_KEYRING": "1"}}
+}
+
+func (r *runner) run(stdin string, args ...string) (stdout, stderr string, code int) {
+	r.t.Helper()
+	ios, in, out, errOut := iostreams.Test()
+	in.WriteString(stdin)
+	f := &cmdutil.Factory{IOStreams: ios, Version: "test", Getenv: func(k string) string {
+		if k == "PSCTL_CONFIG_DIR" {
+			return filepath.Join(r.dir, "config")
+		}
+		return r.env[k]
+	}}
+	code = Run(context.Background(), f, args)
+	r.all.WriteString(out.String())
+	r.all.WriteString(errOut.String())
+	return out.String(), errOut.String(), code
+}
+
+func (r *runner) ok(stdin string, args ...string) (string, string) {
+	r.t.Helper()
+	out, errOut, code := r.run(stdin, args...)
+	if code != 0 {
+		r.t.Fatalf("psctl %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out, errOut
+}
+
+func TestFlowAgainstFakeServer(t *testing.T) {
+	ps := clitest.NewFakePS(t, 25)
+	id, secret := ps.Credentials()
+	r := newRunner(t)
+	r.ok(secret+"\n", strings.Fields("env add dev --url "+ps.URL+" --client-id "+id+" --client-secret-stdin")...)
+
+	out, _ := r.ok("", "auth", "status", "-o", "json", "-v")
+	if !strings.Contains(out, `"plugin_id": 7`) || !strings.Contains(out, "25.12.0.0.1") {
+		t.Errorf("auth status: %s", out)
+	}
+	if n := ps.TokenRequests.Load(); n != 1 {
+		t.Errorf("token requests after auth status = %d, want 1", n)
+	}
+
+	csvPath := filepath.Join(r.dir, "students.csv")
+	r.ok("", "students", "-o", "csv", "--output", csvPath, "-v")
+	data, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(rows) != 26 || strings.Join(rows[0], ",") != "id,local_id,name.first_name,name.last_name" {
+		t.Fatalf("students.csv: %d rows, header %v, err %v", len(rows), rows[0], err)
+	}
+	// The second and third runs reused the cached token.
+	if n := ps.TokenRequests.Load(); n != 1 {
+		t.Errorf("token requests after a second run = %d, want 1 (cached token)", n)
+	}
+
+	out, _ = r.ok("", "students", "--limit", "3", "-o", "ndjson", "--fields", "id")
+	if out != "{\"id\":1000}\n{\"id\":1001}\n{\"id\":1002}\n" {
+		t.Errorf("--limit 3: %q", out)
+	}
+	out, _ = r.ok("", "count", "students")
+	if out != "25\n" {
+		t.Errorf("count: %q", out)
+	}
+	out, _ = r.ok("", "get", "/ws/v1/district", "--fields", "district.name", "-o", "ndjson")
+	if out != `{"district":{"name":"Fake District"}}`+"\n" {
+		t.Errorf("get: %q", out)
+	}
+	out, _ = r.ok("", "district", "-o", "table", "--fields", "name")
+	if out != "name\tFake District\n" {
+		t.Errorf("district: %q", out)
+	}
+	r.ok("", "metadata", "-v")
+	r.ok("", "env", "show", "-v")
+	r.ok("", "env", "list")
+
+	tokOut, _ := r.ok("", "auth", "token")
+	if !strings.HasPrefix(tokOut, "access-token-") {
+		t.Errorf("auth token: %q", tokOut)
+	}
+	r.ok("", "auth", "logout")
+	r.ok("", "metadata")
+	if n := ps.TokenRequests.Load(); n != 2 {
+		t.Errorf("token requests after logout = %d, want 2", n)
+	}
+
+	// Secrets appear nowhere except auth token's stdout.
+	tok := strings.TrimSpace(tokOut)
+	printed := strings.Replace(r.all.String(), tokOut, "", 1)
+	for name, s := range map[string]string{"client secret": secret, "access token": tok} {
+		if strings.Contains(printed, s) {
+			t.Errorf("%s printed:\n%s", name, printed)
+		}
+		_ = filepath.WalkDir(filepath.Join(r.dir, "config"), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, _ := os.ReadFile(p)
+			fi, _ := d.Info()
+			if fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s has mode %v", p, fi.Mode().Perm())
+			}
+			if strings.Contains(string(b), s) && !(name == "client secret" && filepath.Base(p) == "secrets.json") && !(name == "access token" && filepath.Base(filepath.Dir(p)) == "tokens") {
+				t.Errorf("%s found in %s", name, p)
+			}
+			return nil
+		})
+	}
+	if !strings.Contains(r.all.String(), "* ") {
+		t.Error("-v printed no console log")
+	}
+}
+
+func TestRegeneratedCredentials(t *testing.T) {
+	ps := clitest.NewFakePS(t, 3)
+	id, secret := ps.Credentials()
+	r := newRunner(t)
+	r.ok(secret, "env", "add", "dev", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
+	r.ok("", "district")
+	ps.Regenerate()
+	_, errOut, code := r.run("", "district")
+	if code != cmdutil.ExitAuth {
+		t.Fatalf("exit %d, want 4; stderr: %s", code, errOut)
+	}
+	for _, want := range []string{"rejected the client ID and secret", "regenerated", "psctl env add dev"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q: %s", want, errOut)
+		}
+	}
+	// New credentials fix it.
+	id2, secret2 := ps.Credentials()
+	r.ok(secret2, "env", "add", "dev", "--url", ps.URL, "--client-id", id2, "--client-secret-stdin")
+	r.ok("", "district")
+}
+
+func TestFailedPullLeavesNoFile(t *testing.T) {
+	ps := clitest.NewFakePS(t, 25)
+	ps.FailPage.Store(2)
+	id, secret := ps.Credentials()
+	r := newRunner(t)
+	r.ok(secret, "env", "add", "dev", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
+	target := filepath.Join(r.dir, "out.csv")
+	_, errOut, code := r.run("", "students", "-o", "csv", "--output", target)
+	if code != cmdutil.ExitFailure {
+		t.Fatalf("exit %d; stderr %s", code, errOut)
+	}
+	if _, err := os.Stat(target); !os.IsNotExist(err) {
+		t.Errorf("%s exists after a failed pull", target)
+	}
+	if !strings.Contains(errOut, "10 records were received before the failure") || !strings.Contains(errOut, "out.csv was not written") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	left, _ := filepath.Glob(filepath.Join(r.dir, ".out.csv*"))
+	if len(left) > 0 {
+		t.Errorf("temp files left: %v", left)
+	}
+}
+
+func TestEnvVarsAndUsageErrors(t *testing.T) {
+	r := newRunner(t)
+	r.env["PS_URL"] = "https://ps.example.org"
+	_, errOut, code := r.run("", "district")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "PS_CLIENT_ID and PS_CLIENT_SECRET are not set") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	delete(r.env, "PS_URL")
+	for _, args := range [][]string{{"nosuch"}, {"students", "--nosuch"}, {"env", "use"}, {"students", "-o", "xml"}, {"get", "/api/x"}, {"count", "widgets"}} {
+		if _, errOut, code := r.run("", args...); code != cmdutil.ExitUsage || !strings.Contains(errOut, "psctl: ") {
+			t.Errorf("psctl %v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	if _, errOut, code := r.run("", "district"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "psctl demo") {
+		t.Errorf("no env: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := r.run("", "env", "add", "x", "--url", "http://ps.example.org", "--client-id", "i"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--allow-http") {
+		t.Errorf("http: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := r.run("", "env", "add", "x", "--url", "https://ps.example.org", "--client-id", "i"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--client-secret-stdin") {
+		t.Errorf("no tty: exit %d, %s", code, errOut)
+	}
+}
