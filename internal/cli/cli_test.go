@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pskit/pskit/internal/cli/clitest"
 	"github.com/pskit/pskit/internal/cli/cmdutil"
@@ -28,6 +29,10 @@ func newRunner(t *testing.T) *runner {
 }
 
 func (r *runner) run(stdin string, args ...string) (stdout, stderr string, code int) {
+	return r.runCtx(context.Background(), stdin, args...)
+}
+
+func (r *runner) runCtx(ctx context.Context, stdin string, args ...string) (stdout, stderr string, code int) {
 	r.t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
@@ -37,7 +42,7 @@ func (r *runner) run(stdin string, args ...string) (stdout, stderr string, code 
 		}
 		return r.env[k]
 	}}
-	code = Run(context.Background(), f, args)
+	code = Run(ctx, f, args)
 	r.all.WriteString(out.String())
 	r.all.WriteString(errOut.String())
 	return out.String(), errOut.String(), code
@@ -204,5 +209,33 @@ func TestEnvVarsAndUsageErrors(t *testing.T) {
 	}
 	if _, errOut, code := r.run("", "env", "add", "x", "--url", "https://ps.example.org", "--client-id", "i"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--client-secret-stdin") {
 		t.Errorf("no tty: exit %d, %s", code, errOut)
+	}
+}
+
+func TestInterruptedPull(t *testing.T) {
+	ps := clitest.NewFakePS(t, 25)
+	id, secret := ps.Credentials()
+	r := newRunner(t)
+	r.ok(secret, "env", "add", "dev", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	ps.OnPage = func(page int) {
+		if page >= 2 {
+			cancel() // Ctrl-C while page 2 is in flight
+			select {
+			case <-block:
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}
+	target := filepath.Join(r.dir, "s.ndjson")
+	_, errOut, code := r.runCtx(ctx, "", "students", "-o", "ndjson", "--output", target)
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "interrupted after") || !strings.Contains(errOut, "s.ndjson was not written") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(target); !os.IsNotExist(err) {
+		t.Error("file left after an interrupted pull")
 	}
 }

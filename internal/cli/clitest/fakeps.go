@@ -29,6 +29,8 @@ type FakePS struct {
 	APIRequests   atomic.Int32
 	// FailPage, when > 0, makes that student page answer 500.
 	FailPage atomic.Int32
+	// OnPage, when set, is called before a student page is served.
+	OnPage func(page int)
 }
 
 // NewFakePS starts a server with n students and stops it at test cleanup.
@@ -114,6 +116,9 @@ func (f *FakePS) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if size < 1 || size > 10 {
 			size = 10
+		}
+		if f.OnPage != nil {
+			f.OnPage(page)
 		}
 		if int(f.FailPage.Load()) == page {
 			writeJSON(w, 500, map[string]string{"message": "Internal error"})
