@@ -91,9 +91,14 @@ func WithOAuth1(o OAuth1) Option {
 }
 
 // WithBasePath sets the OneRoster root under the server URL, e.g.
-// "/api/ims/oneroster/v1p1". Default DefaultBasePath.
+// "/api/ims/oneroster/v1p1". "" keeps DefaultBasePath; "/" means the server
+// URL itself is the root.
 func WithBasePath(p string) Option {
 	return func(c *config) error {
+		if p == "" {
+			c.basePath = DefaultBasePath
+			return nil
+		}
 		if strings.ContainsAny(p, "?#") {
 			return fmt.Errorf("oneroster: base path %q must be a path, without query or fragment", p)
 		}

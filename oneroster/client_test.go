@@ -37,6 +37,8 @@ func TestNewClientURLRules(t *testing.T) {
 	}{
 		{"https://ps.example.org", nil, true, "https://ps.example.org/ims/oneroster/v1p1"},
 		{"https://ps.example.org/", []oneroster.Option{oneroster.WithBasePath("/api/ims/oneroster/v1p1/")}, true, "https://ps.example.org/api/ims/oneroster/v1p1"},
+		{"https://ps.example.org/ws/v1p1/ims/oneroster/v1p1", []oneroster.Option{oneroster.WithBasePath("/")}, true, "https://ps.example.org/ws/v1p1/ims/oneroster/v1p1"},
+		{"https://ps.example.org", []oneroster.Option{oneroster.WithBasePath("")}, true, "https://ps.example.org/ims/oneroster/v1p1"},
 		{"https://district.aeries.net/aeries", nil, true, "https://district.aeries.net/aeries/ims/oneroster/v1p1"},
 		{"http://127.0.0.1:8080", nil, true, "http://127.0.0.1:8080/ims/oneroster/v1p1"},
 		{"http://localhost:8080", nil, true, "http://localhost:8080/ims/oneroster/v1p1"},
