@@ -106,8 +106,12 @@ func (c *Client) GetResult(ctx context.Context, id string, fields ...string) (Re
 	return getOne[Result](ctx, c, "/results/"+esc(id), "result", fields)
 }
 
-// PutResult creates or replaces the result r.SourcedID.
+// PutResult creates or replaces the result r.SourcedID. ScoreStatus must be
+// one of the five 1.1 values (ScoreFullyGraded...).
 func (c *Client) PutResult(ctx context.Context, r Result) (PutOutcome, error) {
+	if err := checkScoreStatus(r.ScoreStatus); err != nil {
+		return 0, err
+	}
 	return c.put(ctx, "/results/", "result", r.SourcedID, r)
 }
 
