@@ -22,7 +22,7 @@ const (
 // fakePS is a minimal PowerSchool: a token endpoint and bearer-checked API
 // routes, counting what it receives.
 type fakePS struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	mux    *http.ServeMux
 	tokens atomic.Int32 // token requests received
@@ -37,7 +37,7 @@ type fakePS struct {
 	tokenStatus int
 }
 
-func newFakePS(t *testing.T) *fakePS {
+func newFakePS(t testing.TB) *fakePS {
 	t.Helper()
 	f := &fakePS{t: t, mux: http.NewServeMux(), valid: map[string]bool{}, expiresIn: "1814654"}
 	f.mux.HandleFunc("POST "+basePath+"/oauth/access_token", f.handleToken)
