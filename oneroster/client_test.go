@@ -288,3 +288,20 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// A wrong token URL is a TokenError that names the fix, and is not mistaken
+// for a missing record.
+func TestTokenURLNotFound(t *testing.T) {
+	p := fakeprovider.Start(t, fakeprovider.Options{})
+	c, err := oneroster.NewClient(p.URL, oneroster.WithOAuth2(oneroster.OAuth2{
+		ClientID: "client-id", ClientSecret: "client-secret", TokenURL: p.URL + "/wrong/token",
+	}), oneroster.WithRetry(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetUser(context.Background(), "u1")
+	var te *oneroster.TokenError
+	if !errors.As(err, &te) || errors.Is(err, oneroster.ErrNotFound) || !strings.Contains(err.Error(), "TokenURL") {
+		t.Errorf("err = %v, want a TokenError pointing at TokenURL", err)
+	}
+}

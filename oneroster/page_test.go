@@ -318,9 +318,12 @@ func TestNestedRostering(t *testing.T) {
 	if err != nil || term.SchoolYear != "2025" || term.StartDate.Format("2006-01-02") != "2024-08-01" {
 		t.Errorf("GetTerm = %+v, %v", term, err)
 	}
-	school, err := c.GetSchool(ctx, "s1")
+	school, err := c.GetSchool(ctx, "s1", "sourcedId", "name")
 	if err != nil || school.Name != "High" {
 		t.Errorf("GetSchool = %+v, %v", school, err)
+	}
+	if reqs := p.Requests(); reqs[len(reqs)-1].RawQuery != "fields=sourcedId%2Cname" {
+		t.Errorf("GetSchool query = %q, want fields=sourcedId%%2Cname", reqs[len(reqs)-1].RawQuery)
 	}
 	e, err := c.GetEnrollment(ctx, "e0")
 	if err != nil || !bool(e.Primary) || e.User.SourcedID != "u000" {
