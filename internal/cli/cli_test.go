@@ -239,3 +239,41 @@ func TestInterruptedPull(t *testing.T) {
 		t.Error("file left after an interrupted pull")
 	}
 }
+
+func TestTLSOptions(t *testing.T) {
+	ps, caPEM := clitest.NewFakePSTLS(t, 2)
+	id, secret := ps.Credentials()
+	r := newRunner(t)
+	r.ok(secret, "env", "add", "tls", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
+
+	_, errOut, code := r.run("", "district")
+	if code != cmdutil.ExitFailure || !strings.Contains(errOut, "certificate") || !strings.Contains(errOut, "pass --ca-file") {
+		t.Errorf("self-signed server without --ca-file: exit %d, %s", code, errOut)
+	}
+	ca := filepath.Join(r.dir, "ca.pem")
+	if err := os.WriteFile(ca, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.ok("", "district", "--ca-file", ca)
+	if _, errOut := r.ok("", "district", "--insecure"); !strings.Contains(errOut, "WARNING: --insecure") {
+		t.Errorf("--insecure without a warning: %q", errOut)
+	}
+	if _, errOut, code := r.run("", "district", "--ca-file", filepath.Join(r.dir, "missing.pem")); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--ca-file") {
+		t.Errorf("missing CA file: exit %d, %s", code, errOut)
+	}
+}
+
+func TestReadOnlyEnvironment(t *testing.T) {
+	ps := clitest.NewFakePS(t, 2)
+	id, secret := ps.Credentials()
+	r := newRunner(t)
+	r.ok(secret, "env", "add", "ro", "--url", ps.URL, "--client-id", id, "--client-secret-stdin", "--read-only")
+	out, _ := r.ok("", "env", "show", "-o", "json", "--fields", "read_only")
+	if !strings.Contains(out, `"read_only": true`) {
+		t.Errorf("env show: %s", out)
+	}
+	out, _ = r.ok("", "auth", "status", "-o", "json", "--fields", "read_only")
+	if !strings.Contains(out, `"read_only": true`) {
+		t.Errorf("auth status: %s", out)
+	}
+}

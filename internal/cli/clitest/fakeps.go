@@ -6,7 +6,10 @@ package clitest
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -41,6 +44,19 @@ func NewFakePS(t testing.TB, n int) *FakePS {
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
 	return f
+}
+
+// NewFakePSTLS is NewFakePS over https with a self-signed certificate,
+// returned as PEM.
+func NewFakePSTLS(t testing.TB, n int) (*FakePS, []byte) {
+	f := &FakePS{students: n}
+	f.Regenerate()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point of some tests
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 }
 
 // Credentials returns the current client ID and secret.

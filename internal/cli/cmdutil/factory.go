@@ -414,7 +414,13 @@ func (h *consoleHandler) WithGroup(string) slog.Handler { return h }
 // Explain adds what to do to an authentication failure for this target,
 // and marks it for exit code 4. Other errors pass through.
 func (t *Target) Explain(err error) error {
-	if err == nil || !powerschool.IsAuthError(err) {
+	if err == nil {
+		return nil
+	}
+	if !powerschool.IsAuthError(err) {
+		if strings.Contains(err.Error(), "x509: ") || strings.Contains(err.Error(), "tls: ") {
+			return fmt.Errorf("%w\nif %s uses a certificate from a private CA, pass --ca-file FILE with that CA (PEM)", err, t.URL)
+		}
 		return err
 	}
 	fix := "check PS_URL, PS_CLIENT_ID and PS_CLIENT_SECRET"
