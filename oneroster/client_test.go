@@ -253,7 +253,6 @@ func TestRedirectToOtherHostRefused(t *testing.T) {
 		}
 	}))
 	t.Cleanup(other.Close)
-	p := fakeprovider.Start(t, fakeprovider.Options{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/access_token", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -264,7 +263,6 @@ func TestRedirectToOtherHostRefused(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	_ = p
 	c, err := oneroster.NewClient(srv.URL, creds)
 	if err != nil {
 		t.Fatal(err)
