@@ -1,0 +1,548 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// GraduatedSchoolNumber is the school number PowerSchool reserves for the
+// "Graduated Students" school; graduates carry grade level 99.
+const GraduatedSchoolNumber = 999999
+
+// Config shapes a generated district. The same Config always yields the same
+// district, row for row.
+type Config struct {
+	Seed     int64
+	Students int // number of STUDENTS rows; must be at least 1
+	// Year is the first calendar year of the school year (2025 for 2025-26).
+	// Zero means 2025, so output does not depend on the wall clock.
+	Year int
+}
+
+// District facts shared by the generator and the HTTP layer.
+const (
+	DistrictName     = "Lakeshore Unified School District"
+	DistrictNumber   = "4820"
+	DistrictState    = "MN"
+	DistrictTimezone = "America/Chicago"
+)
+
+// school is a generated school before insertion.
+type school struct {
+	dcid, number, low, high int
+	level                   int // 0 elementary, 1 middle, 2 high
+	name                    string
+	students                []int // indexes into the generated students
+	teachers                []int // SCHOOLSTAFF.ID of active teachers
+	courses                 []genCourse
+	terms                   []genTerm // [year, S1, S2]
+}
+
+type genCourse struct {
+	number string
+	term   int // index into school.terms
+	filled int // students placed so far
+	// sections holds SECTIONS.ID of the course's sections in fill order.
+	sections []int
+}
+
+type genTerm struct {
+	id                  int
+	firstDay, lastDay   string
+	dcid, portion, year int
+}
+
+type sectionRow struct {
+	dcid, id, school, term, teacher int
+	enrolled                        int // current (not dropped) enrolments
+	course, number, expr            string
+}
+
+// Generate fills an empty store with a synthetic district. It runs in one
+// transaction, then builds the indexes.
+func (s *Store) Generate(ctx context.Context, cfg Config) error {
+	if cfg.Students < 1 {
+		return fmt.Errorf("generating a district: need at least 1 student, got %d", cfg.Students)
+	}
+	if cfg.Year == 0 {
+		cfg.Year = 2025
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("generating a district: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"); err != nil {
+		return fmt.Errorf("generating a district: %w", err)
+	}
+	g := &generator{ctx: ctx, conn: conn, cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15))}
+	if err := g.run(); err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return fmt.Errorf("generating a district: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("generating a district: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, indexes); err != nil {
+		return fmt.Errorf("indexing the district: %w", err)
+	}
+	return nil
+}
+
+type generator struct {
+	ctx  context.Context
+	conn *sql.Conn
+	cfg  Config
+	rng  *rand.Rand
+
+	schools []*school
+	byLevel [3][]*school
+	grad    *school
+}
+
+func (g *generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }
+
+func (g *generator) date(year int, month time.Month, day int) string {
+	return time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+}
+
+func (g *generator) run() error {
+	n := g.cfg.Students
+	y := g.cfg.Year
+	yearID := y - 1990
+	firstDay, lastDay := g.date(y, time.August, 20), g.date(y+1, time.June, 10)
+	midDay := g.date(y+1, time.January, 16)
+
+	// Schools: three levels, roughly one school per 400 students.
+	nSchools := min(max(n/400, 3), 250)
+	levelOf := []int{0, 1, 2, 0}
+	for i := range nSchools {
+		lv := levelOf[i%4]
+		if i < 3 {
+			lv = i
+		}
+		sc := &school{dcid: i + 1, number: (i + 1) * 100, level: lv}
+		switch lv {
+		case 0:
+			sc.low, sc.high, sc.name = 0, 5, g.pick(streetNames)+" Elementary School"
+		case 1:
+			sc.low, sc.high, sc.name = 6, 8, g.pick(streetNames)+" Middle School"
+		default:
+			sc.low, sc.high, sc.name = 9, 12, g.pick(cities)+" High School"
+		}
+		sc.name = fmt.Sprintf("%s %d", sc.name, i+1)
+		g.schools = append(g.schools, sc)
+		g.byLevel[lv] = append(g.byLevel[lv], sc)
+	}
+	g.grad = &school{dcid: nSchools + 1, number: GraduatedSchoolNumber, low: 99, high: 99, level: -1, name: "Graduated Students"}
+
+	if err := g.insertPrefs(); err != nil {
+		return err
+	}
+	if err := g.insertSchools(); err != nil {
+		return err
+	}
+
+	// Place students first: staff and section counts follow enrolment.
+	type placement struct {
+		sc     *school
+		grade  int
+		status int
+	}
+	places := make([]placement, n)
+	for i := range n {
+		grade := g.rng.IntN(13)
+		lv := 0
+		if grade >= 9 {
+			lv = 2
+		} else if grade >= 6 {
+			lv = 1
+		}
+		status := 0
+		switch r := g.rng.IntN(100); {
+		case r < 3:
+			status = 3 // graduated
+		case r < 5:
+			status = -1 // pre-registered
+		case r < 7:
+			status = 2 // transferred out
+		case r < 8:
+			status = 1 // inactive
+		}
+		if status == 3 {
+			places[i] = placement{g.grad, 99, 3}
+			continue
+		}
+		sc := g.byLevel[lv][g.rng.IntN(len(g.byLevel[lv]))]
+		sc.students = append(sc.students, i)
+		places[i] = placement{sc, grade, status}
+	}
+
+	// Terms, staff, courses per school.
+	termDCID, userDCID, courseDCID := 0, 0, 0
+	terms := newBatch(g, "TERMS", "DCID,ID,SCHOOLID,YEARID,PORTION,FIRSTDAY,LASTDAY,ABBREVIATION,NAME,ISYEARREC")
+	users := newBatch(g, "USERS", "DCID,HOMESCHOOLID,TEACHERNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,TITLE,EMAIL_ADDR,LOGINID,TEACHERLOGINID,PSACCESS,PTACCESS,STREET,CITY,STATE,ZIP,HOME_PHONE,SCHOOL_PHONE")
+	staff := newBatch(g, "SCHOOLSTAFF", "DCID,ID,USERS_DCID,SCHOOLID,STATUS,STAFFSTATUS,SCHED_CLASSROOM")
+	courses := newBatch(g, "COURSES", "DCID,ID,COURSE_NUMBER,COURSE_NAME,SCHOOLID,CREDIT_HOURS,CREDITTYPE,GRADESCALEID")
+	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
+		termSpecs := []struct {
+			id, portion int
+			first, last string
+			abbr, name  string
+		}{
+			{yearID * 100, 1, firstDay, lastDay, fmt.Sprintf("%02d-%02d", y%100, (y+1)%100), fmt.Sprintf("%d-%d", y, y+1)},
+			{yearID*100 + 1, 2, firstDay, g.date(y+1, time.January, 15), "S1", "Semester 1"},
+			{yearID*100 + 2, 2, midDay, lastDay, "S2", "Semester 2"},
+		}
+		for _, t := range termSpecs {
+			termDCID++
+			sc.terms = append(sc.terms, genTerm{id: t.id, dcid: termDCID, portion: t.portion, firstDay: t.first, lastDay: t.last, year: yearID})
+			isYear := 0
+			if t.portion == 1 {
+				isYear = 1
+			}
+			if err := terms.add(termDCID, t.id, sc.number, yearID, t.portion, t.first, t.last, t.abbr, t.name, isYear); err != nil {
+				return err
+			}
+		}
+		nStaff := max(3, len(sc.students)/20) + 1 // +1: the principal
+		if sc == g.grad {
+			nStaff = 1
+		}
+		for k := range nStaff {
+			userDCID++
+			first, middle, last := g.pick(firstNames), g.pick(middleNames), g.pick(lastNames)
+			login := strings.ToLower(first[:1]+last) + strconv.Itoa(userDCID)
+			title, ptaccess, teacherLogin := "Teacher", 1, login
+			if k == 0 {
+				title, ptaccess, teacherLogin = "Principal", 0, ""
+			}
+			if err := users.add(userDCID, sc.number, strconv.Itoa(7000+userDCID), first, nullable(middle), last,
+				last+", "+first, title, login+"@staff.example.org", login, nullable(teacherLogin), 1, ptaccess,
+				fmt.Sprintf("%d %s %s", 100+g.rng.IntN(9800), g.pick(streetNames), g.pick(streetKinds)), g.pick(cities),
+				DistrictState, fmt.Sprintf("55%03d", g.rng.IntN(1000)), phone(g.rng), phone(g.rng)); err != nil {
+				return err
+			}
+			status := 1
+			if k > 0 && g.rng.IntN(100) < 5 {
+				status = 2 // inactive staff are hidden from school staff lists
+			}
+			ssID := userDCID + 300
+			if status == 1 && k > 0 {
+				sc.teachers = append(sc.teachers, ssID)
+			}
+			if err := staff.add(userDCID+200, ssID, userDCID, sc.number, status, 1, strconv.Itoa(100+g.rng.IntN(200))); err != nil {
+				return err
+			}
+			if k == 0 {
+				if _, err := g.conn.ExecContext(g.ctx, "UPDATE SCHOOLS SET PRINCIPAL=?, PRINCIPALEMAIL=? WHERE DCID=?",
+					first+" "+last, login+"@staff.example.org", sc.dcid); err != nil {
+					return err
+				}
+			}
+		}
+		if sc == g.grad {
+			continue
+		}
+		catalogue := [][]course{elementaryCourses, middleCourses, highCourses}[sc.level]
+		for ci, c := range catalogue {
+			courseDCID++
+			number := fmt.Sprintf("%s%d", c.code, sc.number)
+			term := 0
+			if sc.level > 0 && ci%3 != 0 {
+				term = 1 + ci%2
+			}
+			sc.courses = append(sc.courses, genCourse{number: number, term: term})
+			if err := courses.add(courseDCID, courseDCID+50, number, c.name, sc.number, c.credit, "CORE", 1); err != nil {
+				return err
+			}
+		}
+	}
+	for _, b := range []*batch{terms, users, staff, courses} {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+
+	// Students, their extensions and fees, and section enrolments.
+	stu := newBatch(g, "STUDENTS", "DCID,ID,STUDENT_NUMBER,STUDENT_WEB_ID,STATE_STUDENTNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,"+
+		"GRADE_LEVEL,SCHOOLID,ENROLL_STATUS,ENTRYDATE,EXITDATE,ENTRYCODE,ENTRYCOMMENT,EXITCODE,FTEID,DOB,GENDER,CLASSOF,"+
+		"STREET,CITY,STATE,ZIP,MAILING_STREET,MAILING_CITY,MAILING_STATE,MAILING_ZIP,HOME_PHONE,"+
+		"ALERT_GUARDIAN,ALERT_GUARDIANEXPIRES,ALERT_DISCIPLINE,ALERT_DISCIPLINEEXPIRES,ALERT_MEDICAL,ALERT_MEDICALEXPIRES,ALERT_OTHER,ALERT_OTHEREXPIRES,"+
+		"FEDETHNICITY,ETHNICITY,FEDRACEDECLINE,MOTHER,FATHER,GUARDIANEMAIL,GUARDIANFAX,EMERG_CONTACT_1,EMERG_PHONE_1,EMERG_CONTACT_2,EMERG_PHONE_2,"+
+		"DOCTOR_NAME,DOCTOR_PHONE,DISTRICTENTRYDATE,DISTRICTENTRYGRADELEVEL,SCHOOLENTRYDATE,SCHOOLENTRYGRADELEVEL,"+
+		"HOME_ROOM,NEXT_SCHOOL,SCHED_NEXTYEARGRADE,LUNCH_ID,BALANCE1,BALANCE2,BALANCE3,BALANCE4,LASTMEAL")
+	ufields := newBatch(g, "U_STUDENTSUSERFIELDS", "STUDENTSDCID,EMAIL,TRANSCRIPTADDRCITY,LOCKER_NUMBER,BUS_ROUTE")
+	core := newBatch(g, "STUDENTCOREFIELDS", "STUDENTSDCID,PSCORE_LEGAL_FIRST_NAME,PSCORE_LEGAL_MIDDLE_NAME,PSCORE_LEGAL_LAST_NAME,PSCORE_LEGAL_GENDER,PRIMARYLANGUAGE,HOMEROOM")
+	fees := newBatch(g, "FEE", "DCID,ID,STUDENTID,SCHOOLID,YEARID,FEE_TYPE_ID,FEE_TYPE_NAME,FEE_CATEGORY_NAME,DESCRIPTION,FEE_AMOUNT,FEE_BALANCE,DATE_CREATED,PRIORITY")
+	cc := newBatch(g, "CC", "DCID,ID,STUDENTID,SECTIONID,SCHOOLID,TERMID,COURSE_NUMBER,SECTION_NUMBER,EXPRESSION,TEACHERID,DATEENROLLED,DATELEFT")
+	var sections []sectionRow
+	sectionID, ccDCID, feeDCID := 0, 0, 0
+	for i, p := range places {
+		id := i + 1
+		dcid := id + 4000
+		first, middle, last := g.pick(firstNames), g.pick(middleNames), g.pick(lastNames)
+		number := 100000 + id
+		webID := strings.ToLower(last[:min(4, len(last))]+first[:1]) + strconv.Itoa(id)
+		gender := "F"
+		if g.rng.IntN(2) == 0 {
+			gender = "M"
+		}
+		sc := p.sc
+		grade := p.grade
+		entry, exit := firstDay, g.date(y+1, time.June, 11)
+		var exitCode any
+		switch p.status {
+		case 3:
+			grade = 99
+			entry, exit = g.date(y-1, time.August, 21), g.date(y, time.June, 6)
+			exitCode = "GR"
+		case 2:
+			exit = g.date(y, time.October, 1+g.rng.IntN(28))
+			exitCode = "TR"
+		case 1:
+			exit = g.date(y, time.November, 1+g.rng.IntN(28))
+			exitCode = "WD"
+		}
+		age := grade
+		if grade == 99 {
+			age = 13
+		}
+		dob := g.date(y-6-age, time.Month(1+g.rng.IntN(12)), 1+g.rng.IntN(28))
+		classOf := y + 13 - age
+		street := fmt.Sprintf("%d %s %s", 100+g.rng.IntN(9800), g.pick(streetNames), g.pick(streetKinds))
+		city, zip := g.pick(cities), fmt.Sprintf("55%03d", g.rng.IntN(1000))
+		mStreet := street
+		if g.rng.IntN(5) == 0 {
+			mStreet = fmt.Sprintf("PO Box %d", 100+g.rng.IntN(900))
+		}
+		alert := func(pct int, text string) (any, any) {
+			if g.rng.IntN(100) >= pct {
+				return nil, nil
+			}
+			return text, g.date(y+1, time.June, 30)
+		}
+		legal, legalExp := alert(2, "Custody order on file; see office")
+		disc, discExp := alert(3, "Behaviour plan in place")
+		med, medExp := alert(10, []string{"Peanut allergy", "Asthma inhaler", "Bee sting allergy", "Type 1 diabetes"}[g.rng.IntN(4)])
+		other, otherExp := alert(2, "Transportation: walker")
+		mother, father := g.pick(firstNames), g.pick(firstNames)
+		var doctor, doctorPhone any
+		if g.rng.IntN(2) == 0 {
+			doctor, doctorPhone = "Dr. "+g.pick(lastNames), phone(g.rng)
+		}
+		entryGrade := max(0, min(grade, g.rng.IntN(13)))
+		if grade == 99 {
+			entryGrade = g.rng.IntN(13)
+		}
+		distEntry := g.date(y-max(0, min(age, 12)-entryGrade), time.August, 20)
+		nextSchool, nextGrade := sc.number, grade+1
+		if grade == 99 || grade == 12 {
+			nextSchool, nextGrade = GraduatedSchoolNumber, 99
+		} else if grade == sc.high && len(g.byLevel[sc.level+1]) > 0 {
+			nextSchool = g.byLevel[sc.level+1][id%len(g.byLevel[sc.level+1])].number
+		}
+		entryComment := nullable([]string{"", "", "New to district", "Promote Same School"}[g.rng.IntN(4)])
+		if err := stu.add(dcid, id, number, webID, fmt.Sprintf("MN%08d", 30000000+id), first, nullable(middle), strings.ToUpper(last), strings.ToUpper(last)+", "+first,
+			grade, sc.number, p.status, entry, exit, "E1", entryComment, exitCode, 1000+sc.dcid, dob, gender, classOf,
+			street, city, DistrictState, zip, mStreet, city, DistrictState, zip, phone(g.rng),
+			legal, legalExp, disc, discExp, med, medExp, other, otherExp,
+			g.rng.IntN(4)/3, g.pick(ethnicities), 0, strings.ToUpper(last)+", "+mother, strings.ToUpper(last)+", "+father,
+			strings.ToLower(mother+"."+last)+"@family.example.org", nil, mother+" "+last, phone(g.rng), father+" "+last, phone(g.rng),
+			doctor, doctorPhone, distEntry, entryGrade, distEntry, entryGrade,
+			g.pick(homerooms), nextSchool, nextGrade, number, money(g.rng), money(g.rng), 0.0, 0.0, nil); err != nil {
+			return err
+		}
+		if g.rng.IntN(10) < 7 {
+			if err := ufields.add(dcid, webID+"@students.example.org", city, strconv.Itoa(100+g.rng.IntN(900)), nullable([]string{"", "1", "2", "3", "4"}[g.rng.IntN(5)])); err != nil {
+				return err
+			}
+		}
+		if g.rng.IntN(10) < 6 {
+			if err := core.add(dcid, first, nullable(middle), strings.ToUpper(last), gender, g.pick(languages), g.pick(homerooms)); err != nil {
+				return err
+			}
+		}
+		if g.rng.IntN(100) < 8 {
+			feeDCID++
+			amount := float64(5+g.rng.IntN(20)) * 5
+			ft := g.rng.IntN(len(feeTypes))
+			if err := fees.add(feeDCID, feeDCID+10, id, sc.number, yearID, ft+1, feeTypes[ft], "General", feeTypes[ft]+" "+strconv.Itoa(y), amount, amount-float64(g.rng.IntN(2))*amount, firstDay, 1); err != nil {
+				return err
+			}
+		}
+		// Schedules: active students take six courses, transferred and
+		// inactive ones keep their dropped enrolments.
+		if sc == g.grad || p.status == -1 || len(sc.courses) == 0 {
+			continue
+		}
+		take := min(6, len(sc.courses))
+		start := g.rng.IntN(len(sc.courses))
+		for k := range take {
+			c := &sc.courses[(start+k)%len(sc.courses)]
+			if c.filled%28 == 0 {
+				sectionID++
+				t := sc.terms[c.term]
+				period := (start+k)%7 + 1
+				teacher := 0
+				if len(sc.teachers) > 0 {
+					teacher = sc.teachers[sectionID%len(sc.teachers)]
+				}
+				sections = append(sections, sectionRow{dcid: sectionID + 700, id: sectionID, school: sc.number, term: t.id, teacher: teacher,
+					course: c.number, number: strconv.Itoa(len(c.sections) + 1), expr: fmt.Sprintf("%d(A)", period)})
+				c.sections = append(c.sections, len(sections)-1)
+			}
+			sec := &sections[c.sections[len(c.sections)-1]]
+			c.filled++
+			t := sc.terms[c.term]
+			secID, left := sec.id, t.lastDay
+			if p.status != 0 {
+				secID, left = -sec.id, exit
+			} else if g.rng.IntN(100) < 3 {
+				secID, left = -sec.id, g.date(y, time.September, 1+g.rng.IntN(28))
+			} else {
+				sec.enrolled++
+			}
+			ccDCID++
+			if err := cc.add(ccDCID, ccDCID+900, id, secID, sc.number, t.id, sec.course, sec.number, sec.expr, sec.teacher, t.firstDay, left); err != nil {
+				return err
+			}
+		}
+	}
+	secs := newBatch(g, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS")
+	for _, s := range sections {
+		if err := secs.add(s.dcid, s.id, s.school, s.course, s.number, s.term, nullableInt(s.teacher), s.expr, s.expr, 2, strconv.Itoa(100+s.id%300), 30, s.enrolled); err != nil {
+			return err
+		}
+	}
+	for _, b := range []*batch{stu, ufields, core, fees, cc, secs} {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generator) insertPrefs() error {
+	b := newBatch(g, "PREFS", "NAME,VALUE,SCHOOLID")
+	uuid := fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", g.rng.Uint32(), g.rng.IntN(1<<16), g.rng.IntN(1<<12), g.rng.IntN(1<<12), g.rng.Uint64()&(1<<48-1))
+	for _, kv := range [][2]string{
+		{"districtname", DistrictName}, {"districtnumber", DistrictNumber}, {"districtuuid", uuid},
+		{"districtaddress", "1200 Lakeshore Dr"}, {"districtcity", "Fairhaven"}, {"districtstate", DistrictState},
+		{"districtzip", "55401"}, {"districtphone", "612-555-0100"}, {"districtfax", "612-555-0101"},
+		{"districttimezone", DistrictTimezone},
+	} {
+		if err := b.add(kv[0], kv[1], 0); err != nil {
+			return err
+		}
+	}
+	return b.flush()
+}
+
+func (g *generator) insertSchools() error {
+	b := newBatch(g, "SCHOOLS", "DCID,ID,SCHOOL_NUMBER,NAME,ABBREVIATION,LOW_GRADE,HIGH_GRADE,ALTERNATE_SCHOOL_NUMBER,STATE_EXCLUDEFROMREPORTING,"+
+		"SCHOOLADDRESS,SCHOOLCITY,SCHOOLSTATE,SCHOOLZIP,SCHOOLPHONE,SCHOOLFAX")
+	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
+		abbr := fmt.Sprintf("S%d", sc.dcid)
+		var addr, city, zip, ph, fax any
+		excluded := 1
+		if sc != g.grad {
+			addr = fmt.Sprintf("%d %s %s", 100+g.rng.IntN(9800), g.pick(streetNames), g.pick(streetKinds))
+			city, zip, ph, fax, excluded = g.pick(cities), fmt.Sprintf("55%03d", g.rng.IntN(1000)), phone(g.rng), phone(g.rng), 0
+		} else {
+			abbr = "Grad"
+		}
+		if err := b.add(sc.dcid, sc.dcid+10, sc.number, sc.name, abbr, sc.low, sc.high, 0, excluded, addr, city, DistrictState, zip, ph, fax); err != nil {
+			return err
+		}
+	}
+	return b.flush()
+}
+
+// phone returns a number from the 555-01xx block reserved for fiction.
+func phone(r *rand.Rand) string { return fmt.Sprintf("612-555-01%02d", r.IntN(100)) }
+
+func money(r *rand.Rand) float64 { return float64(r.IntN(5000)) / 100 }
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullableInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// batch inserts rows many at a time with a multi-row INSERT, which is much
+// faster in SQLite than one statement per row.
+type batch struct {
+	g       *generator
+	table   string
+	cols    int
+	perStmt int
+	head    string
+	stmt    *sql.Stmt
+	args    []any
+	rows    int
+}
+
+func newBatch(g *generator, table, cols string) *batch {
+	n := strings.Count(cols, ",") + 1
+	return &batch{g: g, table: table, cols: n, perStmt: max(1, min(256, 30000/n)),
+		head: "INSERT INTO " + table + " (" + cols + ") VALUES "}
+}
+
+func (b *batch) sql(rows int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", b.cols), ",") + ")"
+	return b.head + strings.TrimSuffix(strings.Repeat(row+",", rows), ",")
+}
+
+func (b *batch) add(vals ...any) error {
+	if len(vals) != b.cols {
+		return fmt.Errorf("inserting into %s: %d values for %d columns", b.table, len(vals), b.cols)
+	}
+	b.args = append(b.args, vals...)
+	b.rows++
+	if b.rows < b.perStmt {
+		return nil
+	}
+	if b.stmt == nil {
+		st, err := b.g.conn.PrepareContext(b.g.ctx, b.sql(b.perStmt))
+		if err != nil {
+			return fmt.Errorf("inserting into %s: %w", b.table, err)
+		}
+		b.stmt = st
+	}
+	if _, err := b.stmt.ExecContext(b.g.ctx, b.args...); err != nil {
+		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	}
+	b.args, b.rows = b.args[:0], 0
+	return nil
+}
+
+func (b *batch) flush() error {
+	defer func() {
+		if b.stmt != nil {
+			b.stmt.Close()
+			b.stmt = nil
+		}
+	}()
+	if b.rows == 0 {
+		return nil
+	}
+	if _, err := b.g.conn.ExecContext(b.g.ctx, b.sql(b.rows), b.args...); err != nil {
+		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	}
+	b.args, b.rows = b.args[:0], 0
+	return nil
+}

@@ -1,0 +1,98 @@
+// Package store holds the emulated district in embedded SQLite: PowerSchool's
+// core tables, the emulator's plugin and token state, and the deterministic
+// generator that fills them.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is an open district database. DB is safe for concurrent use; reads
+// run in parallel on separate connections.
+type Store struct {
+	DB   *sql.DB
+	path string
+	keep *sql.Conn // holds an in-memory database open between requests
+}
+
+// Open opens the database at path, creating it (mode 0600) and its schema
+// when needed. An empty path gives a private in-memory database that lives
+// until Close.
+func Open(ctx context.Context, path string) (*Store, error) {
+	var dsn string
+	if path == "" {
+		// memdb with a leading "/" is shared by every connection of this
+		// process, so the pool can serve reads in parallel.
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("naming the in-memory database: %w", err)
+		}
+		dsn = "file:/pskit-emulator-" + hex.EncodeToString(b[:]) + "?vfs=memdb" +
+			"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(OFF)"
+	} else {
+		// The file holds client secrets: create it private before SQLite does.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("opening the emulator database %s: %w (check the directory exists and is writable)", path, err)
+		}
+		f.Close()
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening the emulator database: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0)) + 1
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("creating the emulator schema in %q: %w", path, err)
+	}
+	st := &Store{DB: db, path: path}
+	if path == "" {
+		// memdb drops its data when its last connection closes.
+		if st.keep, err = db.Conn(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("opening the in-memory database: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// Close releases the database; an in-memory one is gone afterwards.
+func (s *Store) Close() error {
+	if s.keep != nil {
+		s.keep.Close()
+	}
+	return s.DB.Close()
+}
+
+// Persistent reports whether the store lives in a file.
+func (s *Store) Persistent() bool { return s.path != "" }
+
+// Seeded reports whether the district already holds data (a reopened file).
+func (s *Store) Seeded(ctx context.Context) (bool, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM SCHOOLS").Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("checking for existing data: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("not found")
