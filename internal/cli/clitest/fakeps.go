@@ -38,12 +38,18 @@ type FakePS struct {
 
 // NewFakePS starts a server with n students and stops it at test cleanup.
 func NewFakePS(t testing.TB, n int) *FakePS {
-	f := &FakePS{students: n}
+	f, stop := StartFakePS(n)
+	t.Cleanup(stop)
+	return f
+}
+
+// StartFakePS starts a server with n students; call stop when done.
+func StartFakePS(n int) (f *FakePS, stop func()) {
+	f = &FakePS{students: n}
 	f.Regenerate()
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
 	f.URL = srv.URL
-	return f
+	return f, srv.Close
 }
 
 // NewFakePSTLS is NewFakePS over https with a self-signed certificate,
