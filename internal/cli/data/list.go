@@ -40,6 +40,8 @@ type ListOptions struct {
 	Limit      int
 	OutFile    string
 	Output     cmdutil.OutputFlags
+	// Target, when set, is used instead of the selected environment.
+	Target *cmdutil.Target
 }
 
 // NewCmdList returns the list command for one resource.
@@ -116,7 +118,13 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, target, err := o.Factory.Client(ctx)
+	target := o.Target
+	if target == nil {
+		if target, err = o.Factory.Resolve(); err != nil {
+			return nil, err
+		}
+	}
+	client, err := o.Factory.ClientFor(target)
 	if err != nil {
 		return nil, err
 	}
