@@ -52,10 +52,10 @@ func TestGetParams(t *testing.T) {
 }
 
 func TestUnwrap(t *testing.T) {
-	if got := string(unwrap([]byte(`{"district":{"name":"x"}}`), "district")); got != `{"name":"x"}` {
+	if got := string(Unwrap([]byte(`{"district":{"name":"x"}}`), "district")); got != `{"name":"x"}` {
 		t.Error(got)
 	}
-	if got := string(unwrap([]byte(`{"a":1,"district":2}`), "district")); got != `{"a":1,"district":2}` {
+	if got := string(Unwrap([]byte(`{"a":1,"district":2}`), "district")); got != `{"a":1,"district":2}` {
 		t.Error("unwrapped a document with other keys:", got)
 	}
 }

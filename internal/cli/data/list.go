@@ -342,9 +342,9 @@ func runCount(ctx context.Context, o *CountOptions) error {
 	return nil
 }
 
-// unwrap returns the value under key in a JSON object ({"district":{...}}),
+// Unwrap returns the value under key in a JSON object ({"district":{...}}),
 // or the document itself when the key is absent.
-func unwrap(raw json.RawMessage, key string) json.RawMessage {
+func Unwrap(raw json.RawMessage, key string) json.RawMessage {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) == nil {
 		if v, ok := m[key]; ok && len(m) == 1 {

@@ -108,7 +108,7 @@ func runGet(ctx context.Context, o *GetOptions) error {
 		return target.Explain(err)
 	}
 	if o.Unwrap != "" {
-		raw = unwrap(raw, o.Unwrap)
+		raw = Unwrap(raw, o.Unwrap)
 	}
 	return output.WriteOne(o.IO.Out, opts, raw)
 }
