@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pskit/pskit/internal/cli/clitest"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -73,6 +74,35 @@ func TestScripts(t *testing.T) {
 				}
 			},
 			"nosecrets": cmdNoSecrets,
+			// waitfile FILE: wait up to 20s for a background command to create FILE.
+			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: waitfile FILE")
+				}
+				deadline := time.Now().Add(20 * time.Second)
+				for {
+					if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("%s did not appear within 20s", args[0])
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			},
+			// filemode FILE MODE: assert a file's permission bits (octal).
+			"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: filemode FILE MODE")
+				}
+				want, err := strconv.ParseUint(args[1], 8, 32)
+				ts.Check(err)
+				fi, err := os.Stat(ts.MkAbs(args[0]))
+				ts.Check(err)
+				if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+					ts.Fatalf("%s has mode %o, want %o", args[0], got, want)
+				}
+			},
 		},
 	})
 }
