@@ -6,6 +6,8 @@ import (
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/data"
 	"github.com/pskit/pskit/internal/cli/env"
+	"github.com/pskit/pskit/internal/cli/grades"
+	"github.com/pskit/pskit/internal/cli/oneroster"
 	"github.com/spf13/cobra"
 )
 
@@ -40,5 +42,7 @@ New here? Run: psctl demo`,
 	cmd.AddCommand(env.NewCmdEnv(f))
 	cmd.AddCommand(auth.NewCmdAuth(f))
 	cmd.AddCommand(data.NewCmds(f)...)
+	cmd.AddCommand(grades.NewCmdGrades(f))
+	cmd.AddCommand(oneroster.NewCmdOneRoster(f))
 	return cmd
 }
