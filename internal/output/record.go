@@ -110,7 +110,7 @@ func decodeTree(raw json.RawMessage) (any, error) {
 // lookup walks a dotted path through a decoded tree.
 func lookup(tree any, path string) (any, bool) {
 	cur := tree
-	for _, part := range strings.Split(path, ".") {
+	for part := range strings.SplitSeq(path, ".") {
 		switch c := cur.(type) {
 		case map[string]any:
 			v, ok := c[part]
@@ -151,13 +151,15 @@ func cell(v any) string {
 	return string(b)
 }
 
-// row is a flattened record with lazy access to its tree for paths that
-// name an object rather than a leaf (--fields name → {"first_name":...}).
+// row is one record. Its ordered leaf list (needed to choose columns and
+// for key/value output) is built only on demand, because the decoder's
+// token stream is several times slower than decoding into a tree.
 type row struct {
-	raw    json.RawMessage
-	fields []field
-	index  map[string]int
-	tree   any
+	raw     json.RawMessage
+	fields  []field // nil until flattened
+	index   map[string]int
+	tree    any
+	hasTree bool
 }
 
 func newRow(rec any) (*row, error) {
@@ -165,29 +167,74 @@ func newRow(rec any) (*row, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs, err := flatten(raw)
-	if err != nil {
-		return nil, err
+	if !json.Valid(raw) {
+		return nil, errors.New("record is not valid JSON")
 	}
-	r := &row{raw: raw, fields: fs, index: make(map[string]int, len(fs))}
-	for i, f := range fs {
-		r.index[f.name] = i
+	return &row{raw: raw}, nil
+}
+
+// leaves returns the record's leaves in document order.
+func (r *row) leaves() ([]field, error) {
+	if r.fields == nil {
+		fs, err := flatten(r.raw)
+		if err != nil {
+			return nil, err
+		}
+		r.fields = fs
+		r.index = make(map[string]int, len(fs))
+		for i, f := range fs {
+			r.index[f.name] = i
+		}
 	}
-	return r, nil
+	return r.fields, nil
+}
+
+func (r *row) decoded() any {
+	if !r.hasTree {
+		r.tree, _ = decodeTree(r.raw)
+		r.hasTree = true
+	}
+	return r.tree
 }
 
 func (r *row) get(path string) (any, bool) {
-	if i, ok := r.index[path]; ok {
-		return r.fields[i].value, true
-	}
-	if r.tree == nil {
-		t, err := decodeTree(r.raw)
-		if err != nil {
-			return nil, false
+	if r.index != nil {
+		if i, ok := r.index[path]; ok {
+			return r.fields[i].value, true
 		}
-		r.tree = t
 	}
-	return lookup(r.tree, path)
+	if r.index == nil && !strings.Contains(path, ".") {
+		if m, ok := r.decoded().(map[string]any); ok {
+			v, ok := m[path]
+			return v, ok
+		}
+	}
+	return lookup(r.decoded(), path)
+}
+
+// leafCount counts the leaves flatten would list, without building names.
+func leafCount(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			return 1
+		}
+		n := 0
+		for _, c := range x {
+			n += leafCount(c)
+		}
+		return n
+	case []any:
+		if len(x) == 0 {
+			return 1
+		}
+		n := 0
+		for _, c := range x {
+			n += leafCount(c)
+		}
+		return n
+	}
+	return 1
 }
 
 // ordered is a JSON object that keeps its keys in insertion order.

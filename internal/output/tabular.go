@@ -25,6 +25,7 @@ type tabular struct {
 	cols    []string
 	pending []*row          // records held while the columns are not yet known
 	known   map[string]bool // set of cols
+	cells   []string        // reused row buffer
 	dropped map[string]bool
 	n       int
 }
@@ -64,7 +65,11 @@ func (t *tabular) start() error {
 		seen := map[string]bool{}
 		t.cols = []string{}
 		for _, r := range t.pending {
-			for _, f := range r.fields {
+			fs, err := r.leaves()
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
 				if !seen[f.name] {
 					seen[f.name] = true
 					t.cols = append(t.cols, f.name)
@@ -85,13 +90,21 @@ func (t *tabular) start() error {
 }
 
 func (t *tabular) emit(r *row) error {
-	cells := make([]string, len(t.cols))
+	if t.cells == nil {
+		t.cells = make([]string, len(t.cols))
+	}
+	cells := t.cells
+	found := 0
 	for i, c := range t.cols {
+		cells[i] = ""
 		if v, ok := r.get(c); ok {
 			cells[i] = cell(v)
+			found++
 		}
 	}
-	if len(t.opts.Fields) == 0 {
+	// Columns come from the data: a record with more leaves than matched
+	// columns has keys the header lacks.
+	if len(t.opts.Fields) == 0 && leafCount(r.decoded()) > found {
 		t.noteDropped(r)
 	}
 	return t.sink.row(cells)
@@ -104,7 +117,8 @@ func (t *tabular) noteDropped(r *row) {
 			t.known[c] = true
 		}
 	}
-	for _, f := range r.fields {
+	fs, _ := r.leaves()
+	for _, f := range fs {
 		if !t.known[f.name] {
 			if t.dropped == nil {
 				t.dropped = map[string]bool{}
@@ -189,8 +203,9 @@ func (a *alignedSink) header(cols []string) error {
 	return nil
 }
 
-func (a *alignedSink) row(cells []string) error {
-	for i, c := range cells {
+func (a *alignedSink) row(in []string) error {
+	cells := make([]string, len(in))
+	for i, c := range in {
 		c = clean(c)
 		if utf8.RuneCountInString(c) > MaxCellWidth {
 			c = string([]rune(c)[:MaxCellWidth-1]) + "…"
@@ -246,7 +261,11 @@ func (k *kvWriter) Write(rec any) error {
 	}
 	names := k.opts.Fields
 	if len(names) == 0 {
-		for _, f := range r.fields {
+		fs, err := r.leaves()
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
 			names = append(names, f.name)
 		}
 	}
