@@ -141,9 +141,13 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 		return nil, err
 	}
 
-	bar := o.IO.Progress(-1, res.name)
+	// The bar appears with the first page, when the total is known.
+	var bar *iostreams.Progress
 	base := 0 // records of schools already done, when walking every school
 	progress := func(p ps.Progress) {
+		if bar == nil {
+			bar = o.IO.Progress(int64(base+p.Total), res.name)
+		}
 		bar.SetTotal(int64(base + p.Total))
 		bar.Set(int64(base + p.Done))
 	}
