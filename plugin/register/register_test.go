@@ -167,9 +167,10 @@ func TestHandlerVerify(t *testing.T) {
 		t.Errorf("status %d reply %+v", status, reply)
 	}
 	mu.Lock()
-	defer mu.Unlock()
-	if len(rec.saved) != 0 || len(verified) != 1 {
-		t.Errorf("saved %v verified %v", rec.saved, verified)
+	calls := len(verified)
+	mu.Unlock()
+	if len(rec.saved) != 0 || calls != 1 {
+		t.Errorf("saved %v, verify called %d times", rec.saved, calls)
 	}
 	ok := bytes.Replace(validBody(), []byte("client-7"), []byte("client-8"), 1)
 	if status, _ := post(t, srv.URL, "application/json", ok); status != 200 || len(rec.saved) != 1 {
