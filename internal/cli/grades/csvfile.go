@@ -111,7 +111,6 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -119,6 +118,7 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 			}
 			return nil, nil, nil, err
 		}
+		line, _ := cr.FieldPos(0)
 		if blank(rec) {
 			continue
 		}
