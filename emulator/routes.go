@@ -1,0 +1,107 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// routes is the emulator's route table. Each API area registers its
+// handlers in its own file; /ws/ routes that need a plugin's token are
+// wrapped in s.authed, which also applies accessLevelV1Api and throttling.
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	s.oauthRoutes()
+	s.metadataRoutes()
+	s.v1DistrictRoutes()
+	s.v1StudentRoutes()
+	s.v1StaffRoutes()
+	s.v1SectionRoutes()
+	s.controlRoutes()
+}
+
+// serveHTTP wraps the mux with counters, faults and JSON error bodies for
+// unknown paths and methods.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	_, pattern := s.mux.Handler(r)
+	key := pattern
+	if key == "" {
+		key = "(unmatched)"
+	}
+	defer func() { s.stats.record(key, rec.status) }()
+	if strings.HasPrefix(r.URL.Path, "/ws/") || strings.HasPrefix(r.URL.Path, "/oauth/") {
+		if !s.injectFaults(rec, r) {
+			return
+		}
+	}
+	if pattern == "" {
+		s.unmatched(rec, r)
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+// unmatched answers 405 when the path exists with another method, else 404.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(allow, " or "))
+		return
+	}
+	writeError(w, http.StatusNotFound, "no resource at "+r.URL.Path)
+}
+
+// errorBody is the JSON body of every non-OAuth error. PowerSchool's shape
+// is not captured; clients expect a "message" (reference §5).
+type errorBody struct {
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorBody{Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"message":"the emulator could not encode its answer"}`)
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// statusRecorder remembers the status code for the counters.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (hijack, flush).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

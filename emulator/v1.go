@@ -1,0 +1,327 @@
+package emulator
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/searchq"
+)
+
+// This file holds what every /ws/v1 resource shares: paging, expansions,
+// the list envelope with its XML-to-JSON quirks, counts and q= filtering.
+
+// row is one result row keyed by upper-case column name; values are int64,
+// float64, string or nil.
+type row map[string]any
+
+func queryRows(ctx context.Context, db *sql.DB, query string, args ...any) ([]row, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cols {
+		cols[i] = strings.ToUpper(c)
+	}
+	var out []row
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		r := make(row, len(cols))
+		for i, c := range cols {
+			if b, ok := vals[i].([]byte); ok {
+				r[c] = string(b)
+			} else {
+				r[c] = vals[i]
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// str returns a non-empty text column, or nil so JSON omits it.
+func (r row) str(col string) any {
+	switch v := r[col].(type) {
+	case string:
+		if v != "" {
+			return v
+		}
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return nil
+}
+
+// num returns an integer column, or nil.
+func (r row) num(col string) any {
+	switch v := r[col].(type) {
+	case int64:
+		return v
+	case float64:
+		return int64(v)
+	case string:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	}
+	return nil
+}
+
+func (r row) int(col string) int64 {
+	n, _ := r.num(col).(int64)
+	return n
+}
+
+// obj drops nil members and renders an empty block as "" (reference §3.2:
+// empty expansion blocks are empty strings).
+func obj(kv ...any) any {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v := kv[i+1]
+		if v == nil {
+			continue
+		}
+		if s, ok := v.(string); ok && s == "" {
+			continue
+		}
+		m[kv[i].(string)] = v
+	}
+	if len(m) == 0 {
+		return ""
+	}
+	return m
+}
+
+// nonEmpty turns "" from obj into nil so an optional nested block is omitted.
+func nonEmpty(v any) any {
+	if s, ok := v.(string); ok && s == "" {
+		return nil
+	}
+	return v
+}
+
+// oneOrMany renders a list the way PowerSchool's XML-to-JSON layer does: a
+// single element as an object, several as an array, none as nil.
+func oneOrMany[T any](items []T) any {
+	switch len(items) {
+	case 0:
+		return nil
+	case 1:
+		return items[0]
+	}
+	return items
+}
+
+// listPage is a parsed page request.
+type listPage struct {
+	page, size int
+	expansions map[string]bool
+	extensions map[string]bool
+}
+
+func (p listPage) offset() int { return (p.page - 1) * p.size }
+
+// parsePage reads page (from 1), pagesize (defaulting to and capped by the
+// plugin's maximum), expansions and extensions.
+func parsePage(r *http.Request, max int) (listPage, error) {
+	q := r.URL.Query()
+	p := listPage{page: 1, size: max, expansions: splitSet(q.Get("expansions")), extensions: splitSet(q.Get("extensions"))}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, fmt.Errorf("page must be a whole number from 1, got %q", v)
+		}
+		p.page = n
+	}
+	if v := q.Get("pagesize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return p, fmt.Errorf("pagesize must be a whole number, got %q", v)
+		}
+		if n > 0 {
+			p.size = min(n, max)
+		}
+	}
+	if int64(p.page-1)*int64(p.size) > 1<<40 {
+		return p, fmt.Errorf("page %d is beyond any data", p.page)
+	}
+	return p, nil
+}
+
+func splitSet(v string) map[string]bool {
+	m := map[string]bool{}
+	for part := range strings.SplitSeq(v, ",") {
+		if part = strings.ToLower(strings.TrimSpace(part)); part != "" {
+			m[part] = true
+		}
+	}
+	return m
+}
+
+// envelope wraps a page: {"<plural>":{"@expansions":..,"@extensions":..,
+// "<singular>": object-or-array}}, without the record key when empty.
+func envelope[T any](plural, singular, expansions, extensions string, recs []T) map[string]any {
+	inner := map[string]any{"@expansions": expansions, "@extensions": extensions}
+	if v := oneOrMany(recs); v != nil {
+		inner[singular] = v
+	}
+	return map[string]any{plural: inner}
+}
+
+func writeCount(w http.ResponseWriter, n int64) {
+	writeJSON(w, http.StatusOK, map[string]any{"resource": map[string]any{"count": n}})
+}
+
+// pathID reads a numeric {id}; anything else is treated as a missing record.
+func pathID(r *http.Request, name string) (int64, bool) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return n, err == nil
+}
+
+// Searchable fields: how a q= field maps onto SQL.
+type fieldKind int
+
+const (
+	kindInt fieldKind = iota
+	kindText
+	kindDate
+	kindEnrollStatus
+)
+
+type searchField struct {
+	col  string
+	kind fieldKind
+}
+
+var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// enrollCodes translates enroll_status letters to ENROLL_STATUS codes
+// (reference §3.5); "I" is any other code.
+var enrollCodes = map[string]int{"A": 0, "P": -1, "T": 2, "G": 3, "H": 4}
+
+// badQuery is a q= the client must fix (400).
+type badQuery struct{ msg string }
+
+func (e *badQuery) Error() string { return e.msg }
+
+// compileQ turns q into a SQL condition (with "1=1" for no q).
+func compileQ(q string, fields map[string]searchField) (string, []any, error) {
+	if q == "" {
+		return "1=1", nil, nil
+	}
+	crit, err := searchq.Parse(q)
+	if err != nil {
+		return "", nil, &badQuery{err.Error()}
+	}
+	var conds []string
+	var args []any
+	for _, c := range crit {
+		f, ok := fields[strings.ToLower(c.Field)]
+		if !ok {
+			names := make([]string, 0, len(fields))
+			for n := range fields {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return "", nil, &badQuery{fmt.Sprintf("invalid q: %q is not a searchable field here; use one of %s", c.Field, strings.Join(names, ", "))}
+		}
+		var alts []string
+		for _, v := range c.Values {
+			cond, a, err := compileValue(c, f, v)
+			if err != nil {
+				return "", nil, &badQuery{"invalid q: " + err.Error()}
+			}
+			alts = append(alts, cond)
+			args = append(args, a...)
+		}
+		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+var sqlOps = map[searchq.Op]string{searchq.Eq: "=", searchq.Gt: ">", searchq.Ge: ">=", searchq.Lt: "<", searchq.Le: "<="}
+
+func compileValue(c searchq.Criterion, f searchField, v string) (string, []any, error) {
+	op := sqlOps[c.Op]
+	wild := searchq.HasWildcard(v)
+	switch f.kind {
+	case kindInt:
+		if wild {
+			return "", nil, fmt.Errorf("%s is a number and takes no * wildcard", c.Field)
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s expects a whole number, got %q", c.Field, v)
+		}
+		return f.col + " " + op + " ?", []any{n}, nil
+	case kindDate:
+		if wild || !datePattern.MatchString(v) {
+			return "", nil, fmt.Errorf("%s expects a date as YYYY-MM-DD, got %q", c.Field, v)
+		}
+		return f.col + " " + op + " ?", []any{v}, nil
+	case kindEnrollStatus:
+		if c.Op != searchq.Eq {
+			return "", nil, fmt.Errorf("%s takes only == (with A, P, T, G, H or I)", c.Field)
+		}
+		letter := strings.ToUpper(v)
+		if code, ok := enrollCodes[letter]; ok {
+			return f.col + " = ?", []any{code}, nil
+		}
+		if letter == "I" {
+			return f.col + " NOT IN (0, -1, 2, 3, 4)", nil, nil
+		}
+		return "", nil, fmt.Errorf("%s must be A, P, T, G, H or I, got %q", c.Field, v)
+	default:
+		if wild {
+			if c.Op != searchq.Eq {
+				return "", nil, fmt.Errorf("* wildcards work only with ==, not %s", c.Op)
+			}
+			return f.col + ` LIKE ? ESCAPE '\'`, []any{searchq.Like(v)}, nil
+		}
+		return f.col + " " + op + " ? COLLATE NOCASE", []any{v}, nil
+	}
+}
+
+// writeQueryError answers 400 for a bad q and 500 otherwise.
+func (s *Server) writeQueryError(w http.ResponseWriter, what string, err error) {
+	var bq *badQuery
+	if errors.As(err, &bq) {
+		writeError(w, http.StatusBadRequest, bq.msg)
+		return
+	}
+	s.internalError(w, what, err)
+}
+
+// idList renders ids for an IN (...) clause; ids are integers from our own
+// queries, never user input.
+func idList(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// expansionList renders the "@expansions" value: comma and space.
+func expansionList(names ...string) string { return strings.Join(names, ", ") }
+

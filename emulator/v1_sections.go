@@ -1,0 +1,255 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// Sections, section enrollments, courses and terms.
+func (s *Server) v1SectionRoutes() {
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/section", s.v1(s.listSchoolPart(sectionPart)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/section/count", s.v1(s.countSchoolPart(sectionPart)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/course", s.v1(s.listSchoolPart(coursePart)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/course/count", s.v1(s.countSchoolPart(coursePart)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/term", s.v1(s.listSchoolPart(termPart)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/term/count", s.v1(s.countSchoolPart(termPart)))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}", s.v1(s.getOne(sectionPart)))
+	s.mux.HandleFunc("GET /ws/v1/course/{id}", s.v1(s.getOne(coursePart)))
+	s.mux.HandleFunc("GET /ws/v1/term/{id}", s.v1(s.getOne(termPart)))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment", s.v1(s.listEnrollments))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment/count", s.v1(s.countEnrollments))
+	s.mux.HandleFunc("GET /ws/v1/section_enrollment/{id}", s.v1(s.getOne(enrollmentPart)))
+}
+
+// schoolPart describes a per-school resource: its SQL, sort order and
+// rendering.
+type schoolPart struct {
+	singular, plural, expansions string
+	from                         string // FROM ... with the school number as the ? after WHERE
+	schoolCol, idCol, order      string
+	cols                         string
+	maxSize                      func(PageSizes) int
+	render                       func(r row, page listPage) map[string]any
+}
+
+var sectionPart = schoolPart{
+	singular: "section", plural: "sections", expansions: expansionList("term", "user-defined"),
+	from: `SECTIONS sec JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = sec.SCHOOLID
+		LEFT JOIN COURSES c ON c.COURSE_NUMBER = sec.COURSE_NUMBER
+		LEFT JOIN SCHOOLSTAFF ss ON ss.ID = sec.TEACHER
+		LEFT JOIN TERMS t ON t.ID = sec.TERMID AND t.SCHOOLID = sec.SCHOOLID`,
+	schoolCol: "sec.SCHOOLID", idCol: "sec.DCID",
+	// Sorted by section_id, course_id, term_id (reference §3.1).
+	order: "sec.DCID, c.DCID, t.DCID",
+	cols: `sec.DCID, sec.SECTION_NUMBER, sec.EXPRESSION, sec.EXTERNAL_EXPRESSION, sec.GRADEBOOKTYPE, sch.DCID AS SCHOOL_DCID,
+		c.DCID AS COURSE_DCID, ss.DCID AS STAFF_DCID, t.DCID AS TERM_DCID, t.SCHOOLID AS TERM_SCHOOL, t.YEARID, t.PORTION,
+		t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME AS TERM_NAME`,
+	maxSize: func(p PageSizes) int { return p.Section },
+	render: func(r row, page listPage) map[string]any {
+		m := obj("id", r.num("DCID"), "school_id", r.num("SCHOOL_DCID"), "course_id", r.num("COURSE_DCID"), "term_id", r.num("TERM_DCID"),
+			"staff_id", r.num("STAFF_DCID"), "section_number", r.str("SECTION_NUMBER"), "expression", r.str("EXPRESSION"),
+			"external_expression", r.str("EXTERNAL_EXPRESSION"), "gradebooktype", r.num("GRADEBOOKTYPE")).(map[string]any)
+		if page.expansions["term"] {
+			m["term"] = termObject(r, "TERM_DCID", "SCHOOL_DCID", "TERM_NAME")
+		}
+		if page.expansions["user-defined"] {
+			m["user-defined"] = ""
+		}
+		return m
+	},
+}
+
+func termObject(r row, idCol, schoolCol, nameCol string) map[string]any {
+	var startYear any
+	if y, ok := r.num("YEARID").(int64); ok {
+		startYear = y + 1990
+	}
+	m, _ := obj("id", r.num(idCol), "school_id", r.num(schoolCol), "start_year", startYear, "portion", r.num("PORTION"),
+		"start_date", r.str("FIRSTDAY"), "end_date", r.str("LASTDAY"), "abbreviation", r.str("ABBREVIATION"), "name", r.str(nameCol)).(map[string]any)
+	return m
+}
+
+var coursePart = schoolPart{
+	singular: "course", plural: "courses",
+	from:      `COURSES c`,
+	schoolCol: "c.SCHOOLID", idCol: "c.DCID",
+	order:   "c.COURSE_NUMBER", // sorted by course number (reference §3.1)
+	cols:    `c.DCID, c.COURSE_NUMBER, c.COURSE_NAME`,
+	maxSize: func(p PageSizes) int { return p.Course },
+	render: func(r row, _ listPage) map[string]any {
+		m, _ := obj("id", r.num("DCID"), "course_number", r.str("COURSE_NUMBER"), "course_name", r.str("COURSE_NAME")).(map[string]any)
+		return m
+	},
+}
+
+var termPart = schoolPart{
+	singular: "term", plural: "terms",
+	from:      `TERMS t JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = t.SCHOOLID`,
+	schoolCol: "t.SCHOOLID", idCol: "t.DCID",
+	order:   "t.PORTION, t.FIRSTDAY, t.DCID", // portion then start date (reference §3.1)
+	cols:    `t.DCID, sch.DCID AS SCHOOL_DCID, t.YEARID, t.PORTION, t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME`,
+	maxSize: func(p PageSizes) int { return p.Term },
+	render: func(r row, _ listPage) map[string]any {
+		return termObject(r, "DCID", "SCHOOL_DCID", "NAME")
+	},
+}
+
+// enrollmentPart is a CC row; a negative SECTIONID marks a dropped class.
+var enrollmentPart = schoolPart{
+	singular: "section_enrollment", plural: "section_enrollments",
+	from: `CC JOIN SECTIONS sec ON sec.ID = ABS(CC.SECTIONID) JOIN STUDENTS st ON st.ID = CC.STUDENTID`,
+	idCol: "CC.DCID",
+	order: "st.DCID, CC.DATEENROLLED, CC.DCID", // by student_id, entry_date (reference §3.1)
+	cols:  `CC.DCID, sec.DCID AS SECTION_DCID, st.DCID AS STUDENT_DCID, CC.DATEENROLLED, CC.DATELEFT, CC.SECTIONID`,
+	maxSize: func(p PageSizes) int {
+		return p.SectionEnrollment
+	},
+	render: func(r row, _ listPage) map[string]any {
+		m, _ := obj("id", r.num("DCID"), "section_id", r.num("SECTION_DCID"), "student_id", r.num("STUDENT_DCID"),
+			"entry_date", r.str("DATEENROLLED"), "exit_date", r.str("DATELEFT"), "dropped", r.int("SECTIONID") < 0).(map[string]any)
+		return m
+	},
+}
+
+func (s *Server) schoolScope(w http.ResponseWriter, r *http.Request, part schoolPart) (int64, bool) {
+	if r.URL.Query().Get("q") != "" {
+		writeError(w, http.StatusBadRequest, "q is not supported on "+part.plural+"; q filters students and staff")
+		return 0, false
+	}
+	id, ok := pathID(r, "id")
+	num, found, err := s.schoolNumber(r.Context(), id)
+	if err != nil {
+		s.internalError(w, "reading schools", err)
+		return 0, false
+	}
+	if !ok || !found {
+		writeError(w, http.StatusNotFound, "no school with id "+r.PathValue("id"))
+		return 0, false
+	}
+	return num, true
+}
+
+func (s *Server) countSchoolPart(part schoolPart) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		num, ok := s.schoolScope(w, r, part)
+		if !ok {
+			return
+		}
+		var n int64
+		if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM `+part.from+` WHERE `+part.schoolCol+` = ?`, num).Scan(&n); err != nil {
+			s.internalError(w, "counting "+part.plural, err)
+			return
+		}
+		writeCount(w, n)
+	}
+}
+
+func (s *Server) listSchoolPart(part schoolPart) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, _ := callerFrom(r.Context())
+		page, err := parsePage(r, part.maxSize(c.PageSizes))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		num, ok := s.schoolScope(w, r, part)
+		if !ok {
+			return
+		}
+		recs, err := s.partRows(r.Context(), part, page, part.schoolCol+` = ? ORDER BY `+part.order+` LIMIT ? OFFSET ?`, num, page.size, page.offset())
+		if err != nil {
+			s.internalError(w, "reading "+part.plural, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, envelope(part.plural, part.singular, part.expansions, "", recs))
+	}
+}
+
+func (s *Server) partRows(ctx context.Context, part schoolPart, page listPage, where string, args ...any) ([]map[string]any, error) {
+	rows, err := queryRows(ctx, s.store.DB, `SELECT `+part.cols+` FROM `+part.from+` WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, len(rows))
+	for i, r := range rows {
+		out[i] = part.render(r, page)
+	}
+	return out, nil
+}
+
+func (s *Server) getOne(part schoolPart) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		page, _ := parsePage(r, 1)
+		id, ok := pathID(r, "id")
+		var recs []map[string]any
+		var err error
+		if ok {
+			recs, err = s.partRows(r.Context(), part, page, part.idCol+` = ?`, id)
+		}
+		if err != nil {
+			s.internalError(w, "reading a "+part.singular, err)
+			return
+		}
+		if len(recs) == 0 {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %s", part.singular, r.PathValue("id")))
+			return
+		}
+		if part.expansions != "" {
+			recs[0]["@expansions"] = part.expansions
+		}
+		writeJSON(w, http.StatusOK, map[string]any{part.singular: recs[0]})
+	}
+}
+
+// sectionID resolves a section's DCID to SECTIONS.ID, which CC refers to.
+func (s *Server) sectionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, ok := pathID(r, "id")
+	var rows []row
+	var err error
+	if ok {
+		rows, err = queryRows(r.Context(), s.store.DB, `SELECT ID FROM SECTIONS WHERE DCID = ?`, id)
+	}
+	if err != nil {
+		s.internalError(w, "reading a section", err)
+		return 0, false
+	}
+	if len(rows) == 0 {
+		writeError(w, http.StatusNotFound, "no section with id "+r.PathValue("id")+" (ids are SECTIONS.DCID)")
+		return 0, false
+	}
+	return rows[0].int("ID"), true
+}
+
+func (s *Server) countEnrollments(w http.ResponseWriter, r *http.Request) {
+	sid, ok := s.sectionID(w, r)
+	if !ok {
+		return
+	}
+	var n int64
+	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM CC WHERE SECTIONID IN (?, ?)`, sid, -sid).Scan(&n); err != nil {
+		s.internalError(w, "counting section enrollments", err)
+		return
+	}
+	writeCount(w, n)
+}
+
+func (s *Server) listEnrollments(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerFrom(r.Context())
+	page, err := parsePage(r, c.PageSizes.SectionEnrollment)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	sid, ok := s.sectionID(w, r)
+	if !ok {
+		return
+	}
+	recs, err := s.partRows(r.Context(), enrollmentPart, page, `CC.SECTIONID IN (?, ?) ORDER BY `+enrollmentPart.order+` LIMIT ? OFFSET ?`,
+		sid, -sid, page.size, page.offset())
+	if err != nil {
+		s.internalError(w, "reading section enrollments", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, envelope(enrollmentPart.plural, enrollmentPart.singular, "", "", recs))
+}
