@@ -445,4 +445,3 @@ func (s *Server) Regenerate(id int) (Credentials, error) {
 	s.byClient[clientID] = p
 	return s.credentialsLocked(p), nil
 }
-

@@ -324,4 +324,3 @@ func idList(ids []int64) string {
 
 // expansionList renders the "@expansions" value: comma and space.
 func expansionList(names ...string) string { return strings.Join(names, ", ") }
-

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
 )
 
 func (s *Server) v1DistrictRoutes() {
@@ -122,4 +121,3 @@ func (s *Server) schools(ctx context.Context, tail string, page listPage, args .
 	}
 	return out, nil
 }
-

@@ -98,7 +98,7 @@ var termPart = schoolPart{
 // enrollmentPart is a CC row; a negative SECTIONID marks a dropped class.
 var enrollmentPart = schoolPart{
 	singular: "section_enrollment", plural: "section_enrollments",
-	from: `CC JOIN SECTIONS sec ON sec.ID = ABS(CC.SECTIONID) JOIN STUDENTS st ON st.ID = CC.STUDENTID`,
+	from:  `CC JOIN SECTIONS sec ON sec.ID = ABS(CC.SECTIONID) JOIN STUDENTS st ON st.ID = CC.STUDENTID`,
 	idCol: "CC.DCID",
 	order: "st.DCID, CC.DATEENROLLED, CC.DCID", // by student_id, entry_date (reference §3.1)
 	cols:  `CC.DCID, sec.DCID AS SECTION_DCID, st.DCID AS STUDENT_DCID, CC.DATEENROLLED, CC.DATELEFT, CC.SECTIONID`,

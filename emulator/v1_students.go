@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
 )
 
 func (s *Server) v1StudentRoutes() {
@@ -359,4 +358,3 @@ func (s *Server) extensionData(ctx context.Context, available []string, requeste
 	}
 	return out, nil
 }
-
