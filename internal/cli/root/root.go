@@ -8,6 +8,8 @@ import (
 	"github.com/pskit/pskit/internal/cli/env"
 	"github.com/pskit/pskit/internal/cli/grades"
 	"github.com/pskit/pskit/internal/cli/oneroster"
+	plugincmd "github.com/pskit/pskit/internal/cli/plugin"
+	registercmd "github.com/pskit/pskit/internal/cli/register"
 	"github.com/spf13/cobra"
 )
 
@@ -44,5 +46,7 @@ New here? Run: psctl demo`,
 	cmd.AddCommand(data.NewCmds(f)...)
 	cmd.AddCommand(grades.NewCmdGrades(f))
 	cmd.AddCommand(oneroster.NewCmdOneRoster(f))
+	cmd.AddCommand(plugincmd.NewCmdPlugin(f))
+	cmd.AddCommand(registercmd.NewCmdRegister(f))
 	return cmd
 }
