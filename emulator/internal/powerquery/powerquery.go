@@ -1,0 +1,120 @@
+// Package powerquery serves PowerSchool's PowerQuery API on the emulator's
+// store: POST /ws/schema/query/{name} (and /count) runs a built-in or the
+// calling plugin's named query, translated from Oracle SQL to SQLite, with
+// $q filters, order, projection, paging and streaming; GET
+// /ws/schema/query/api lists the queries.
+package powerquery
+
+import (
+	"database/sql"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
+	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/plugin"
+)
+
+// DefaultPageSize is PowerQuery's page size when pagesize is absent
+// (reference §4.1).
+const DefaultPageSize = 100
+
+// Handler serves /ws/schema/query/.
+type Handler struct {
+	db     *sql.DB
+	lookup pluginaccess.Lookup
+	mux    *http.ServeMux
+
+	translated sync.Map // SQL text -> *oraclesql.Statement or error
+	columns    columnTypes
+	extensions sync.Map // core table -> []string extension tables
+}
+
+// New returns the PowerQuery handler over the store's database. lookup
+// identifies the calling plugin; a request without one gets 401.
+func New(db *sql.DB, lookup pluginaccess.Lookup) *Handler {
+	h := &Handler{db: db, lookup: lookup, mux: http.NewServeMux()}
+	h.columns.db = db
+	h.mux.HandleFunc("GET /ws/schema/query/api", h.withCaller(h.serveList))
+	h.mux.HandleFunc("POST /ws/schema/query/{name}", h.withCaller(h.serveQuery))
+	h.mux.HandleFunc("POST /ws/schema/query/{name}/count", h.withCaller(h.serveCount))
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		if strings.HasSuffix(r.URL.Path, "/api") || r.Method == http.MethodPost {
+			pluginaccess.WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here: run a PowerQuery with POST /ws/schema/query/{name}, list them with GET /ws/schema/query/api")
+			return
+		}
+		pluginaccess.WriteError(w, http.StatusNotFound, "no such PowerQuery endpoint "+r.URL.Path+": use POST /ws/schema/query/{name}, POST /ws/schema/query/{name}/count or GET /ws/schema/query/api")
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+type callerHandler func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller)
+
+func (h *Handler) withCaller(next callerHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var c *pluginaccess.Caller
+		var err error
+		if h.lookup != nil {
+			c, err = h.lookup(r)
+		}
+		if err != nil || c == nil {
+			pluginaccess.Unauthorized(w)
+			return
+		}
+		next(w, r, c)
+	}
+}
+
+// find returns the named query visible to the caller: the built-ins, then
+// the plugin's own. Names match exactly, as PowerSchool's do.
+func find(name string, c *pluginaccess.Caller) (plugin.NamedQuery, bool) {
+	for _, q := range Builtin {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	for _, q := range c.Queries {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	return plugin.NamedQuery{}, false
+}
+
+// queries lists every query visible to the caller, built-ins first.
+func queries(c *pluginaccess.Caller) []plugin.NamedQuery {
+	out := append([]plugin.NamedQuery(nil), Builtin...)
+	seen := map[string]bool{}
+	for _, q := range Builtin {
+		seen[q.Name] = true
+	}
+	for _, q := range c.Queries {
+		if !seen[q.Name] {
+			seen[q.Name] = true
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func (h *Handler) translate(sqlText string) (*oraclesql.Statement, error) {
+	if v, ok := h.translated.Load(sqlText); ok {
+		if err, isErr := v.(error); isErr {
+			return nil, err
+		}
+		return v.(*oraclesql.Statement), nil
+	}
+	st, err := oraclesql.Translate(sqlText)
+	if err != nil {
+		h.translated.Store(sqlText, err)
+		return nil, err
+	}
+	h.translated.Store(sqlText, st)
+	return st, nil
+}
