@@ -576,8 +576,8 @@ type Gradebook struct {
 type SectionFacts struct {
 	SectionDCID        int64
 	SchoolID           int64
-	TermID             int64 // TERMS.ID
-	YearID             int64 // floor(TermID/100)
+	TermID             int64 // the section's term_id in /ws/v1
+	YearID             int64 // TERMS.YEARID: start year - 1990
 	TermStart, TermEnd string
 	UsersDCID          int64
 	// Students maps the student numbers of the section's enrolled students
@@ -750,7 +750,7 @@ func (x *XTEService) loadTerm(ctx context.Context, f *SectionFacts) error {
 			return fmt.Errorf("powerschool: reading school %d's terms for the section's term dates: %w", f.SchoolID, err)
 		}
 		if int64(t.ID) == f.TermID {
-			f.TermStart, f.TermEnd = t.StartDate, t.EndDate
+			f.useTerm(&t)
 			break
 		}
 	}
@@ -759,7 +759,7 @@ func (x *XTEService) loadTerm(ctx context.Context, f *SectionFacts) error {
 		if err != nil {
 			return fmt.Errorf("powerschool: term %d of section %d is not among school %d's terms and reading it failed: %w", f.TermID, f.SectionDCID, f.SchoolID, err)
 		}
-		f.TermStart, f.TermEnd = t.StartDate, t.EndDate
+		f.useTerm(t)
 	}
 	if _, err := parseDate(f.TermStart); err != nil {
 		return fmt.Errorf("powerschool: term %d has no usable start date (%q), so due dates cannot be checked", f.TermID, f.TermStart)
@@ -769,6 +769,16 @@ func (x *XTEService) loadTerm(ctx context.Context, f *SectionFacts) error {
 	}
 	f.TermStart, f.TermEnd = f.TermStart[:10], f.TermEnd[:10]
 	return nil
+}
+
+// useTerm takes the term's dates, and its school year: PowerSchool's
+// YEARID is the start year minus 1990 (2025-26 is 35), which also equals
+// floor(TERMS.ID/100).
+func (f *SectionFacts) useTerm(t *Term) {
+	f.TermStart, f.TermEnd = t.StartDate, t.EndDate
+	if t.StartYear > 1990 {
+		f.YearID = int64(t.StartYear) - 1990
+	}
 }
 
 // enrolledStudents maps the student numbers of the section's current

@@ -14,8 +14,9 @@ import (
 )
 
 // fakeGradebook is a small PowerTeacher Pro behind fakePS, following the
-// gradebook wire contract: one section (DCID 12345, term 3500, school 2)
-// taught by staff 77 (users_dcid 770).
+// gradebook wire contract: one section (DCID 12345, school 2)
+// taught by staff 77 (users_dcid 770). The term is given by DCID (7001),
+// as /ws/v1 does, so the school year (35) must come from start_year.
 type fakeGradebook struct {
 	ps *fakePS
 
@@ -68,14 +69,14 @@ func newFakeGradebook(t *testing.T) *fakeGradebook {
 			http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
 			return
 		}
-		writeJSON(w, map[string]any{"section": map[string]any{"id": gbSection, "school_id": 2, "staff_id": 77, "term_id": 3500, "course_id": 9}})
+		writeJSON(w, map[string]any{"section": map[string]any{"id": gbSection, "school_id": 2, "staff_id": 77, "term_id": 7001, "course_id": 9}})
 	})
 	h("GET /ws/v1/school/2/term/count", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"resource": map[string]any{"count": 2}})
 	})
 	h("GET /ws/v1/school/2/term", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"terms": map[string]any{"term": []any{
-			map[string]any{"id": 3500, "school_id": 2, "start_date": "2025-08-15", "end_date": "2026-06-10", "name": "2025-2026"},
+			map[string]any{"id": 7001, "school_id": 2, "start_year": 2025, "start_date": "2025-08-15", "end_date": "2026-06-10", "name": "2025-2026"},
 			map[string]any{"id": 3501, "school_id": 2, "start_date": "2025-08-15", "end_date": "2026-01-15", "name": "S1"},
 		}}})
 	})
