@@ -16,10 +16,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -231,7 +233,7 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return errors.New("emulator: already listening on " + s.url)
 	}
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: serverLog(s.log)}
 	s.url = "http://" + l.Addr().String()
 	srv := s.httpSrv
 	go func() {
@@ -282,6 +284,22 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return s.Shutdown(ctx)
+}
+
+// serverLog routes net/http's own messages to the logger, minus its warning
+// about ";" in queries, which the emulator handles (see keepSemicolons).
+func serverLog(l *slog.Logger) *log.Logger {
+	return log.New(logWriter{l}, "", 0)
+}
+
+type logWriter struct{ l *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if !strings.Contains(msg, "URL query contains semicolon") {
+		w.l.Warn(msg)
+	}
+	return len(p), nil
 }
 
 func isLoopback(host string) bool {

@@ -23,6 +23,9 @@ func (s *Server) routes() {
 // serveHTTP wraps the mux with counters, faults and JSON error bodies for
 // unknown paths and methods.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.Contains(r.URL.RawQuery, ";") {
+		r.URL.RawQuery = keepSemicolons(r.URL.RawQuery)
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	_, pattern := s.mux.Handler(r)
 	key := pattern
@@ -40,6 +43,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// keepSemicolons re-encodes a query string so ";" inside values survives
+// Go's query parsing, which drops pairs containing a raw ";". PowerSchool's
+// q= joins criteria with a raw ";" (q=a==1;b==2).
+func keepSemicolons(raw string) string {
+	return strings.ReplaceAll(raw, ";", "%3B")
 }
 
 // unmatched answers 405 when the path exists with another method, else 404.
