@@ -1,12 +1,204 @@
 package gradebook
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
 
 // OneRosterBasePaths are the OneRoster 1.1 roots the emulator serves: sources
 // disagree on which one PowerSchool uses.
 var OneRosterBasePaths = []string{"/ims/oneroster/v1p1", "/api/ims/oneroster/v1p1"}
 
+type baseKey struct{}
+
 // OneRoster returns the handler for OneRoster 1.1 under both base paths.
 func (g *Gradebook) OneRoster() http.Handler {
-	return http.NotFoundHandler()
+	mux := http.NewServeMux()
+	g.rosterRoutes(mux)
+	g.gradebookRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusNotFound, "unknownobject", "no OneRoster 1.1 endpoint at "+r.URL.Path)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, base := range OneRosterBasePaths {
+			if rest, ok := strings.CutPrefix(r.URL.Path, base); ok && strings.HasPrefix(rest, "/") {
+				r2 := r.Clone(context.WithValue(r.Context(), baseKey{}, base))
+				r2.URL.Path, r2.URL.RawPath = rest, ""
+				mux.ServeHTTP(w, r2)
+				return
+			}
+		}
+		writeStatus(w, http.StatusNotFound, "unknownobject", "OneRoster 1.1 lives under "+strings.Join(OneRosterBasePaths, " or "))
+	})
+}
+
+// baseURL is the absolute OneRoster root the client called.
+func baseURL(r *http.Request) string {
+	base, _ := r.Context().Value(baseKey{}).(string)
+	return serverURL(r) + base
+}
+
+// statusInfo is one imsx_StatusInfo entry.
+type statusInfo struct {
+	CodeMajor   string    `json:"imsx_codeMajor"`
+	Severity    string    `json:"imsx_severity"`
+	Description string    `json:"imsx_description"`
+	CodeMinor   codeMinor `json:"imsx_CodeMinor"`
+}
+
+type codeMinor struct {
+	Fields []codeMinorField `json:"imsx_codeMinorField"`
+}
+
+type codeMinorField struct {
+	Name  string `json:"imsx_codeMinorFieldName"`
+	Value string `json:"imsx_codeMinorFieldValue"`
+}
+
+func info(major, severity, minor, desc string) statusInfo {
+	return statusInfo{CodeMajor: major, Severity: severity, Description: desc,
+		CodeMinor: codeMinor{Fields: []codeMinorField{{Name: "TargetEndSystem", Value: minor}}}}
+}
+
+func warning(minor, desc string) statusInfo { return info("success", "warning", minor, desc) }
+
+// writeStatus writes a OneRoster failure.
+func writeStatus(w http.ResponseWriter, status int, minor, desc string) {
+	writeJSON(w, status, map[string]any{"statusInfoSet": []statusInfo{info("failure", "error", minor, desc)}})
+}
+
+// orError is a OneRoster failure with its HTTP status.
+type orError struct {
+	status int
+	minor  string
+	msg    string
+}
+
+func (e *orError) Error() string { return e.msg }
+
+func invalidData(format string, args ...any) *orError {
+	return &orError{status: http.StatusBadRequest, minor: "invaliddata", msg: fmt.Sprintf(format, args...)}
+}
+
+func unknownObject(format string, args ...any) *orError {
+	return &orError{status: http.StatusNotFound, minor: "unknownobject", msg: fmt.Sprintf(format, args...)}
+}
+
+func writeOR(w http.ResponseWriter, err error) {
+	var oe *orError
+	if errors.As(err, &oe) {
+		writeStatus(w, oe.status, oe.minor, oe.msg)
+		return
+	}
+	var bq *errBadQuery
+	if errors.As(err, &bq) {
+		minor := bq.minor
+		if minor == "invalid data" {
+			minor = "invaliddata"
+		}
+		writeStatus(w, http.StatusBadRequest, minor, bq.msg)
+		return
+	}
+	slog.Error("gradebook: OneRoster request failed", "err", err)
+	writeStatus(w, http.StatusInternalServerError, "internal_server_error", "internal error in the emulator: "+err.Error())
+}
+
+func (g *Gradebook) pageCap(r *http.Request) int {
+	if g.opts.PageSizeCap == nil {
+		return 0
+	}
+	return g.opts.PageSizeCap(r)
+}
+
+// writeCollection answers a collection GET: filter, sort, page, select
+// fields, X-Total-Count and an RFC 8288 Link header.
+func (g *Gradebook) writeCollection(w http.ResponseWriter, r *http.Request, key string, known []string, recs []record) {
+	params := r.URL.Query()
+	q, err := parseQuery(params, known, g.pageCap(r), true)
+	if err != nil {
+		writeOR(w, err)
+		return
+	}
+	total, page := q.apply(recs)
+	list := make([]record, len(page))
+	for i, rec := range page {
+		list[i] = q.selectFields(rec)
+	}
+	body := map[string]any{key: list}
+	if len(q.warnings) > 0 {
+		body["statusInfoSet"] = q.warnings
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	if link := linkHeader(r, params, q.limit, q.offset, total); link != "" {
+		w.Header().Set("Link", link)
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func linkHeader(r *http.Request, params url.Values, limit, offset, total int) string {
+	at := func(off int, rel string) string {
+		p := url.Values{}
+		for k, v := range params {
+			p[k] = v
+		}
+		p.Set("limit", strconv.Itoa(limit))
+		p.Set("offset", strconv.Itoa(off))
+		return "<" + baseURL(r) + r.URL.Path + "?" + p.Encode() + `>; rel="` + rel + `"`
+	}
+	last := 0
+	if total > 0 {
+		last = (total - 1) / limit * limit
+	}
+	var links []string
+	if offset+limit < total {
+		links = append(links, at(offset+limit, "next"))
+	}
+	if offset > 0 {
+		links = append(links, at(max(0, offset-limit), "prev"))
+	}
+	links = append(links, at(0, "first"), at(last, "last"))
+	return strings.Join(links, ", ")
+}
+
+// writeSingle answers a single-record GET (fields only).
+func (g *Gradebook) writeSingle(w http.ResponseWriter, r *http.Request, key string, known []string, rec record) {
+	q, err := parseQuery(r.URL.Query(), known, 0, false)
+	if err != nil {
+		writeOR(w, err)
+		return
+	}
+	body := map[string]any{key: q.selectFields(rec)}
+	if len(q.warnings) > 0 {
+		body["statusInfoSet"] = q.warnings
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// find returns the record with the given sourcedId.
+func find(recs []record, id string) (record, bool) {
+	for _, r := range recs {
+		if r["sourcedId"] == id {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// refTo builds a GUIDRef with an absolute href.
+func refTo(r *http.Request, typ, collection, id string) record {
+	return record{"href": baseURL(r) + "/" + collection + "/" + url.PathEscape(id), "sourcedId": id, "type": typ}
+}
+
+func refID(v any) string {
+	if m, ok := v.(record); ok {
+		s, _ := m["sourcedId"].(string)
+		return s
+	}
+	return ""
 }
