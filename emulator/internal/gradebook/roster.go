@@ -13,7 +13,9 @@ const rosterModified = "2025-07-01T00:00:00.000Z"
 
 var baseFields = []string{"sourcedId", "status", "dateLastModified", "metadata"}
 
-func fieldsOf(extra ...string) []string { return append(append([]string(nil), baseFields...), extra...) }
+func fieldsOf(extra ...string) []string {
+	return append(append([]string(nil), baseFields...), extra...)
+}
 
 var (
 	orgFields        = fieldsOf("name", "type", "identifier", "parent", "children")
@@ -266,8 +268,8 @@ func (g *Gradebook) loadOrgs(r *http.Request) ([]record, error) {
 func (g *Gradebook) loadSessions(r *http.Request) ([]record, error) {
 	type term struct {
 		dcid, id, school, year, portion int64
-		first, last, abbr, name      string
-		yearRec                      bool
+		first, last, abbr, name         string
+		yearRec                         bool
 	}
 	var terms []term
 	_, err := g.queryRecords(r, `SELECT DCID, ID, SCHOOLID, YEARID, PORTION, COALESCE(FIRSTDAY, ''), COALESCE(LASTDAY, ''),
