@@ -5,6 +5,8 @@ import (
 	"github.com/pskit/pskit/internal/cli/auth"
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/data"
+	"github.com/pskit/pskit/internal/cli/demo"
+	"github.com/pskit/pskit/internal/cli/emulatorcmd"
 	"github.com/pskit/pskit/internal/cli/env"
 	"github.com/pskit/pskit/internal/cli/grades"
 	"github.com/pskit/pskit/internal/cli/oneroster"
@@ -44,6 +46,8 @@ New here? Run: psctl demo`,
 	cmd.AddCommand(env.NewCmdEnv(f))
 	cmd.AddCommand(auth.NewCmdAuth(f))
 	cmd.AddCommand(data.NewCmds(f)...)
+	cmd.AddCommand(emulatorcmd.NewCmdEmulator(f, nil))
+	cmd.AddCommand(demo.NewCmdDemo(f, nil))
 	cmd.AddCommand(grades.NewCmdGrades(f))
 	cmd.AddCommand(oneroster.NewCmdOneRoster(f))
 	cmd.AddCommand(plugincmd.NewCmdPlugin(f))

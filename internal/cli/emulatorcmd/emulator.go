@@ -1,0 +1,136 @@
+// Package emulatorcmd implements psctl emulator: the pskit PowerSchool
+// emulator as a long-running local server.
+package emulatorcmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/pskit/pskit/emulator"
+	"github.com/pskit/pskit/internal/cli/cmdutil"
+	"github.com/pskit/pskit/internal/cli/iostreams"
+	"github.com/pskit/pskit/internal/config"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of psctl emulator.
+type Options struct {
+	IO              *iostreams.IOStreams
+	Factory         *cmdutil.Factory
+	Addr            string
+	Students        int
+	Seed            int64
+	DB              string
+	PluginFile      string
+	CredentialsFile string
+	SaveEnv         string
+	TokenTTL        time.Duration
+	Latency         time.Duration
+	FailRate        float64
+	MinInterval     time.Duration
+	MaxPageSize     int
+	// Ready, when set, is called once the server is listening (tests).
+	Ready func(url string)
+}
+
+// NewCmdEmulator returns psctl emulator.
+func NewCmdEmulator(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	o := &Options{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Run a local emulated PowerSchool district until Ctrl-C",
+		Long: `Run the pskit PowerSchool emulator: OAuth client credentials, /ws/v1/metadata
+and the /ws/v1 resources over a synthetic district, on loopback. A plugin is
+installed at start (--plugin, or an example plugin with <oauth/>); its
+credentials are written to --credentials-file (mode 0600) and/or saved as a
+psctl environment with --save-env. Stops cleanly on Ctrl-C or SIGTERM.`,
+		Example: `  psctl emulator --credentials-file emu.json &
+  psctl env import emu.json --name local
+  psctl --env local students --limit 5 -o table
+
+  psctl emulator --students 100000 --db district.db --save-env local`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return run(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on (loopback)")
+	fl.IntVar(&o.Students, "students", emulator.DefaultStudents, "number of students in the synthetic district")
+	fl.Int64Var(&o.Seed, "seed", 0, "seed for the synthetic district and faults")
+	fl.StringVar(&o.DB, "db", "", "keep the district and installed plugins in this SQLite file")
+	fl.StringVar(&o.PluginFile, "plugin", "", "plugin.xml or plugin zip to install (default: an example plugin)")
+	fl.StringVar(&o.CredentialsFile, "credentials-file", "", `write {"url","client_id","client_secret","plugin_id"} here, mode 0600`)
+	fl.StringVar(&o.SaveEnv, "save-env", "", "save the plugin's credentials as this psctl environment")
+	fl.DurationVar(&o.TokenTTL, "token-ttl", 0, "access token lifetime (default 30 days)")
+	fl.DurationVar(&o.Latency, "latency", 0, "delay added to every API answer")
+	fl.Float64Var(&o.FailRate, "fail-rate", 0, "fraction (0..1) of API requests answered with 500/502/503")
+	fl.DurationVar(&o.MinInterval, "min-interval", 0, "minimum time between a plugin's requests; sooner ones get 429")
+	fl.IntVar(&o.MaxPageSize, "max-page-size", 0, "maximum (and default) page size (default 100)")
+	return cmd
+}
+
+func run(ctx context.Context, o *Options) error {
+	if o.FailRate < 0 || o.FailRate > 1 {
+		return cmdutil.UsageError("--fail-rate must be between 0 and 1, got %v", o.FailRate)
+	}
+	plugin := emulator.DefaultPlugin
+	if o.PluginFile != "" {
+		b, err := os.ReadFile(o.PluginFile)
+		if err != nil {
+			return cmdutil.UsageError("cannot read --plugin: %v", err)
+		}
+		plugin = b
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Starting the emulator (%d students, seed %d)...\n", o.Students, o.Seed)
+	srv, err := emulator.Start(ctx, emulator.Options{
+		Addr: o.Addr, Students: o.Students, Seed: o.Seed, DBPath: o.DB, Plugin: plugin,
+		TokenTTL: o.TokenTTL, Latency: o.Latency, FailRate: o.FailRate,
+		MinInterval: o.MinInterval, MaxPageSize: o.MaxPageSize,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return cmdutil.UsageError("%v", err)
+	}
+	defer srv.Close()
+	creds := srv.Credentials()
+	creds.URL = srv.URL()
+
+	fmt.Fprintf(o.IO.ErrOut, "PowerSchool emulator listening on %s\n", creds.URL)
+	fmt.Fprintf(o.IO.ErrOut, "Plugin ID %d, client ID %s.\n", creds.PluginID, creds.ClientID)
+	if o.CredentialsFile != "" {
+		if err := emulator.WriteCredentials(o.CredentialsFile, creds); err != nil {
+			return cmdutil.UsageError("%v", err)
+		}
+		fmt.Fprintf(o.IO.ErrOut, "Credentials written to %s (mode 0600). Use them with:\n  psctl env import %s --name local\n", o.CredentialsFile, o.CredentialsFile)
+	}
+	if o.SaveEnv != "" {
+		loc, err := o.Factory.SaveEnvironment(o.SaveEnv, &config.Environment{URL: creds.URL, ClientID: creds.ClientID}, creds.ClientSecret, false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.ErrOut, "Saved as environment %q (secret in %s). Try:\n  psctl --env %s auth status\n", o.SaveEnv, loc, o.SaveEnv)
+	}
+	if o.CredentialsFile == "" && o.SaveEnv == "" {
+		fmt.Fprintln(o.IO.ErrOut, "To use it from psctl, restart with --save-env NAME, or with --credentials-file FILE and then psctl env import FILE.")
+	}
+	fmt.Fprintln(o.IO.ErrOut, "Press Ctrl-C to stop.")
+	if o.Ready != nil {
+		o.Ready(creds.URL)
+	}
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("stopping the emulator: %w", err)
+	}
+	fmt.Fprintln(o.IO.ErrOut, "Emulator stopped.")
+	return nil
+}
