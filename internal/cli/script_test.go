@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pskit/pskit/internal/cli/clitest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -175,16 +174,4 @@ func cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil && !os.IsNotExist(err) {
 		ts.Fatalf("walking %s: %v", root, err)
 	}
-}
-
-// fakeServer adapts clitest.FakePS until scripts run on the emulator.
-type fakeServer struct{ *clitest.FakePS }
-
-func (f fakeServer) URL() string        { return f.FakePS.URL }
-func (f fakeServer) Regenerate() error  { f.FakePS.Regenerate(); return nil }
-func (f fakeServer) TokenRequests() int { return int(f.FakePS.TokenRequests.Load()) }
-
-func startScriptServer() (scriptServer, func(), error) {
-	ps, stop := clitest.StartFakePS(25)
-	return fakeServer{ps}, stop, nil
 }
