@@ -1,0 +1,574 @@
+package tableapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/powerquery/fiql"
+	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/plugin"
+)
+
+const maxBody = 1 << 20
+
+func quote(col string) string { return `"` + col + `"` }
+
+// readable returns the columns of t the caller may read.
+func readable(t *table, c *pluginaccess.Caller) []column {
+	var out []column
+	for _, col := range t.cols {
+		if c.CanRead(t.name, col.name) {
+			out = append(out, col)
+		}
+	}
+	return out
+}
+
+func details(t *table, cols []string) []pluginaccess.Detail {
+	out := make([]pluginaccess.Detail, len(cols))
+	for i, c := range cols {
+		out[i] = pluginaccess.Detail{Resource: t.name, Field: c, Code: "missing_field_access"}
+	}
+	return out
+}
+
+// projection resolves ?projection= to columns; it writes the error and
+// returns nil when it cannot.
+func projection(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table, required bool) []column {
+	p := strings.TrimSpace(pluginaccess.Query(r).Get("projection"))
+	if p == "" && !required {
+		p = "*"
+	}
+	if p == "" {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("projection is required: add ?projection=* for every column you may read, or a comma list such as ?projection=%s", strings.ToLower(t.cols[0].name)))
+		return nil
+	}
+	if p == "*" {
+		cols := readable(t, c)
+		if len(cols) == 0 {
+			names := make([]string, len(t.cols))
+			for i, col := range t.cols {
+				names[i] = col.name
+			}
+			pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, names))
+			return nil
+		}
+		return cols
+	}
+	var cols []column
+	var missing []string
+	for _, name := range strings.FieldsFunc(p, func(r rune) bool { return r == ',' || r == ';' }) {
+		name = strings.TrimSpace(name)
+		if tn, cn, ok := strings.Cut(name, "."); ok && strings.EqualFold(tn, t.name) {
+			name = cn
+		}
+		col, ok := t.column(name)
+		if !ok {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("projection: %s has no column %q", t.name, name))
+			return nil
+		}
+		if !c.CanRead(t.name, col.name) {
+			missing = append(missing, col.name)
+			continue
+		}
+		cols = append(cols, col)
+	}
+	if len(missing) > 0 {
+		pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, missing))
+		return nil
+	}
+	return cols
+}
+
+// filter renders ?q= as a WHERE clause over readable columns; it writes the
+// error and returns ok=false when it cannot.
+func filter(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) (string, []any, bool) {
+	conds, err := fiql.Parse(pluginaccess.Query(r).Get("q"))
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusBadRequest, "q: "+err.Error())
+		return "", nil, false
+	}
+	var missing []string
+	where, args, err := fiql.Where(conds, func(sel string) (string, error) {
+		name := sel
+		if tn, cn, ok := strings.Cut(sel, "."); ok && strings.EqualFold(tn, t.name) {
+			name = cn
+		}
+		col, ok := t.column(name)
+		if !ok {
+			return "", fmt.Errorf("%w: %s has no column %q", fiql.ErrUnknownField, t.name, sel)
+		}
+		if !c.CanRead(t.name, col.name) {
+			missing = append(missing, col.name)
+		}
+		return quote(col.name), nil
+	})
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusBadRequest, "q: "+err.Error())
+		return "", nil, false
+	}
+	if len(missing) > 0 {
+		pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, missing))
+		return "", nil, false
+	}
+	return where, args, true
+}
+
+func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+	cols := projection(w, r, c, t, true)
+	if cols == nil {
+		return
+	}
+	where, args, ok := filter(w, r, c, t)
+	if !ok {
+		return
+	}
+	qs := pluginaccess.Query(r)
+	page, size := 1, c.PageSize()
+	if v := qs.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("page %q must be a whole number from 1", v))
+			return
+		}
+		page = n
+	}
+	if v := qs.Get("pagesize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("pagesize %q must be a whole number from 1 to %d", v, c.PageSize()))
+			return
+		}
+		if n > 0 && n < size {
+			size = n
+		}
+	}
+	order := "rowid"
+	if t.key != "" {
+		order = quote(t.key)
+	} else if t.view {
+		order = quote(t.cols[0].name)
+	}
+	if s := qs.Get("sort"); s != "" {
+		col, ok := t.column(strings.TrimPrefix(strings.ToLower(s), t.lower()+"."))
+		if !ok {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("sort: %s has no column %q", t.name, s))
+			return
+		}
+		if !c.CanRead(t.name, col.name) {
+			pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, []string{col.name}))
+			return
+		}
+		order = quote(col.name)
+		if strings.EqualFold(qs.Get("sortdescending"), "true") {
+			order += " DESC"
+		}
+		if t.key != "" {
+			order += ", " + quote(t.key)
+		}
+	}
+	text := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d`,
+		h.selectList(t, cols), quote(t.name), where, order, size, int64(page-1)*int64(size))
+	recs, err := h.records(r, t, cols, text, args)
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": t.name, "record": recs})
+}
+
+// selectList selects the key (for the record id) then the columns.
+func (h *Handler) selectList(t *table, cols []column) string {
+	parts := []string{"NULL"}
+	if t.key != "" {
+		parts[0] = quote(t.key)
+	}
+	for _, c := range cols {
+		parts = append(parts, quote(c.name))
+	}
+	return strings.Join(parts, ", ")
+}
+
+type record struct {
+	ID     any                          `json:"id"`
+	Name   string                       `json:"name"`
+	Tables map[string]map[string]string `json:"tables"`
+}
+
+func (h *Handler) records(r *http.Request, t *table, cols []column, text string, args []any) ([]record, error) {
+	rows, err := h.db.QueryContext(r.Context(), text, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %v", t.name, err)
+	}
+	defer rows.Close()
+	vals := make([]any, len(cols)+1)
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	recs := []record{}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		fields := map[string]string{}
+		for i, c := range cols {
+			if v := vals[i+1]; v != nil {
+				fields[strings.ToLower(c.name)] = valueString(v)
+			}
+		}
+		rec := record{Name: t.name, Tables: map[string]map[string]string{t.lower(): fields}}
+		if vals[0] != nil {
+			rec.ID = vals[0]
+		}
+		recs = append(recs, rec)
+	}
+	return recs, rows.Err()
+}
+
+func valueString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case []byte:
+		return string(t)
+	case int64:
+		return strconv.FormatInt(t, 10)
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (h *Handler) serveCount(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+	if len(readable(t, c)) == 0 {
+		pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, []string{t.cols[0].name}))
+		return
+	}
+	where, args, ok := filter(w, r, c, t)
+	if !ok {
+		return
+	}
+	var n int64
+	if err := h.db.QueryRowContext(r.Context(), fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s`, quote(t.name), where), args...).Scan(&n); err != nil {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("counting %s: %v", t.name, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"count": n})
+}
+
+// rowID reads {id} from the path; it writes the error and returns false
+// when the table has no key or the id is not a number.
+func rowID(w http.ResponseWriter, r *http.Request, t *table) (int64, bool) {
+	if t.key == "" {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s has no single-column key, so its rows cannot be addressed by id; list it with a q filter", t.name))
+		return 0, false
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("id %q must be a whole number (the row's %s)", r.PathValue("id"), t.key))
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+	id, ok := rowID(w, r, t)
+	if !ok {
+		return
+	}
+	cols := projection(w, r, c, t, false)
+	if cols == nil {
+		return
+	}
+	recs, err := h.records(r, t, cols, fmt.Sprintf(`SELECT %s FROM %s WHERE %s = ?`, h.selectList(t, cols), quote(t.name), quote(t.key)), []any{id})
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(recs) == 0 {
+		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d", t.name, t.key, id))
+		return
+	}
+	writeJSON(w, http.StatusOK, recs[0])
+}
+
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+	type col struct {
+		Name     string `json:"name"`
+		Type     string `json:"type"`
+		Key      bool   `json:"key,omitempty"`
+		Required bool   `json:"required,omitempty"`
+		Access   string `json:"access"`
+	}
+	cols := make([]col, len(t.cols))
+	for i, tc := range t.cols {
+		access := c.Access(t.name, tc.name)
+		if access == "" {
+			access = "NoAccess"
+		}
+		cols[i] = col{Name: strings.ToLower(tc.name), Type: apiType(tc.typ), Key: tc.name == t.key, Required: tc.notNull, Access: access}
+	}
+	actions := []string{"GET"}
+	if t.writable {
+		actions = append(actions, "POST", "PUT", "DELETE")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": t.name, "columns": cols, "actions": actions, "extension": t.writable})
+}
+
+func apiType(sqlType string) string {
+	t := strings.ToUpper(sqlType)
+	switch {
+	case strings.Contains(t, "INT"):
+		return "Integer"
+	case strings.Contains(t, "REAL"), strings.Contains(t, "DOUB"), strings.Contains(t, "FLOA"), strings.Contains(t, "NUM"):
+		return "Double"
+	case strings.Contains(t, "BLOB"):
+		return "Blob"
+	}
+	return "String"
+}
+
+func (h *Handler) serveTables(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+	rows, err := h.db.QueryContext(r.Context(), `SELECT upper(name) FROM sqlite_master WHERE type IN ('table','view') ORDER BY upper(name)`)
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusInternalServerError, "listing tables: "+err.Error())
+		return
+	}
+	defer rows.Close()
+	type entry struct {
+		Name      string `json:"name"`
+		Extension bool   `json:"extension"`
+	}
+	out := []entry{}
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil && !hidden(n) {
+			out = append(out, entry{Name: n, Extension: isExtension(n)})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tables": out})
+}
+
+// writeBody reads {"tables":{"<table>":{...}}} and checks every column
+// against the table and the caller's FullAccess. It writes the error and
+// returns nil when the write cannot go ahead.
+func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) (cols []string, vals []any) {
+	if !t.writable {
+		pluginaccess.WriteError(w, http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: it writes only database extension tables (U_*, *COREFIELDS); change students with POST /ws/v1/student", t.name))
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(data) > maxBody {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("the body must be JSON of at most %d bytes", maxBody))
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var body struct {
+		Tables map[string]map[string]any `json:"tables"`
+	}
+	if err := dec.Decode(&body); err != nil {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`the body is not valid JSON (%v); send {"tables":{"%s":{"column":"value"}}}`, err, t.lower()))
+		return nil, nil
+	}
+	var fields map[string]any
+	for k, v := range body.Tables {
+		if !strings.EqualFold(k, t.name) {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`"tables" holds %q, but the URL names %s; send {"tables":{"%s":{...}}}`, k, t.name, t.lower()))
+			return nil, nil
+		}
+		fields = v
+	}
+	if len(fields) == 0 {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`no columns to write: send {"tables":{"%s":{"column":"value"}}}`, t.lower()))
+		return nil, nil
+	}
+	var missing []string
+	for k, v := range fields {
+		col, ok := t.column(k)
+		if !ok {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s has no column %q", t.name, k))
+			return nil, nil
+		}
+		if col.name != t.key && !c.CanWrite(t.name, col.name) {
+			missing = append(missing, col.name)
+		}
+		val, err := sqlValue(v)
+		if err != nil {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("column %s: %v", strings.ToLower(col.name), err))
+			return nil, nil
+		}
+		cols, vals = append(cols, col.name), append(vals, val)
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		pluginaccess.Forbidden(w, plugin.FullAccess, details(t, missing))
+		return nil, nil
+	}
+	return cols, vals
+}
+
+func sqlValue(v any) (any, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return t, nil
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i, nil
+		}
+		return t.Float64()
+	case bool:
+		if t {
+			return int64(1), nil
+		}
+		return int64(0), nil
+	}
+	return nil, errors.New("a value must be a string, a number, true/false or null")
+}
+
+// writeError turns a failed statement into the answer a client can act on.
+func writeError(w http.ResponseWriter, t *table, err error) {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "UNIQUE") || strings.Contains(msg, "PRIMARY KEY"):
+		pluginaccess.WriteError(w, http.StatusConflict, fmt.Sprintf("%s already has a row with that key (%s); update it with PUT /ws/schema/table/%s/{id}", t.name, msg, t.lower()))
+	case strings.Contains(msg, "FOREIGN KEY"):
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s: the row refers to a record that does not exist (%s); check the key column (e.g. STUDENTSDCID is a STUDENTS.DCID)", t.name, msg))
+	case strings.Contains(msg, "NOT NULL"):
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s: a required column is missing (%s)", t.name, msg))
+	default:
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("writing %s: %s", t.name, msg))
+	}
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func success(r *http.Request, t *table, action string, id int64) map[string]any {
+	return map[string]any{"result": []map[string]any{{
+		"status": "SUCCESS",
+		"action": action,
+		"success_message": map[string]any{
+			"id":  id,
+			"ref": fmt.Sprintf("%s/ws/schema/table/%s/%d", baseURL(r), t.lower(), id),
+		},
+	}}}
+}
+
+func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+	cols, vals := writeBody(w, r, c, t)
+	if cols == nil {
+		return
+	}
+	quoted := make([]string, len(cols))
+	marks := make([]string, len(cols))
+	for i, col := range cols {
+		quoted[i], marks[i] = quote(col), "?"
+	}
+	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, quote(t.name), strings.Join(quoted, ", "), strings.Join(marks, ", ")), vals...)
+	if err != nil {
+		writeError(w, t, err)
+		return
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusInternalServerError, "reading the new row's id: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, success(r, t, "INSERT", id))
+}
+
+func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+	id, ok := rowID(w, r, t)
+	if !ok {
+		return
+	}
+	cols, vals := writeBody(w, r, c, t)
+	if cols == nil {
+		return
+	}
+	sets := make([]string, 0, len(cols))
+	for i, col := range cols {
+		if col == t.key {
+			if n, isInt := vals[i].(int64); !isInt || n != id {
+				pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s is the row's key and cannot change (the URL names %d)", strings.ToLower(t.key), id))
+				return
+			}
+			continue
+		}
+		sets = append(sets, quote(col)+" = ?")
+	}
+	if len(sets) == 0 {
+		pluginaccess.WriteError(w, http.StatusBadRequest, "no columns to change besides the key")
+		return
+	}
+	var args []any
+	for i, col := range cols {
+		if col != t.key {
+			args = append(args, vals[i])
+		}
+	}
+	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ?`, quote(t.name), strings.Join(sets, ", "), quote(t.key)), append(args, id)...)
+	if err != nil {
+		writeError(w, t, err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d; insert it with POST /ws/schema/table/%s", t.name, t.key, id, t.lower()))
+		return
+	}
+	writeJSON(w, http.StatusOK, success(r, t, "UPDATE", id))
+}
+
+func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+	if !t.writable {
+		pluginaccess.WriteError(w, http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: only database extension tables (U_*, *COREFIELDS) can be deleted from", t.name))
+		return
+	}
+	id, ok := rowID(w, r, t)
+	if !ok {
+		return
+	}
+	// Deleting a row removes every field, so it needs FullAccess to all.
+	var missing []string
+	for _, col := range t.cols {
+		if col.name != t.key && !c.CanWrite(t.name, col.name) {
+			missing = append(missing, col.name)
+		}
+	}
+	if len(missing) > 0 {
+		pluginaccess.Forbidden(w, plugin.FullAccess, details(t, missing))
+		return
+	}
+	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, quote(t.name), quote(t.key)), id)
+	if err != nil {
+		writeError(w, t, err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d", t.name, t.key, id))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,176 @@
+// Package tableapi serves PowerSchool's table API, /ws/schema/table/{table},
+// on the emulator's store: reads of extension and core tables, and
+// inserts, updates and deletes on extension tables (U_* and *COREFIELDS),
+// each governed by the calling plugin's access_request.
+package tableapi
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+)
+
+// Handler serves /ws/schema/table and everything under it.
+type Handler struct {
+	db     *sql.DB
+	lookup pluginaccess.Lookup
+	mux    *http.ServeMux
+	tables sync.Map // upper name -> *table
+}
+
+// New returns the table API handler over the store's database. lookup
+// identifies the calling plugin; a request without one gets 401.
+func New(db *sql.DB, lookup pluginaccess.Lookup) *Handler {
+	h := &Handler{db: db, lookup: lookup, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /ws/schema/table", h.with(h.serveTables))
+	h.mux.HandleFunc("GET /ws/schema/table/{table}", h.withTable(h.serveList))
+	h.mux.HandleFunc("GET /ws/schema/table/{table}/count", h.withTable(h.serveCount))
+	h.mux.HandleFunc("GET /ws/schema/table/{table}/metadata", h.withTable(h.serveMetadata))
+	h.mux.HandleFunc("GET /ws/schema/table/{table}/{id}", h.withTable(h.serveGet))
+	h.mux.HandleFunc("POST /ws/schema/table/{table}", h.withTable(h.serveInsert))
+	h.mux.HandleFunc("PUT /ws/schema/table/{table}/{id}", h.withTable(h.serveUpdate))
+	h.mux.HandleFunc("DELETE /ws/schema/table/{table}/{id}", h.withTable(h.serveDelete))
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("no table API endpoint for %s %s: use GET/POST /ws/schema/table/{table}, GET/PUT/DELETE /ws/schema/table/{table}/{id}, GET /ws/schema/table/{table}/count or /metadata", r.Method, r.URL.Path))
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+type callerHandler func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller)
+type tableHandler func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table)
+
+func (h *Handler) with(next callerHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var c *pluginaccess.Caller
+		var err error
+		if h.lookup != nil {
+			c, err = h.lookup(r)
+		}
+		if err != nil || c == nil {
+			pluginaccess.Unauthorized(w)
+			return
+		}
+		next(w, r, c)
+	}
+}
+
+func (h *Handler) withTable(next tableHandler) http.HandlerFunc {
+	return h.with(func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+		name := r.PathValue("table")
+		t, err := h.table(r.Context(), name)
+		if err != nil {
+			pluginaccess.WriteError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		if t == nil {
+			pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("table %q not found: the table API serves extension tables (U_*, *COREFIELDS) and the core tables; list them with GET /ws/schema/table", name))
+			return
+		}
+		next(w, r, c, t)
+	})
+}
+
+// table describes one store table as the API shows it.
+type table struct {
+	name     string // upper case, PowerSchool's spelling
+	view     bool
+	writable bool   // an extension table: inserts, updates, deletes allowed
+	key      string // the integer primary key column; "" if none
+	cols     []column
+}
+
+type column struct {
+	name    string // upper case
+	typ     string // declared SQLite type
+	notNull bool
+}
+
+func (t *table) lower() string { return strings.ToLower(t.name) }
+
+func (t *table) column(name string) (column, bool) {
+	for _, c := range t.cols {
+		if strings.EqualFold(c.name, name) {
+			return c, true
+		}
+	}
+	return column{}, false
+}
+
+// hidden tables hold the emulator's own state or PowerSchool's plugin
+// registry; neither is reachable through the table API.
+func hidden(name string) bool {
+	n := strings.ToUpper(name)
+	return strings.HasPrefix(n, "EMU_") || strings.HasPrefix(n, "SQLITE_") || n == "PLUGINDEF"
+}
+
+// isExtension reports a table the API may write: database extension
+// tables, named U_* by districts and *COREFIELDS by PowerSchool.
+func isExtension(name string) bool {
+	n := strings.ToUpper(name)
+	return strings.HasPrefix(n, "U_") || strings.HasSuffix(n, "COREFIELDS")
+}
+
+// table looks a table up case-insensitively; nil when it does not exist or
+// is hidden.
+func (h *Handler) table(ctx context.Context, name string) (*table, error) {
+	up := strings.ToUpper(name)
+	if hidden(up) {
+		return nil, nil
+	}
+	if v, ok := h.tables.Load(up); ok {
+		return v.(*table), nil
+	}
+	var real, typ string
+	err := h.db.QueryRowContext(ctx, `SELECT name, type FROM sqlite_master WHERE type IN ('table','view') AND upper(name) = ?`, up).Scan(&real, &typ)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up table %s: %w", up, err)
+	}
+	t := &table{name: strings.ToUpper(real), view: typ == "view"}
+	t.writable = !t.view && isExtension(t.name)
+	rows, err := h.db.QueryContext(ctx, `SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid`, real)
+	if err != nil {
+		return nil, fmt.Errorf("reading the columns of %s: %w", up, err)
+	}
+	defer rows.Close()
+	pks := 0
+	var pk string
+	for rows.Next() {
+		var c column
+		var notNull, pkPos int
+		if err := rows.Scan(&c.name, &c.typ, &notNull, &pkPos); err != nil {
+			return nil, err
+		}
+		c.name, c.notNull = strings.ToUpper(c.name), notNull != 0
+		if pkPos > 0 {
+			pks++
+			pk = c.name
+		}
+		t.cols = append(t.cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case pks == 1:
+		t.key = pk
+	case t.view:
+		if _, ok := t.column("DCID"); ok {
+			t.key = "DCID"
+		}
+	}
+	h.tables.Store(up, t)
+	return t, nil
+}
