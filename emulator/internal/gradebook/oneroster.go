@@ -28,7 +28,8 @@ func (g *Gradebook) OneRoster() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, base := range OneRosterBasePaths {
 			if rest, ok := strings.CutPrefix(r.URL.Path, base); ok && strings.HasPrefix(rest, "/") {
-				r2 := r.Clone(context.WithValue(r.Context(), baseKey{}, base))
+				ctx := context.WithValue(context.WithValue(r.Context(), baseKey{}, base), dbKey{}, g.db)
+				r2 := r.Clone(ctx)
 				r2.URL.Path, r2.URL.RawPath = rest, ""
 				mux.ServeHTTP(w, r2)
 				return
@@ -116,16 +117,20 @@ func (g *Gradebook) pageCap(r *http.Request) int {
 	return g.opts.PageSizeCap(r)
 }
 
-// writeCollection answers a collection GET: filter, sort, page, select
-// fields, X-Total-Count and an RFC 8288 Link header.
+// writeCollection answers a collection GET over records already in memory.
 func (g *Gradebook) writeCollection(w http.ResponseWriter, r *http.Request, key string, known []string, recs []record) {
-	params := r.URL.Query()
-	q, err := parseQuery(params, known, g.pageCap(r), true)
+	q, err := parseQuery(r.URL.Query(), known, g.pageCap(r), true)
 	if err != nil {
 		writeOR(w, err)
 		return
 	}
 	total, page := q.apply(recs)
+	writePage(w, r, key, q, total, page)
+}
+
+// writePage writes one page with X-Total-Count, an RFC 8288 Link header
+// and any warnings, keeping only the selected fields.
+func writePage(w http.ResponseWriter, r *http.Request, key string, q query, total int, page []record) {
 	list := make([]record, len(page))
 	for i, rec := range page {
 		list[i] = q.selectFields(rec)
@@ -135,9 +140,7 @@ func (g *Gradebook) writeCollection(w http.ResponseWriter, r *http.Request, key 
 		body["statusInfoSet"] = q.warnings
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	if link := linkHeader(r, params, q.limit, q.offset, total); link != "" {
-		w.Header().Set("Link", link)
-	}
+	w.Header().Set("Link", linkHeader(r, r.URL.Query(), q.limit, q.offset, total))
 	writeJSON(w, http.StatusOK, body)
 }
 

@@ -30,9 +30,9 @@ var (
 )
 
 func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
-	categories := collection{"categories", "category", categoryFields, g.loadCategories}
-	lineItems := collection{"lineItems", "lineItem", lineItemFields, g.loadLineItems}
-	results := collection{"results", "result", resultFields, g.loadResults}
+	categories := collection{"categories", "category", categoryFields, mem(g.loadCategories)}
+	lineItems := collection{"lineItems", "lineItem", lineItemFields, mem(g.loadLineItems)}
+	results := collection{"results", "result", resultFields, mem(g.loadResults)}
 	for path, c := range map[string]collection{"categories": categories, "lineItems": lineItems, "results": results} {
 		mux.HandleFunc("GET /"+path, g.list(c))
 		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
@@ -46,16 +46,14 @@ func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
 
 	classScoped := func(c collection, pred func(r *http.Request, rec record) (bool, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			classes, err := g.loadClasses(r)
-			if err != nil {
+			if _, ok, err := classesPart.byID(r, r.PathValue("class")); err != nil || !ok {
+				if err == nil {
+					err = unknownObject("no class with sourcedId %q", r.PathValue("class"))
+				}
 				writeOR(w, err)
 				return
 			}
-			if _, ok := find(classes, r.PathValue("class")); !ok {
-				writeOR(w, unknownObject("no class with sourcedId %q", r.PathValue("class")))
-				return
-			}
-			all, err := c.load(r)
+			all, err := loadAll(r, c.parts(r))
 			if err != nil {
 				writeOR(w, err)
 				return
@@ -97,13 +95,11 @@ func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
 		})(w, r)
 	})
 	mux.HandleFunc("GET /classes/{class}/students/{student}/results", func(w http.ResponseWriter, r *http.Request) {
-		users, err := only(g.loadUsers, "role", "student")(r)
-		if err != nil {
+		if _, ok, err := studentsPart.byID(r, r.PathValue("student")); err != nil || !ok {
+			if err == nil {
+				err = unknownObject("no student with sourcedId %q", r.PathValue("student"))
+			}
 			writeOR(w, err)
-			return
-		}
-		if _, ok := find(users, r.PathValue("student")); !ok {
-			writeOR(w, unknownObject("no student with sourcedId %q", r.PathValue("student")))
 			return
 		}
 		classScoped(results, func(r *http.Request, rec record) (bool, error) {

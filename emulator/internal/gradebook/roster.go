@@ -29,25 +29,38 @@ var (
 type loader func(r *http.Request) ([]record, error)
 
 // collection is one OneRoster entity list: its JSON wrapper keys, fields
-// and the loader of its records in default order.
+// and the parts its records come from.
 type collection struct {
 	plural, single string
 	fields         []string
-	load           loader
+	parts          func(r *http.Request) []part
+}
+
+func fixed(parts ...part) func(*http.Request) []part {
+	return func(*http.Request) []part { return parts }
+}
+
+func mem(l loader) func(*http.Request) []part {
+	return fixed(memPart(l))
+}
+
+// narrowed builds parts from the path's {id}.
+func narrowed(fn func(id string) []part) func(*http.Request) []part {
+	return func(r *http.Request) []part { return fn(r.PathValue("id")) }
 }
 
 func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
-	orgs := collection{"orgs", "org", orgFields, g.loadOrgs}
-	schools := collection{"orgs", "org", orgFields, only(g.loadOrgs, "type", "school")}
-	sessions := collection{"academicSessions", "academicSession", sessionFields, g.loadSessions}
-	terms := collection{"academicSessions", "academicSession", sessionFields, not(g.loadSessions, "type", "gradingPeriod")}
-	periods := collection{"academicSessions", "academicSession", sessionFields, only(g.loadSessions, "type", "gradingPeriod")}
-	courses := collection{"courses", "course", courseFields, g.loadCourses}
-	classes := collection{"classes", "class", classFields, g.loadClasses}
-	users := collection{"users", "user", userFields, g.loadUsers}
-	students := collection{"users", "user", userFields, only(g.loadUsers, "role", "student")}
-	teachers := collection{"users", "user", userFields, only(g.loadUsers, "role", "teacher")}
-	enrollments := collection{"enrollments", "enrollment", enrollmentFields, g.loadEnrollments}
+	orgs := collection{"orgs", "org", orgFields, mem(g.loadOrgs)}
+	schools := collection{"orgs", "org", orgFields, mem(only(g.loadOrgs, "type", "school"))}
+	sessions := collection{"academicSessions", "academicSession", sessionFields, mem(g.loadSessions)}
+	terms := collection{"academicSessions", "academicSession", sessionFields, mem(not(g.loadSessions, "type", "gradingPeriod"))}
+	periods := collection{"academicSessions", "academicSession", sessionFields, mem(only(g.loadSessions, "type", "gradingPeriod"))}
+	courses := collection{"courses", "course", courseFields, fixed(coursesPart)}
+	classes := collection{"classes", "class", classFields, fixed(classesPart)}
+	users := collection{"users", "user", userFields, fixed(studentsPart, staffPart)}
+	students := collection{"users", "user", userFields, fixed(studentsPart)}
+	teachers := collection{"users", "user", userFields, fixed(teachersPart)}
+	enrollments := collection{"enrollments", "enrollment", enrollmentFields, fixed(ccPart, tsPart)}
 
 	for path, c := range map[string]collection{
 		"orgs": orgs, "schools": schools, "academicSessions": sessions, "terms": terms, "gradingPeriods": periods,
@@ -58,69 +71,68 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
 	}
 
-	byRef := func(field string) func(child record, parentID string) bool {
-		return func(child record, id string) bool { return refID(child[field]) == id }
-	}
-	// Classes reached through enrollments (a user's classes).
-	classesOf := func(role string) loader {
-		return func(r *http.Request) ([]record, error) {
-			ens, err := g.loadEnrollments(r)
-			if err != nil {
-				return nil, err
-			}
-			ids := map[string]bool{}
-			for _, e := range ens {
-				if refID(e["user"]) == r.PathValue("id") && (role == "" || e["role"] == role) {
-					ids[refID(e["class"])] = true
-				}
-			}
-			return keep(g.loadClasses, func(c record) bool { return ids[c["sourcedId"].(string)] })(r)
-		}
-	}
-	// Users reached through enrollments (a class's students or teachers).
-	usersIn := func(role string) loader {
-		return func(r *http.Request) ([]record, error) {
-			ens, err := g.loadEnrollments(r)
-			if err != nil {
-				return nil, err
-			}
-			ids := map[string]bool{}
-			for _, e := range ens {
-				if refID(e["class"]) == r.PathValue("id") && e["role"] == role {
-					ids[refID(e["user"])] = true
-				}
-			}
-			return keep(g.loadUsers, func(u record) bool { return ids[u["sourcedId"].(string)] })(r)
-		}
+	const (
+		// Ids reach these only after the parent was found by its exact
+		// sourcedId, so CAST gives the same row and keeps the indexes usable.
+		sectionStudents = "SELECT cc.STUDENTID FROM CC cc WHERE cc.SECTIONID = (SELECT x.ID FROM SECTIONS x WHERE x.DCID = CAST(? AS INTEGER))"
+		studentSections = "SELECT cc.SECTIONID FROM CC cc WHERE cc.SECTIONID > 0 AND cc.STUDENTID = (SELECT x.ID FROM STUDENTS x WHERE x.DCID = CAST(? AS INTEGER))"
+		teacherStaff    = "SELECT ss.ID FROM SCHOOLSTAFF ss WHERE 't' || ss.USERS_DCID = ?"
+	)
+	with := func(c collection, parts func(id string) []part) collection {
+		c.parts = narrowed(parts)
+		return c
 	}
 	nested := []struct {
 		path   string
 		parent collection
 		child  collection
 	}{
-		{"/schools/{id}/classes", schools, filtered(classes, byRef("school"))},
-		{"/schools/{id}/courses", schools, filtered(courses, byRef("org"))},
-		{"/schools/{id}/enrollments", schools, filtered(enrollments, byRef("school"))},
-		{"/schools/{id}/students", schools, filtered(students, anyRef("orgs"))},
-		{"/schools/{id}/teachers", schools, filtered(teachers, anyRef("orgs"))},
-		{"/courses/{id}/classes", courses, filtered(classes, byRef("course"))},
-		{"/terms/{id}/classes", terms, filtered(classes, anyRef("terms"))},
-		{"/terms/{id}/gradingPeriods", terms, collection{periods.plural, periods.single, periods.fields, g.periodsOf}},
-		{"/classes/{id}/students", classes, collection{students.plural, students.single, userFields, usersIn("student")}},
-		{"/classes/{id}/teachers", classes, collection{teachers.plural, teachers.single, userFields, usersIn("teacher")}},
-		{"/students/{id}/classes", students, collection{classes.plural, classes.single, classFields, classesOf("student")}},
-		{"/teachers/{id}/classes", teachers, collection{classes.plural, classes.single, classFields, classesOf("teacher")}},
-		{"/users/{id}/classes", users, collection{classes.plural, classes.single, classFields, classesOf("")}},
+		{"/schools/{id}/classes", schools, with(classes, func(id string) []part {
+			return []part{classesPart.and("CAST(sc.DCID AS TEXT) = ?", id)}
+		})},
+		{"/schools/{id}/courses", schools, with(courses, func(id string) []part {
+			return []part{coursesPart.and("CAST(sc.DCID AS TEXT) = ?", id)}
+		})},
+		{"/schools/{id}/enrollments", schools, with(enrollments, func(id string) []part {
+			return []part{ccPart.and("CAST(sc.DCID AS TEXT) = ?", id), tsPart.and("CAST(sc.DCID AS TEXT) = ?", id)}
+		})},
+		{"/schools/{id}/students", schools, with(students, func(id string) []part {
+			return []part{studentsPart.and("CAST(sc.DCID AS TEXT) = ?", id)}
+		})},
+		{"/schools/{id}/teachers", schools, with(teachers, func(id string) []part {
+			return []part{teachersPart.and(`u.DCID IN (SELECT ss.USERS_DCID FROM SCHOOLSTAFF ss
+				JOIN SCHOOLS x ON x.SCHOOL_NUMBER = ss.SCHOOLID WHERE CAST(x.DCID AS TEXT) = ?)`, id)}
+		})},
+		{"/courses/{id}/classes", courses, with(classes, func(id string) []part {
+			return []part{classesPart.and("CAST(c.DCID AS TEXT) = ?", id)}
+		})},
+		{"/terms/{id}/classes", terms, with(classes, func(id string) []part {
+			return []part{classesPart.and("'term-' || t.DCID = ?", id)}
+		})},
+		{"/terms/{id}/gradingPeriods", terms, with(periods, func(string) []part { return []part{memPart(g.periodsOf)} })},
+		{"/classes/{id}/students", classes, with(students, func(id string) []part {
+			return []part{studentsPart.and("st.ID IN ("+sectionStudents+")", id)}
+		})},
+		{"/classes/{id}/teachers", classes, with(teachers, func(id string) []part {
+			return []part{teachersPart.and("u.DCID IN (SELECT ss.USERS_DCID FROM SECTIONS x JOIN SCHOOLSTAFF ss ON ss.ID = x.TEACHER WHERE x.DCID = CAST(? AS INTEGER))", id)}
+		})},
+		{"/students/{id}/classes", students, with(classes, func(id string) []part {
+			return []part{classesPart.and("s.ID IN ("+studentSections+")", id)}
+		})},
+		{"/teachers/{id}/classes", teachers, with(classes, func(id string) []part {
+			return []part{classesPart.and("s.TEACHER IN ("+teacherStaff+")", id)}
+		})},
+		{"/users/{id}/classes", users, with(classes, func(id string) []part {
+			return []part{classesPart.and("s.ID IN ("+studentSections+") OR s.TEACHER IN ("+teacherStaff+")", id, id)}
+		})},
 	}
 	for _, n := range nested {
 		mux.HandleFunc("GET "+n.path, func(w http.ResponseWriter, r *http.Request) {
-			parents, err := n.parent.load(r)
-			if err != nil {
+			if _, ok, err := findIn(r, n.parent.parts(r), r.PathValue("id")); err != nil || !ok {
+				if err == nil {
+					err = unknownObject("no %s with sourcedId %q", n.parent.single, r.PathValue("id"))
+				}
 				writeOR(w, err)
-				return
-			}
-			if _, ok := find(parents, r.PathValue("id")); !ok {
-				writeOR(w, unknownObject("no %s with sourcedId %q", n.parent.single, r.PathValue("id")))
 				return
 			}
 			g.list(n.child)(w, r)
@@ -128,25 +140,40 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 	}
 }
 
+// list answers a collection GET. An unfiltered, unsorted page is read
+// with LIMIT/OFFSET; otherwise every record is loaded and filtered here.
 func (g *Gradebook) list(c collection) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		recs, err := c.load(r)
+		params := r.URL.Query()
+		q, err := parseQuery(params, c.fields, g.pageCap(r), true)
 		if err != nil {
 			writeOR(w, err)
 			return
 		}
-		g.writeCollection(w, r, c.plural, c.fields, recs)
+		var total int
+		var recs []record
+		if q.filter != nil || q.sortField != "" {
+			all, err := loadAll(r, c.parts(r))
+			if err != nil {
+				writeOR(w, err)
+				return
+			}
+			total, recs = q.apply(all)
+		} else if total, recs, err = page(r, c.parts(r), q.limit, q.offset); err != nil {
+			writeOR(w, err)
+			return
+		}
+		writePage(w, r, c.plural, q, total, recs)
 	}
 }
 
 func (g *Gradebook) one(c collection, path string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		recs, err := c.load(r)
+		rec, ok, err := findIn(r, c.parts(r), r.PathValue("id"))
 		if err != nil {
 			writeOR(w, err)
 			return
 		}
-		rec, ok := find(recs, r.PathValue("id"))
 		if !ok {
 			writeOR(w, unknownObject("no record at /%s/%s", path, r.PathValue("id")))
 			return
@@ -177,28 +204,6 @@ func only(l loader, field, value string) loader {
 
 func not(l loader, field, value string) loader {
 	return keep(l, func(r record) bool { return r[field] != value })
-}
-
-// filtered narrows a collection to the children of the path's {id}.
-func filtered(c collection, pred func(child record, parentID string) bool) collection {
-	load := c.load
-	c.load = func(r *http.Request) ([]record, error) {
-		id := r.PathValue("id")
-		return keep(load, func(rec record) bool { return pred(rec, id) })(r)
-	}
-	return c
-}
-
-func anyRef(field string) func(record, string) bool {
-	return func(child record, id string) bool {
-		refs, _ := child[field].([]record)
-		for _, ref := range refs {
-			if refID(ref) == id {
-				return true
-			}
-		}
-		return false
-	}
 }
 
 func base(id string) record {
@@ -358,60 +363,6 @@ func (g *Gradebook) periodsOf(r *http.Request) ([]record, error) {
 	return out, nil
 }
 
-func (g *Gradebook) loadCourses(r *http.Request) ([]record, error) {
-	return g.queryRecords(r, `SELECT c.DCID, COALESCE(c.COURSE_NAME, ''), c.COURSE_NUMBER, COALESCE(sc.DCID, 0)
-		FROM COURSES c LEFT JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = c.SCHOOLID ORDER BY c.DCID`,
-		func(rows *sql.Rows) (record, error) {
-			var dcid, school int64
-			var name, number string
-			if err := rows.Scan(&dcid, &name, &number, &school); err != nil {
-				return nil, err
-			}
-			rec := base(str(dcid))
-			rec["title"], rec["courseCode"] = name, number
-			if school != 0 {
-				rec["org"] = refTo(r, "org", "orgs", str(school))
-			}
-			return rec, nil
-		})
-}
-
-func (g *Gradebook) loadClasses(r *http.Request) ([]record, error) {
-	return g.queryRecords(r, `SELECT s.DCID, s.COURSE_NUMBER, COALESCE(s.SECTION_NUMBER, ''), COALESCE(c.COURSE_NAME, s.COURSE_NUMBER),
-			COALESCE(c.DCID, 0), COALESCE(sc.DCID, 0), COALESCE(t.DCID, 0), COALESCE(s.EXPRESSION, ''), COALESCE(s.ROOM, ''), s.ID
-		FROM SECTIONS s
-		LEFT JOIN COURSES c ON c.COURSE_NUMBER = s.COURSE_NUMBER
-		LEFT JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = s.SCHOOLID
-		LEFT JOIN TERMS t ON t.ID = s.TERMID AND t.SCHOOLID = s.SCHOOLID
-		ORDER BY s.DCID`,
-		func(rows *sql.Rows) (record, error) {
-			var dcid, course, school, term, id int64
-			var number, section, name, expr, room string
-			if err := rows.Scan(&dcid, &number, &section, &name, &course, &school, &term, &expr, &room, &id); err != nil {
-				return nil, err
-			}
-			rec := base(str(dcid))
-			rec["title"] = name + " - " + section
-			rec["classCode"] = number + "." + section
-			rec["classType"] = "scheduled"
-			rec["location"] = room
-			rec["metadata"] = record{"sectionId": id}
-			if course != 0 {
-				rec["course"] = refTo(r, "course", "courses", str(course))
-			}
-			if school != 0 {
-				rec["school"] = refTo(r, "org", "orgs", str(school))
-			}
-			if term != 0 {
-				rec["terms"] = []record{refTo(r, "academicSession", "academicSessions", "term-"+str(term))}
-			}
-			if expr != "" {
-				rec["periods"] = []string{expr}
-			}
-			return rec, nil
-		})
-}
-
 // gradeCode turns GRADE_LEVEL into the CEDS code OneRoster uses.
 func gradeCode(level int64) string {
 	switch {
@@ -423,124 +374,4 @@ func gradeCode(level int64) string {
 		return fmt.Sprintf("%02d", level)
 	}
 	return ""
-}
-
-// loadUsers gives students (sourcedId STUDENTS.DCID) then staff
-// ("t" + USERS.DCID; teachers have PowerTeacher access, the others are
-// administrators).
-func (g *Gradebook) loadUsers(r *http.Request) ([]record, error) {
-	students, err := g.queryRecords(r, `SELECT st.DCID, COALESCE(st.STUDENT_NUMBER, 0), COALESCE(st.STUDENT_WEB_ID, ''),
-			COALESCE(st.FIRST_NAME, ''), COALESCE(st.MIDDLE_NAME, ''), COALESCE(st.LAST_NAME, ''), COALESCE(st.GRADE_LEVEL, 99),
-			COALESCE(sc.DCID, 0), COALESCE(st.ENROLL_STATUS, 0)
-		FROM STUDENTS st LEFT JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = st.SCHOOLID ORDER BY st.DCID`,
-		func(rows *sql.Rows) (record, error) {
-			var dcid, number, grade, school, status int64
-			var web, first, middle, last string
-			if err := rows.Scan(&dcid, &number, &web, &first, &middle, &last, &grade, &school, &status); err != nil {
-				return nil, err
-			}
-			rec := base(str(dcid))
-			rec["username"], rec["givenName"], rec["familyName"], rec["middleName"] = web, first, last, middle
-			rec["role"], rec["identifier"], rec["enabledUser"] = "student", str(number), strconv.FormatBool(status == 0)
-			rec["userIds"] = []record{{"type": "studentNumber", "identifier": str(number)}}
-			if school != 0 {
-				rec["orgs"] = []record{refTo(r, "org", "orgs", str(school))}
-			}
-			if c := gradeCode(grade); c != "" {
-				rec["grades"] = []string{c}
-			}
-			return rec, nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	orgsOf := map[int64][]record{}
-	enabled := map[int64]bool{}
-	_, err = g.queryRecords(r, `SELECT ss.USERS_DCID, sc.DCID, ss.STATUS FROM SCHOOLSTAFF ss
-		JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = ss.SCHOOLID ORDER BY ss.USERS_DCID, sc.DCID`,
-		func(rows *sql.Rows) (record, error) {
-			var user, school, status int64
-			err := rows.Scan(&user, &school, &status)
-			orgsOf[user] = append(orgsOf[user], refTo(r, "org", "orgs", str(school)))
-			enabled[user] = enabled[user] || status == 1
-			return nil, err
-		})
-	if err != nil {
-		return nil, err
-	}
-	staff, err := g.queryRecords(r, `SELECT DCID, COALESCE(TEACHERNUMBER, ''), COALESCE(LOGINID, ''), COALESCE(FIRST_NAME, ''),
-			COALESCE(MIDDLE_NAME, ''), COALESCE(LAST_NAME, ''), COALESCE(EMAIL_ADDR, ''), COALESCE(PTACCESS, 0)
-		FROM USERS ORDER BY DCID`,
-		func(rows *sql.Rows) (record, error) {
-			var dcid, pt int64
-			var number, login, first, middle, last, email string
-			if err := rows.Scan(&dcid, &number, &login, &first, &middle, &last, &email, &pt); err != nil {
-				return nil, err
-			}
-			rec := base("t" + str(dcid))
-			rec["username"], rec["givenName"], rec["familyName"], rec["middleName"] = login, first, last, middle
-			rec["identifier"], rec["email"], rec["enabledUser"] = number, email, strconv.FormatBool(enabled[dcid])
-			rec["role"] = "administrator"
-			if pt == 1 {
-				rec["role"] = "teacher"
-			}
-			rec["userIds"] = []record{{"type": "teacherNumber", "identifier": number}}
-			rec["metadata"] = record{"usersDcid": dcid}
-			if o := orgsOf[dcid]; len(o) > 0 {
-				rec["orgs"] = o
-			}
-			return rec, nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return append(students, staff...), nil
-}
-
-// loadEnrollments gives current student enrolments ("cc-" + CC.DCID; a
-// dropped one has a negative SECTIONID and is left out) and one teacher
-// enrolment per section with a teacher ("ts-" + SECTIONS.DCID).
-func (g *Gradebook) loadEnrollments(r *http.Request) ([]record, error) {
-	students, err := g.queryRecords(r, `SELECT cc.DCID, st.DCID, s.DCID, COALESCE(sc.DCID, 0), COALESCE(cc.DATEENROLLED, ''), COALESCE(cc.DATELEFT, '')
-		FROM CC cc JOIN STUDENTS st ON st.ID = cc.STUDENTID JOIN SECTIONS s ON s.ID = cc.SECTIONID
-		LEFT JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = s.SCHOOLID
-		WHERE cc.SECTIONID > 0 ORDER BY cc.DCID`,
-		func(rows *sql.Rows) (record, error) {
-			var dcid, student, section, school int64
-			var begin, end string
-			if err := rows.Scan(&dcid, &student, &section, &school, &begin, &end); err != nil {
-				return nil, err
-			}
-			rec := base("cc-" + str(dcid))
-			rec["user"] = refTo(r, "user", "users", str(student))
-			rec["class"] = refTo(r, "class", "classes", str(section))
-			rec["school"] = refTo(r, "org", "orgs", str(school))
-			rec["role"], rec["primary"], rec["beginDate"], rec["endDate"] = "student", "false", begin, end
-			return rec, nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	teachers, err := g.queryRecords(r, `SELECT s.DCID, ss.USERS_DCID, COALESCE(sc.DCID, 0), COALESCE(t.FIRSTDAY, ''), COALESCE(t.LASTDAY, '')
-		FROM SECTIONS s JOIN SCHOOLSTAFF ss ON ss.ID = s.TEACHER
-		LEFT JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = s.SCHOOLID
-		LEFT JOIN TERMS t ON t.ID = s.TERMID AND t.SCHOOLID = s.SCHOOLID
-		ORDER BY s.DCID`,
-		func(rows *sql.Rows) (record, error) {
-			var section, user, school int64
-			var begin, end string
-			if err := rows.Scan(&section, &user, &school, &begin, &end); err != nil {
-				return nil, err
-			}
-			rec := base("ts-" + str(section))
-			rec["user"] = refTo(r, "user", "users", "t"+str(user))
-			rec["class"] = refTo(r, "class", "classes", str(section))
-			rec["school"] = refTo(r, "org", "orgs", str(school))
-			rec["role"], rec["primary"], rec["beginDate"], rec["endDate"] = "teacher", "true", begin, end
-			return rec, nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return append(students, teachers...), nil
 }
