@@ -90,3 +90,16 @@ func TestCheckURL(t *testing.T) {
 		t.Errorf("--allow-http: %v", err)
 	}
 }
+
+func TestConsoleLoggerRedacts(t *testing.T) {
+	var b strings.Builder
+	log := NewConsoleLogger(&b, []string{"s3cret-value"})
+	log.With("env", "dev").Info("token request", "body", "client_secret=s3cret-value", "status", 200)
+	got := b.String()
+	if strings.Contains(got, "s3cret-value") || !strings.Contains(got, "[REDACTED]") {
+		t.Errorf("log line not redacted: %q", got)
+	}
+	if !strings.HasPrefix(got, "* token request env=dev ") || !strings.Contains(got, "status=200") {
+		t.Errorf("log line format: %q", got)
+	}
+}
