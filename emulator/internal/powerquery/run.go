@@ -207,7 +207,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 	}
 	groups := cl.groups()
 	rowNum := int64(cl.page-1) * int64(cl.size)
-	flusher, _ := w.(http.Flusher)
+	rc := http.NewResponseController(w) // reaches Flush through wrapping writers
 	n := 0
 	for ; more; more = rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
@@ -231,9 +231,9 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 		}
 		bw.Write(buf)
 		n++
-		if cl.size == 0 && n%flushEvery == 0 && flusher != nil {
+		if cl.size == 0 && n%flushEvery == 0 {
 			bw.Flush()
-			flusher.Flush()
+			rc.Flush()
 		}
 	}
 	if err := rows.Err(); err != nil {
