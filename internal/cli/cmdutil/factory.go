@@ -262,9 +262,10 @@ func isLoopback(host string) bool {
 }
 
 // Client opens an SDK client for the selected environment, with the token
-// cache, verbose log and TLS settings wired in. ctx should live as long as
-// the command: the SDK keeps it for token refreshes.
-func (f *Factory) Client(ctx context.Context) (*powerschool.Client, *Target, error) {
+// cache, verbose log and TLS settings wired in. The client is not bound to
+// ctx (the SDK keeps its own long-lived context for token refreshes); pass
+// ctx to each call made with it.
+func (f *Factory) Client(_ context.Context) (*powerschool.Client, *Target, error) {
 	t, err := f.Resolve()
 	if err != nil {
 		return nil, nil, err
