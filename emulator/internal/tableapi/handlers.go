@@ -333,7 +333,7 @@ func apiType(sqlType string) string {
 	t := strings.ToUpper(sqlType)
 	switch {
 	case strings.Contains(t, "INT"):
-		return "Integer"
+		return "Long"
 	case strings.Contains(t, "REAL"), strings.Contains(t, "DOUB"), strings.Contains(t, "FLOA"), strings.Contains(t, "NUM"):
 		return "Double"
 	case strings.Contains(t, "BLOB"):
