@@ -325,3 +325,44 @@ func TestXTEUnknownPathAndContentType(t *testing.T) {
 		t.Errorf("form body answered %d, want 415", res.StatusCode)
 	}
 }
+
+func TestConcurrentWrites(t *testing.T) {
+	e := newEnv(t)
+	_, secID := e.create("Quiz 1")
+	errs := make(chan string, 16)
+	done := make(chan struct{})
+	for i := range 16 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			student := 4001 + i%2
+			body := scoreBody(secID, map[string]any{"studentsdcid": student, "actualscoreentered": strconv.Itoa(i)})
+			req, _ := http.NewRequest("PUT", e.srv.URL+"/ws/xte/score?users_dcid=77", strings.NewReader(mustJSON(body)))
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				errs <- fmt.Sprintf("write %d answered %d", i, res.StatusCode)
+			}
+			res, err = http.Get(e.srv.URL + OneRosterBasePaths[0] + "/results")
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			res.Body.Close()
+		}()
+	}
+	for range 16 {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := e.count("SELECT COUNT(*) FROM ASSIGNMENTSCORE"); n != 2 {
+		t.Errorf("%d score rows after concurrent upserts for 2 students, want 2", n)
+	}
+}
