@@ -69,6 +69,13 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		// Retries network errors, but not TLS verification or bad-URL errors.
 		return retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
 	}
+	if resp.StatusCode == http.StatusInternalServerError && resp.Request != nil {
+		// A 500 on a read is usually a passing server fault (PowerSchool
+		// behind a busy load balancer): reading again is harmless. A write
+		// that got a 500 may have been applied, so it is never repeated here.
+		m := resp.Request.Method
+		return m == http.MethodGet || m == http.MethodHead, nil
+	}
 	return retryStatus(resp.StatusCode), nil
 }
 
