@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pskit/pskit/emulator"
+	"github.com/pskit/pskit/internal/cli"
 	"github.com/pskit/pskit/powerschool"
 )
 
@@ -72,7 +73,14 @@ func bigDistrict(t *testing.T) *district {
 	return big
 }
 
+// runAsPsctl makes the test binary act as psctl in a child process, so
+// tests can send it real signals without building a separate binary.
+const runAsPsctl = "PSKIT_E2E_RUN_PSCTL"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsPsctl) == "1" {
+		os.Exit(cli.Main())
+	}
 	code := m.Run()
 	if bigStop != nil {
 		bigStop()
