@@ -19,7 +19,7 @@ import (
 	"github.com/pskit/pskit/plugin"
 )
 
-const testStudents = 250
+const testStudents = 300
 
 const pluginXML = `<?xml version="1.0" encoding="UTF-8"?>
 <plugin xmlns="http://plugin.powerschool.pearson.com" name="Roster Test" version="1.0" description="test">
@@ -93,6 +93,15 @@ const namedQueries = `<queries>
       <column column="students.mother">students.mother</column>
     </columns>
     <sql><![CDATA[select dcid, home_phone, mother from students order by dcid]]></sql>
+  </query>
+  <query name="io.acme.roster.students.baddate" coreTable="students">
+    <summary>Fails on the row given</summary>
+    <args><arg name="from" column="STUDENTS.DCID" required="true"/></args>
+    <columns>
+      <column column="students.dcid">students.dcid</column>
+      <column column="students.dob">students.day</column>
+    </columns>
+    <sql><![CDATA[select dcid, to_date(case when dcid >= :from then 'not a date' else '01/02/2020' end, 'MM/DD/YYYY') from students order by dcid]]></sql>
   </query>
   <query name="io.acme.roster.students.rownum" coreTable="students">
     <summary>Uses ROWNUM</summary>
@@ -398,6 +407,38 @@ func TestStreamingEveryRow(t *testing.T) {
 	}
 	if n != testStudents {
 		t.Errorf("streamed %d records; want %d", n, testStudents)
+	}
+}
+
+// An evaluation error on the first row is a 400; one after records were
+// sent cuts the connection, so the client cannot take the answer as whole.
+func TestErrorsWhileEvaluating(t *testing.T) {
+	e := newEnv(t)
+	first := e.scalar(t, "SELECT MIN(DCID) FROM STUDENTS")
+	code, data := e.post(t, "/ws/schema/query/io.acme.roster.students.baddate", `{"from":`+first+`}`)
+	if code != 400 || !strings.Contains(string(data), "not a date") {
+		t.Errorf("first-row failure: %d %s", code, data)
+	}
+	// Within the first buffered kilobytes, a failure is still a clean 400.
+	mid := e.scalar(t, "SELECT DCID FROM STUDENTS ORDER BY DCID LIMIT 1 OFFSET 100")
+	if code, data := e.post(t, "/ws/schema/query/io.acme.roster.students.baddate?pagesize=0", `{"from":`+mid+`}`); code != 400 || !json.Valid(data) {
+		t.Errorf("failure before anything was sent: %d %s", code, data)
+	}
+	// A stream is flushed every 256 records; a failure after that cuts it.
+	late := e.scalar(t, "SELECT DCID FROM STUDENTS ORDER BY DCID LIMIT 1 OFFSET 280")
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/ws/schema/query/io.acme.roster.students.baddate?pagesize=0", strings.NewReader(`{"from":`+late+`}`))
+	req.Header.Set("Authorization", "Bearer good")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err = io.ReadAll(res.Body)
+	if res.StatusCode != 200 || err == nil {
+		t.Errorf("late failure: status %d, read error %v, %d bytes; want 200 then a cut connection", res.StatusCode, err, len(data))
+	}
+	if json.Valid(data) {
+		t.Errorf("a cut answer must not be valid JSON")
 	}
 }
 

@@ -189,6 +189,8 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 32<<10)
+	// The header is sent when bw first writes through; an error before
+	// that can still be a 400.
 	name := recordName(cl.q)
 	buf := make([]byte, 0, 4096)
 	buf = append(buf, `{"name":`...)
@@ -209,9 +211,20 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 	rowNum := int64(cl.page-1) * int64(cl.size)
 	rc := http.NewResponseController(w) // reaches Flush through wrapping writers
 	n := 0
+	written := len(buf) // bytes given to bw; once more than it holds, the client has some
+	fail := func(err error) {
+		if written == bw.Buffered() {
+			// Nothing has reached the client yet: answer a clean 400.
+			bw.Reset(w)
+			pluginaccess.WriteError(w, http.StatusBadRequest, queryError(cl, err).Error())
+			return
+		}
+		abort(ctx, cl, err)
+	}
 	for ; more; more = rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			abort(ctx, cl, err)
+			fail(err)
+			return
 		}
 		rowNum++
 		buf = buf[:0]
@@ -221,7 +234,8 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 		buf = cl.appendRecord(buf, name, vals, groups, rowNum)
 		if ext != nil {
 			if buf, err = ext.appendTo(ctx, buf, vals[cl.idCol]); err != nil {
-				abort(ctx, cl, err)
+				fail(err)
+				return
 			}
 		}
 		if !cl.q.Flattened {
@@ -230,14 +244,17 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 			buf = append(buf, '}')
 		}
 		bw.Write(buf)
+		written += len(buf)
 		n++
 		if cl.size == 0 && n%flushEvery == 0 {
 			bw.Flush()
 			rc.Flush()
+			written = 1 << 62 // flushed: the answer has started
 		}
 	}
 	if err := rows.Err(); err != nil {
-		abort(ctx, cl, err)
+		fail(err)
+		return
 	}
 	buf = append(buf[:0], `],"@extensions":`...)
 	buf = appendString(buf, strings.Join(h.extensionsFor(ctx, cl.q.CoreTable), ","))
