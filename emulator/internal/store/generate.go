@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,9 +66,11 @@ type sectionRow struct {
 	course, number, expr            string
 }
 
-// Generate fills an empty store with a synthetic district. It runs in one
-// transaction, then builds the indexes.
-func (s *Store) Generate(ctx context.Context, cfg Config) error {
+// Generate fills an empty store with a synthetic district, in one
+// transaction, indexes included. The generator builds rows on the calling
+// goroutine while a writer goroutine inserts the previous batch, so Go's
+// work and SQLite's overlap on two cores.
+func (s *Store) Generate(ctx context.Context, cfg Config) (err error) {
 	if cfg.Students < 1 {
 		return fmt.Errorf("generating a district: need at least 1 student, got %d", cfg.Students)
 	}
@@ -80,25 +85,30 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}
-	g := &generator{ctx: ctx, conn: conn, cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15))}
-	if err := g.run(); err != nil {
+	w := startWriter(ctx, conn)
+	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)), w: w}
+	runErr := g.run()
+	if runErr == nil {
+		w.exec("indexing the district", indexes)
+	}
+	werr := w.wait()
+	if errors.Is(runErr, errWriterStopped) {
+		runErr = nil // the writer's own error says what failed
+	}
+	if err := errors.Join(runErr, werr); err != nil {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, indexes); err != nil {
-		return fmt.Errorf("indexing the district: %w", err)
-	}
 	return nil
 }
 
 type generator struct {
-	ctx  context.Context
-	conn *sql.Conn
-	cfg  Config
-	rng  *rand.Rand
+	cfg Config
+	rng *rand.Rand
+	w   *writer // runs the inserts while the generator builds the next rows
 
 	schools []*school
 	byLevel [3][]*school
@@ -185,10 +195,10 @@ func (g *generator) run() error {
 
 	// Terms, staff, courses per school.
 	termDCID, userDCID, courseDCID := 0, 0, 0
-	terms := newBatch(g, "TERMS", "DCID,ID,SCHOOLID,YEARID,PORTION,FIRSTDAY,LASTDAY,ABBREVIATION,NAME,ISYEARREC")
-	users := newBatch(g, "USERS", "DCID,HOMESCHOOLID,TEACHERNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,TITLE,EMAIL_ADDR,LOGINID,TEACHERLOGINID,PSACCESS,PTACCESS,STREET,CITY,STATE,ZIP,HOME_PHONE,SCHOOL_PHONE")
-	staff := newBatch(g, "SCHOOLSTAFF", "DCID,ID,USERS_DCID,SCHOOLID,STATUS,STAFFSTATUS,SCHED_CLASSROOM")
-	courses := newBatch(g, "COURSES", "DCID,ID,COURSE_NUMBER,COURSE_NAME,SCHOOLID,CREDIT_HOURS,CREDITTYPE,GRADESCALEID")
+	terms := newBatch(g.w, "TERMS", "DCID,ID,SCHOOLID,YEARID,PORTION,FIRSTDAY,LASTDAY,ABBREVIATION,NAME,ISYEARREC")
+	users := newBatch(g.w, "USERS", "DCID,HOMESCHOOLID,TEACHERNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,TITLE,EMAIL_ADDR,LOGINID,TEACHERLOGINID,PSACCESS,PTACCESS,STREET,CITY,STATE,ZIP,HOME_PHONE,SCHOOL_PHONE")
+	staff := newBatch(g.w, "SCHOOLSTAFF", "DCID,ID,USERS_DCID,SCHOOLID,STATUS,STAFFSTATUS,SCHED_CLASSROOM")
+	courses := newBatch(g.w, "COURSES", "DCID,ID,COURSE_NUMBER,COURSE_NAME,SCHOOLID,CREDIT_HOURS,CREDITTYPE,GRADESCALEID")
 	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
 		termSpecs := []struct {
 			id, portion int
@@ -240,7 +250,7 @@ func (g *generator) run() error {
 				return err
 			}
 			if k == 0 {
-				if _, err := g.conn.ExecContext(g.ctx, "UPDATE SCHOOLS SET PRINCIPAL=?, PRINCIPALEMAIL=? WHERE DCID=?",
+				if err := g.w.exec("naming the principal", "UPDATE SCHOOLS SET PRINCIPAL=?, PRINCIPALEMAIL=? WHERE DCID=?",
 					first+" "+last, login+"@staff.example.org", sc.dcid); err != nil {
 					return err
 				}
@@ -270,17 +280,17 @@ func (g *generator) run() error {
 	}
 
 	// Students, their extensions and fees, and section enrolments.
-	stu := newBatch(g, "STUDENTS", "DCID,ID,STUDENT_NUMBER,STUDENT_WEB_ID,STATE_STUDENTNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,"+
+	stu := newBatch(g.w, "STUDENTS", "DCID,ID,STUDENT_NUMBER,STUDENT_WEB_ID,STATE_STUDENTNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,"+
 		"GRADE_LEVEL,SCHOOLID,ENROLL_STATUS,ENTRYDATE,EXITDATE,ENTRYCODE,ENTRYCOMMENT,EXITCODE,FTEID,DOB,GENDER,CLASSOF,"+
 		"STREET,CITY,STATE,ZIP,MAILING_STREET,MAILING_CITY,MAILING_STATE,MAILING_ZIP,HOME_PHONE,"+
 		"ALERT_GUARDIAN,ALERT_GUARDIANEXPIRES,ALERT_DISCIPLINE,ALERT_DISCIPLINEEXPIRES,ALERT_MEDICAL,ALERT_MEDICALEXPIRES,ALERT_OTHER,ALERT_OTHEREXPIRES,"+
 		"FEDETHNICITY,ETHNICITY,FEDRACEDECLINE,MOTHER,FATHER,GUARDIANEMAIL,GUARDIANFAX,EMERG_CONTACT_1,EMERG_PHONE_1,EMERG_CONTACT_2,EMERG_PHONE_2,"+
 		"DOCTOR_NAME,DOCTOR_PHONE,DISTRICTENTRYDATE,DISTRICTENTRYGRADELEVEL,SCHOOLENTRYDATE,SCHOOLENTRYGRADELEVEL,"+
 		"HOME_ROOM,NEXT_SCHOOL,SCHED_NEXTYEARGRADE,LUNCH_ID,BALANCE1,BALANCE2,BALANCE3,BALANCE4,LASTMEAL")
-	ufields := newBatch(g, "U_STUDENTSUSERFIELDS", "STUDENTSDCID,EMAIL,TRANSCRIPTADDRCITY,LOCKER_NUMBER,BUS_ROUTE")
-	core := newBatch(g, "STUDENTCOREFIELDS", "STUDENTSDCID,PSCORE_LEGAL_FIRST_NAME,PSCORE_LEGAL_MIDDLE_NAME,PSCORE_LEGAL_LAST_NAME,PSCORE_LEGAL_GENDER,PRIMARYLANGUAGE,HOMEROOM")
-	fees := newBatch(g, "FEE", "DCID,ID,STUDENTID,SCHOOLID,YEARID,FEE_TYPE_ID,FEE_TYPE_NAME,FEE_CATEGORY_NAME,DESCRIPTION,FEE_AMOUNT,FEE_BALANCE,DATE_CREATED,PRIORITY")
-	cc := newBatch(g, "CC", "DCID,ID,STUDENTID,SECTIONID,SCHOOLID,TERMID,COURSE_NUMBER,SECTION_NUMBER,EXPRESSION,TEACHERID,DATEENROLLED,DATELEFT")
+	ufields := newBatch(g.w, "U_STUDENTSUSERFIELDS", "STUDENTSDCID,EMAIL,TRANSCRIPTADDRCITY,LOCKER_NUMBER,BUS_ROUTE")
+	core := newBatch(g.w, "STUDENTCOREFIELDS", "STUDENTSDCID,PSCORE_LEGAL_FIRST_NAME,PSCORE_LEGAL_MIDDLE_NAME,PSCORE_LEGAL_LAST_NAME,PSCORE_LEGAL_GENDER,PRIMARYLANGUAGE,HOMEROOM")
+	fees := newBatch(g.w, "FEE", "DCID,ID,STUDENTID,SCHOOLID,YEARID,FEE_TYPE_ID,FEE_TYPE_NAME,FEE_CATEGORY_NAME,DESCRIPTION,FEE_AMOUNT,FEE_BALANCE,DATE_CREATED,PRIORITY")
+	cc := newBatch(g.w, "CC", "DCID,ID,STUDENTID,SECTIONID,SCHOOLID,TERMID,COURSE_NUMBER,SECTION_NUMBER,EXPRESSION,TEACHERID,DATEENROLLED,DATELEFT")
 	var sections []sectionRow
 	sectionID, ccDCID, feeDCID := 0, 0, 0
 	for i, p := range places {
@@ -414,7 +424,7 @@ func (g *generator) run() error {
 			}
 		}
 	}
-	secs := newBatch(g, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS")
+	secs := newBatch(g.w, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS")
 	for _, s := range sections {
 		if err := secs.add(s.dcid, s.id, s.school, s.course, s.number, s.term, nullableInt(s.teacher), s.expr, s.expr, 2, strconv.Itoa(100+s.id%300), 30, s.enrolled); err != nil {
 			return err
@@ -429,7 +439,7 @@ func (g *generator) run() error {
 }
 
 func (g *generator) insertPrefs() error {
-	b := newBatch(g, "PREFS", "NAME,VALUE,SCHOOLID")
+	b := newBatch(g.w, "PREFS", "NAME,VALUE,SCHOOLID")
 	uuid := fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", g.rng.Uint32(), g.rng.IntN(1<<16), g.rng.IntN(1<<12), g.rng.IntN(1<<12), g.rng.Uint64()&(1<<48-1))
 	for _, kv := range [][2]string{
 		{"districtname", DistrictName}, {"districtnumber", DistrictNumber}, {"districtuuid", uuid},
@@ -445,7 +455,7 @@ func (g *generator) insertPrefs() error {
 }
 
 func (g *generator) insertSchools() error {
-	b := newBatch(g, "SCHOOLS", "DCID,ID,SCHOOL_NUMBER,NAME,ABBREVIATION,LOW_GRADE,HIGH_GRADE,ALTERNATE_SCHOOL_NUMBER,STATE_EXCLUDEFROMREPORTING,"+
+	b := newBatch(g.w, "SCHOOLS", "DCID,ID,SCHOOL_NUMBER,NAME,ABBREVIATION,LOW_GRADE,HIGH_GRADE,ALTERNATE_SCHOOL_NUMBER,STATE_EXCLUDEFROMREPORTING,"+
 		"SCHOOLADDRESS,SCHOOLCITY,SCHOOLSTATE,SCHOOLZIP,SCHOOLPHONE,SCHOOLFAX")
 	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
 		abbr := fmt.Sprintf("S%d", sc.dcid)
@@ -483,23 +493,25 @@ func nullableInt(n int) any {
 	return n
 }
 
-// batch inserts rows many at a time with a multi-row INSERT, which is much
-// faster in SQLite than one statement per row.
+// batch inserts rows many at a time with a prepared multi-row INSERT,
+// which is much faster in SQLite than one statement per row.
 type batch struct {
-	g       *generator
+	w       *writer
 	table   string
 	cols    int
 	perStmt int
 	head    string
-	stmt    *sql.Stmt
-	args    []any
+	full    string // the statement for perStmt rows
+	args    []driver.NamedValue
 	rows    int
 }
 
-func newBatch(g *generator, table, cols string) *batch {
+func newBatch(w *writer, table, cols string) *batch {
 	n := strings.Count(cols, ",") + 1
-	return &batch{g: g, table: table, cols: n, perStmt: max(1, min(256, 30000/n)),
+	b := &batch{w: w, table: table, cols: n, perStmt: max(1, min(256, 30000/n)),
 		head: "INSERT INTO " + table + " (" + cols + ") VALUES "}
+	b.full = b.sql(b.perStmt)
+	return b
 }
 
 func (b *batch) sql(rows int) string {
@@ -511,38 +523,144 @@ func (b *batch) add(vals ...any) error {
 	if len(vals) != b.cols {
 		return fmt.Errorf("inserting into %s: %d values for %d columns", b.table, len(vals), b.cols)
 	}
-	b.args = append(b.args, vals...)
+	if b.args == nil {
+		b.args = make([]driver.NamedValue, 0, b.perStmt*b.cols)
+	}
+	var err error
+	if b.args, err = appendArgs(b.args, vals); err != nil {
+		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	}
 	b.rows++
 	if b.rows < b.perStmt {
 		return nil
 	}
-	if b.stmt == nil {
-		st, err := b.g.conn.PrepareContext(b.g.ctx, b.sql(b.perStmt))
-		if err != nil {
-			return fmt.Errorf("inserting into %s: %w", b.table, err)
-		}
-		b.stmt = st
-	}
-	if _, err := b.stmt.ExecContext(b.g.ctx, b.args...); err != nil {
-		return fmt.Errorf("inserting into %s: %w", b.table, err)
-	}
-	b.args, b.rows = b.args[:0], 0
-	return nil
+	return b.flush()
 }
 
 func (b *batch) flush() error {
-	defer func() {
-		if b.stmt != nil {
-			b.stmt.Close()
-			b.stmt = nil
-		}
-	}()
 	if b.rows == 0 {
 		return nil
 	}
-	if _, err := b.g.conn.ExecContext(b.g.ctx, b.sql(b.rows), b.args...); err != nil {
-		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	q := b.full
+	if b.rows < b.perStmt {
+		q = b.sql(b.rows)
 	}
-	b.args, b.rows = b.args[:0], 0
+	err := b.w.send("inserting into "+b.table, q, b.args)
+	b.args, b.rows = nil, 0 // the writer owns the sent slice
+	return err
+}
+
+// appendArgs converts generator values to driver values, as database/sql
+// would, so the writer can hand them straight to the driver.
+func appendArgs(dst []driver.NamedValue, vals []any) ([]driver.NamedValue, error) {
+	for _, v := range vals {
+		switch x := v.(type) {
+		case int:
+			v = int64(x)
+		case nil, int64, float64, string:
+		default:
+			return dst, fmt.Errorf("unsupported value type %T", v)
+		}
+		dst = append(dst, driver.NamedValue{Ordinal: len(dst) + 1, Value: v})
+	}
+	return dst, nil
+}
+
+// writer runs statements on one connection, in the order given, on its own
+// goroutine, talking to the driver directly: database/sql's per-argument
+// checks cost more than SQLite's own work for a row. wait must be called
+// once, after the last send.
+type writer struct {
+	ctx    context.Context
+	conn   *sql.Conn
+	jobs   chan writeJob
+	done   chan struct{}
+	err    error // the first failure; read only after done is closed
+	failed atomic.Bool
+}
+
+type writeJob struct {
+	what, query string
+	args        []driver.NamedValue
+}
+
+// errWriterStopped stops the generator early; wait reports the cause.
+var errWriterStopped = errors.New("a database write failed")
+
+func startWriter(ctx context.Context, conn *sql.Conn) *writer {
+	// Two statements queued keep SQLite busy while the generator builds the
+	// next, and bound memory to a few megabytes.
+	w := &writer{ctx: ctx, conn: conn, jobs: make(chan writeJob, 2), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		err := conn.Raw(func(dc any) error { return w.loop(dc) })
+		if w.err == nil && err != nil {
+			w.err = err
+		}
+		for range w.jobs {
+			// drain after a failure, so send never blocks
+		}
+	}()
+	return w
+}
+
+func (w *writer) loop(dc any) error {
+	prep, ok1 := dc.(driver.ConnPrepareContext)
+	execer, ok2 := dc.(driver.ExecerContext)
+	if !ok1 || !ok2 {
+		w.failed.Store(true)
+		return fmt.Errorf("the SQLite driver's connection (%T) cannot prepare or execute with a context", dc)
+	}
+	stmts := map[string]driver.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	for j := range w.jobs {
+		var err error
+		if len(j.args) < 1000 {
+			_, err = execer.ExecContext(w.ctx, j.query, j.args)
+		} else {
+			st := stmts[j.query]
+			if st == nil {
+				if st, err = prep.PrepareContext(w.ctx, j.query); err == nil {
+					stmts[j.query] = st
+				}
+			}
+			if err == nil {
+				_, err = st.(driver.StmtExecContext).ExecContext(w.ctx, j.args)
+			}
+		}
+		if err != nil {
+			w.err = fmt.Errorf("%s: %w", j.what, err)
+			w.failed.Store(true)
+			return nil
+		}
+	}
 	return nil
+}
+
+// exec queues a statement; it fails once an earlier one has failed.
+func (w *writer) exec(what, query string, args ...any) error {
+	nv, err := appendArgs(nil, args)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return w.send(what, query, nv)
+}
+
+func (w *writer) send(what, query string, args []driver.NamedValue) error {
+	if w.failed.Load() {
+		return errWriterStopped
+	}
+	w.jobs <- writeJob{what, query, args}
+	return nil
+}
+
+// wait runs the queued statements and returns the first failure.
+func (w *writer) wait() error {
+	close(w.jobs)
+	<-w.done
+	return w.err
 }
