@@ -52,7 +52,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		logger:      slog.New(slog.DiscardHandler),
 		userAgent:   DefaultUserAgent,
 		retry:       DefaultRetryPolicy,
-		concurrency: 4,
+		concurrency: DefaultPageConcurrency,
 		earlyExpiry: time.Minute,
 	}
 	for _, o := range opts {
@@ -78,10 +78,15 @@ func NewClient(opts ...Option) (*Client, error) {
 		if inner.Transport != nil {
 			baseRT = inner.Transport
 		}
-	} else if cfg.tlsConfig != nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = cfg.tlsConfig
+	} else if tr, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr = tr.Clone()
+		tr.MaxIdleConnsPerHost = idleConnsPerHost
+		if cfg.tlsConfig != nil {
+			tr.TLSClientConfig = cfg.tlsConfig
+		}
 		baseRT = tr
+	} else if cfg.tlsConfig != nil {
+		return nil, errors.New("powerschool: http.DefaultTransport has been replaced, so WithTLSConfig/WithRootCAPEM cannot apply; pass WithHTTPClient with the TLS config on its transport")
 	}
 	inner.Transport = newThrottleTransport(baseRT, cfg.throttle, cfg.retry, cfg.logger, cfg.userAgent)
 

@@ -168,7 +168,8 @@ func WithReadOnly() Option {
 }
 
 // WithPageConcurrency sets how many pages a list iterator fetches at once by
-// default (4 unless set). ListOptions.Concurrency overrides it per call.
+// default (DefaultPageConcurrency unless set). ListOptions.Concurrency
+// overrides it per call.
 func WithPageConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

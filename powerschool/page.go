@@ -16,6 +16,17 @@ import (
 // DefaultPageSize is used when the metadata names no maximum page size.
 const DefaultPageSize = 100
 
+// DefaultPageConcurrency is how many pages a list fetches at once unless
+// WithPageConcurrency or ListOptions.Concurrency says otherwise. A page
+// costs one round trip, so a pull takes about pages x latency / workers:
+// 8 workers bring a 200-page pull at 20 ms from 4 s to about 0.55 s.
+const DefaultPageConcurrency = 8
+
+// idleConnsPerHost is how many idle connections the client's own transport
+// keeps per server. http.DefaultTransport keeps 2, so with more page workers
+// most pages would open a new connection (a new TLS handshake).
+const idleConnsPerHost = 32
+
 // ListOptions filter and shape a /ws/v1 list. The zero value lists everything
 // with the plugin's largest page size.
 type ListOptions struct {
