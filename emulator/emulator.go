@@ -80,6 +80,10 @@ type Options struct {
 	// AdminKey, when set, must be sent as the X-Emulator-Key header on every
 	// /emulator/ request. Required when AllowRemote is set.
 	AdminKey string
+	// AdminUser and AdminPassword are the login of the admin pages at
+	// /admin/. The user defaults to "admin"; an empty password is replaced
+	// by a random one (see Server.AdminLogin).
+	AdminUser, AdminPassword string
 	// Clock replaces time.Now (tests use it to move time).
 	Clock func() time.Time
 	// Logger receives one line per request and lifecycle events; nil discards.
@@ -180,7 +184,10 @@ func New(opts Options) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
-	s.routes()
+	if err := s.routes(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
 	return s, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pskit/pskit/emulator/internal/admin"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -179,7 +180,7 @@ func loadBundle(data []byte) (*plugin.Bundle, error) {
 		return nil, errors.New("installing plugin: plugin.xml has no <publisher>; add <publisher name=\"...\"><contact email=\"...\"/></publisher>")
 	}
 	var msgs []string
-	for _, p := range b.Validate() {
+	for _, p := range admin.ValidateBundle(b) {
 		if p.Severity == "error" {
 			msgs = append(msgs, p.String())
 		}

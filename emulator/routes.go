@@ -9,7 +9,7 @@ import (
 // routes is the emulator's route table. Each API area registers its
 // handlers in its own file; /ws/ routes that need a plugin's token are
 // wrapped in s.authed, which also applies accessLevelV1Api and throttling.
-func (s *Server) routes() {
+func (s *Server) routes() error {
 	s.mux = http.NewServeMux()
 	s.oauthRoutes()
 	s.metadataRoutes()
@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	s.v1StaffRoutes()
 	s.v1SectionRoutes()
 	s.controlRoutes()
+	return s.adminRoutes()
 }
 
 // serveHTTP wraps the mux with counters, faults and JSON error bodies for
