@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -106,6 +108,9 @@ type Handler struct {
 	sessions *sessions
 	mux      *http.ServeMux
 	log      *slog.Logger
+	// failedLogins slows password guessing: 10 failures, then one more
+	// attempt every 6 seconds.
+	failedLogins *rate.Limiter
 }
 
 // New checks cfg and returns the admin pages' handler.
@@ -125,7 +130,8 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, sessions: newSessions(cfg.SessionTTL, cfg.Now), log: cfg.Logger}
+	h := &Handler{cfg: cfg, sessions: newSessions(cfg.SessionTTL, cfg.Now), log: cfg.Logger,
+		failedLogins: rate.NewLimiter(rate.Every(6*time.Second), 10)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pskit/pskit/emulator/internal/admin"
 	"github.com/pskit/pskit/plugin"
@@ -396,4 +397,28 @@ func (b *browser) cookie() string {
 func (b *browser) setCookie(v string) {
 	u, _ := url.Parse(b.base + "/admin/")
 	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "pskit_admin_session", Value: v, Path: "/admin/"}})
+}
+
+func TestLoginThrottlesGuessing(t *testing.T) {
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv, _ := adminServer(t, admin.Config{Now: clock})
+	b := newBrowser(t, srv.URL)
+	wrong := url.Values{"username": {testUser}, "password": {"guess"}}
+	for i := range 10 {
+		if p := b.postForm("/admin/login", "/admin/login", wrong); p.status != http.StatusUnauthorized {
+			t.Fatalf("failed attempt %d: %d, want 401", i+1, p.status)
+		}
+	}
+	right := url.Values{"username": {testUser}, "password": {testPassword}}
+	if p := b.postForm("/admin/login", "/admin/login", right); p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Wait a minute") {
+		t.Fatalf("after 10 failures: %d, want 429 with advice", p.status)
+	}
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	if p := b.postForm("/admin/login", "/admin/login", right); p.status != http.StatusSeeOther {
+		t.Fatalf("a minute later: %d, want the login to work", p.status)
+	}
 }

@@ -252,11 +252,17 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	if h.failedLogins.TokensAt(h.cfg.Now()) < 1 {
+		h.render(w, r, http.StatusTooManyRequests, "login", pageData{Title: "Sign in", Next: safeNext(r.PostFormValue("next")),
+			Error: "Too many failed sign-ins. Wait a minute, then try again."})
+		return
+	}
 	user, pass := r.PostFormValue("username"), r.PostFormValue("password")
 	okUser := subtle.ConstantTimeCompare([]byte(user), []byte(h.cfg.Username))
 	okPass := subtle.ConstantTimeCompare([]byte(pass), []byte(h.cfg.Password))
 	next := safeNext(r.PostFormValue("next"))
 	if okUser&okPass != 1 {
+		h.failedLogins.AllowN(h.cfg.Now(), 1)
 		h.log.Warn("admin login failed", "remote", r.RemoteAddr)
 		h.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Next: next,
 			Error: "The username or password is wrong. The emulator prints them when it starts (or use the ones you gave it)."})
