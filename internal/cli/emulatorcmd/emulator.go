@@ -31,6 +31,10 @@ type Options struct {
 	FailRate        float64
 	MinInterval     time.Duration
 	MaxPageSize     int
+	Jitter          time.Duration
+	DropRate        float64
+	AllowRemote     bool
+	AdminUser       string
 	// Ready, when set, is called once the server is listening (tests).
 	Ready func(url string)
 }
@@ -72,13 +76,36 @@ psctl environment with --save-env. Stops cleanly on Ctrl-C or SIGTERM.`,
 	fl.Float64Var(&o.FailRate, "fail-rate", 0, "fraction (0..1) of API requests answered with 500/502/503")
 	fl.DurationVar(&o.MinInterval, "min-interval", 0, "minimum time between a plugin's requests; sooner ones get 429")
 	fl.IntVar(&o.MaxPageSize, "max-page-size", 0, "maximum (and default) page size (default 100)")
+	fl.DurationVar(&o.Jitter, "jitter", 0, "random extra delay, up to this much, added to every API answer")
+	fl.Float64Var(&o.DropRate, "drop-rate", 0, "fraction (0..1) of connections closed without an answer")
+	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (requires "+adminKeyEnv+" for /emulator/)")
+	fl.StringVar(&o.AdminUser, "admin-user", emulator.DefaultAdminUser, "user name for the admin pages at /admin/ (password from "+adminPasswordEnv+", else generated)")
 	return cmd
 }
+
+// Secrets of the emulator itself come from the environment, never from flag
+// values, which other users of the machine can read in the process list.
+const (
+	adminPasswordEnv = "PSCTL_EMULATOR_ADMIN_PASSWORD"
+	adminKeyEnv      = "PSCTL_EMULATOR_ADMIN_KEY"
+)
 
 func run(ctx context.Context, o *Options) error {
 	if o.FailRate < 0 || o.FailRate > 1 {
 		return cmdutil.UsageError("--fail-rate must be between 0 and 1, got %v", o.FailRate)
 	}
+	if o.DropRate < 0 || o.DropRate > 1 {
+		return cmdutil.UsageError("--drop-rate must be between 0 and 1, got %v", o.DropRate)
+	}
+	getenv := os.Getenv
+	if o.Factory != nil && o.Factory.Getenv != nil {
+		getenv = o.Factory.Getenv
+	}
+	adminKey := getenv(adminKeyEnv)
+	if o.AllowRemote && adminKey == "" {
+		return cmdutil.UsageError("--allow-remote needs an admin key for /emulator/: set %s to a long random value", adminKeyEnv)
+	}
+	adminPassword := getenv(adminPasswordEnv)
 	plugin := emulator.DefaultPlugin
 	if o.PluginFile != "" {
 		b, err := os.ReadFile(o.PluginFile)
@@ -92,6 +119,9 @@ func run(ctx context.Context, o *Options) error {
 		Addr: o.Addr, Students: o.Students, Seed: o.Seed, DBPath: o.DB, Plugin: plugin,
 		TokenTTL: o.TokenTTL, Latency: o.Latency, FailRate: o.FailRate,
 		MinInterval: o.MinInterval, MaxPageSize: o.MaxPageSize,
+		Jitter: o.Jitter, DropRate: o.DropRate,
+		AllowRemote: o.AllowRemote, AdminKey: adminKey,
+		AdminUser: o.AdminUser, AdminPassword: adminPassword,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -105,6 +135,14 @@ func run(ctx context.Context, o *Options) error {
 
 	fmt.Fprintf(o.IO.ErrOut, "PowerSchool emulator listening on %s\n", creds.URL)
 	fmt.Fprintf(o.IO.ErrOut, "Plugin ID %d, client ID %s.\n", creds.PluginID, creds.ClientID)
+	user, password := srv.AdminLogin()
+	if adminPassword == "" {
+		// A generated password is shown once, so the admin pages can be used;
+		// it only guards this throw-away local server.
+		fmt.Fprintf(o.IO.ErrOut, "Admin pages: %s/admin/ (user %q, generated password %s; set %s to choose one)\n", creds.URL, user, password, adminPasswordEnv)
+	} else {
+		fmt.Fprintf(o.IO.ErrOut, "Admin pages: %s/admin/ (user %q, password from %s)\n", creds.URL, user, adminPasswordEnv)
+	}
 	if o.CredentialsFile != "" {
 		if err := emulator.WriteCredentials(o.CredentialsFile, creds); err != nil {
 			return cmdutil.UsageError("%v", err)
