@@ -3,6 +3,7 @@ package root
 
 import (
 	"github.com/pskit/pskit/internal/cli/auth"
+	benchcmd "github.com/pskit/pskit/internal/cli/bench"
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/data"
 	"github.com/pskit/pskit/internal/cli/demo"
@@ -52,5 +53,6 @@ New here? Run: psctl demo`,
 	cmd.AddCommand(oneroster.NewCmdOneRoster(f))
 	cmd.AddCommand(plugincmd.NewCmdPlugin(f))
 	cmd.AddCommand(registercmd.NewCmdRegister(f))
+	cmd.AddCommand(benchcmd.NewCmdBench(f, nil))
 	return cmd
 }

@@ -1,0 +1,125 @@
+// Package benchcmd implements psctl bench: the pull benchmark against an
+// in-process emulator, and the memory measurement of psctl's output path.
+package benchcmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/pskit/pskit/internal/bench"
+	"github.com/pskit/pskit/internal/cli/cmdutil"
+	"github.com/pskit/pskit/internal/cli/iostreams"
+	ps "github.com/pskit/pskit/powerschool"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of psctl bench.
+type Options struct {
+	IO          *iostreams.IOStreams
+	Config      bench.Config
+	Format      string
+	Memory      bool
+	MemorySizes []int
+}
+
+// NewCmdBench returns psctl bench.
+func NewCmdBench(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	o := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure pull speed and memory against a local emulated district",
+		Long: `Start the emulator in this process on a loopback port, with the given
+district size, page size and added latency, and pull every student four ways,
+side by side: pskit at concurrency 1 and at the default, and the cheapest raw
+HTTP loop (token, count, pages) at the same two concurrencies as the ceiling.
+Each run checks every student arrives exactly once; request counts come from
+the emulator's own counters.
+
+--memory instead measures the peak resident memory of psctl students writing
+NDJSON and CSV to a file, in a child process, for each --memory-students size
+(seeding a million students takes a minute or more).
+
+No server or credentials of yours are used. See docs/performance.md.`,
+		Example: `  psctl bench
+  psctl bench --latency 0 --runs 5
+  psctl bench --students 100000 --page-size 500 -o json
+  psctl bench --memory`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return run(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&o.Config.Students, "students", bench.DefaultStudents, "district size")
+	fl.IntVar(&o.Config.PageSize, "page-size", bench.DefaultPageSize, "the plugin's maximum page size, used by every mode")
+	fl.DurationVar(&o.Config.Latency, "latency", bench.DefaultLatency, "latency the emulator adds to every request")
+	fl.IntVar(&o.Config.Concurrency, "concurrency", ps.DefaultPageConcurrency, "concurrency compared with 1 (default: the SDK's)")
+	fl.IntVar(&o.Config.Runs, "runs", bench.DefaultRuns, "runs per mode; the median is reported")
+	fl.Int64Var(&o.Config.Seed, "seed", 0, "district seed")
+	fl.StringVarP(&o.Format, "format", "o", "text", "report format: text or json")
+	fl.BoolVar(&o.Memory, "memory", false, "measure psctl's peak memory writing NDJSON and CSV instead")
+	fl.IntSliceVar(&o.MemorySizes, "memory-students", []int{20_000, 1_000_000}, "district sizes for --memory")
+	return cmd
+}
+
+func run(ctx context.Context, o *Options) error {
+	format := strings.ToLower(o.Format)
+	if format != "text" && format != "json" {
+		return cmdutil.UsageError("unknown report format %q: use text or json", o.Format)
+	}
+	if o.Memory {
+		return runMemory(ctx, o, format)
+	}
+	rep, err := bench.Run(ctx, o.Config, o.IO.ErrOut)
+	if err != nil {
+		return explain(ctx, err)
+	}
+	if format == "json" {
+		return writeJSON(o, rep)
+	}
+	return bench.WriteText(o.IO.Out, rep)
+}
+
+func runMemory(ctx context.Context, o *Options, format string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding psctl's own executable to run the measurement: %w", err)
+	}
+	for _, n := range o.MemorySizes {
+		if n < 1 {
+			return cmdutil.UsageError("--memory-students sizes must be positive, got %d", n)
+		}
+	}
+	cfg := bench.MemoryConfig{Sizes: o.MemorySizes, Seed: o.Config.Seed,
+		Command: func(ctx context.Context, args []string) *exec.Cmd { return exec.CommandContext(ctx, exe, args...) }}
+	start := time.Now()
+	rs, err := bench.Memory(ctx, cfg, o.IO.ErrOut)
+	if err != nil {
+		return explain(ctx, err)
+	}
+	if format == "json" {
+		return writeJSON(o, map[string]any{"date": start.UTC(), "memory": rs})
+	}
+	return bench.WriteMemoryText(o.IO.Out, rs)
+}
+
+func writeJSON(o *Options, v any) error {
+	enc := json.NewEncoder(o.IO.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func explain(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: fmt.Errorf("benchmark interrupted: %w", err)}
+	}
+	return fmt.Errorf("benchmark: %w", err)
+}
