@@ -28,6 +28,7 @@ var DefaultPlugin = []byte(`<?xml version="1.0" encoding="UTF-8"?>
   <access_request>
     <field table="STUDENTS" field="DCID" access="ViewOnly"/>
     <field table="STUDENTS" field="LASTFIRST" access="ViewOnly"/>
+    <field table="SCHOOLSTAFF" field="USERS_DCID" access="ViewOnly"/>
   </access_request>
 </plugin>
 `)

@@ -690,6 +690,31 @@ func count(c *GradebookCounts, a GradebookAction) {
 	}
 }
 
+// sectionTeacher finds the USERS.DCID of a section's teacher. A section's
+// staff_id is the teacher's SCHOOLSTAFF.DCID, while /ws/v1/staff/{id} is
+// keyed by USERS.DCID on servers that follow the documented ids; so after a
+// 404 there, the SCHOOLSTAFF row is read through the table API (the plugin
+// then needs SCHOOLSTAFF.USERS_DCID in its access_request).
+func (x *XTEService) sectionTeacher(ctx context.Context, sectionDCID, staffID int64) (int64, error) {
+	st, err := x.c.Staff.Get(ctx, staffID, nil)
+	if err == nil && st.UsersDCID != 0 {
+		return int64(st.UsersDCID), nil
+	}
+	if err != nil && !IsNotFound(err) {
+		return 0, fmt.Errorf("powerschool: reading section %d's teacher (staff %d) to find users_dcid: %w; give the teacher's USERS.DCID explicitly", sectionDCID, staffID, err)
+	}
+	rec, terr := x.c.Tables.Get(ctx, "schoolstaff", staffID, "users_dcid")
+	if terr != nil {
+		return 0, fmt.Errorf("powerschool: section %d's teacher (staff %d) is neither a /ws/v1/staff id nor a readable SCHOOLSTAFF row (%w); give the teacher's USERS.DCID explicitly, or add SCHOOLSTAFF.USERS_DCID to the plugin's access_request", sectionDCID, staffID, terr)
+	}
+	v, _ := rec.Value("schoolstaff.users_dcid")
+	id, perr := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if perr != nil || id == 0 {
+		return 0, fmt.Errorf("powerschool: SCHOOLSTAFF %d (section %d's teacher) has no users_dcid; give the teacher's USERS.DCID explicitly", staffID, sectionDCID)
+	}
+	return id, nil
+}
+
 // LoadSection reads what a push into the section is checked against: the
 // section and its term, the teacher (usersDCID, or the section's teacher
 // when 0), the enrolled students, the teacher's categories and the
@@ -709,12 +734,8 @@ func (x *XTEService) LoadSection(ctx context.Context, sectionDCID, usersDCID int
 		return nil, err
 	}
 	if f.UsersDCID == 0 {
-		st, err := c.Staff.Get(ctx, int64(sec.StaffID), nil)
-		if err != nil {
-			return nil, fmt.Errorf("powerschool: reading section %d's teacher (staff %d) to find users_dcid: %w; give the teacher's USERS.DCID explicitly", sectionDCID, sec.StaffID, err)
-		}
-		if f.UsersDCID = int64(st.UsersDCID); f.UsersDCID == 0 {
-			return nil, fmt.Errorf("powerschool: staff %d (section %d's teacher) has no users_dcid; give the teacher's USERS.DCID explicitly", sec.StaffID, sectionDCID)
+		if f.UsersDCID, err = x.sectionTeacher(ctx, sectionDCID, int64(sec.StaffID)); err != nil {
+			return nil, err
 		}
 	}
 	if f.Students, err = x.enrolledStudents(ctx, sectionDCID); err != nil {

@@ -29,6 +29,9 @@ type fakeGradebook struct {
 	writes      atomic.Int32 // POST/PUT/DELETE received under /ws/xte
 	scorePuts   atomic.Int32
 	usersSeen   map[string]bool // users_dcid values received
+	// staffByUsersDCID makes /ws/v1/staff/{id} keyed by USERS.DCID, so the
+	// section's staff_id (a SCHOOLSTAFF.DCID) is not found there.
+	staffByUsersDCID bool
 	// fault, when set, may answer a write itself: it returns a status and
 	// whether the write is applied before answering with it.
 	fault func(r *http.Request) (status int, applyFirst bool)
@@ -81,7 +84,18 @@ func newFakeGradebook(t *testing.T) *fakeGradebook {
 		}}})
 	})
 	h("GET /ws/v1/staff/77", func(w http.ResponseWriter, r *http.Request) {
+		if g.staffByUsersDCID {
+			http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
+			return
+		}
 		writeJSON(w, map[string]any{"staff": map[string]any{"id": 77, "users_dcid": gbTeacher, "name": map[string]any{"last_name": "Smith"}}})
+	})
+	h("GET /ws/schema/table/schoolstaff/77", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("projection") == "" {
+			http.Error(w, `{"message":"projection is required"}`, http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, map[string]any{"id": 77, "name": "SCHOOLSTAFF", "tables": map[string]any{"schoolstaff": map[string]any{"users_dcid": strconv.Itoa(gbTeacher)}}})
 	})
 	h("GET /ws/v1/section/12345/section_enrollment/count", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"resource": map[string]any{"count": len(g.enrolled)}})
@@ -810,5 +824,17 @@ func TestScoreWriteShape(t *testing.T) {
 	}
 	if !sameScore("8", "8.0") || sameScore("8", "8.5") || !sameScore("A", "A") {
 		t.Error("sameScore")
+	}
+}
+
+func TestXTELoadSectionFindsTeacherThroughSchoolStaff(t *testing.T) {
+	g := newFakeGradebook(t)
+	g.staffByUsersDCID = true
+	f, err := g.ps.client().XTE().LoadSection(context.Background(), gbSection, 0, nil)
+	if err != nil {
+		t.Fatalf("LoadSection: %v", err)
+	}
+	if f.UsersDCID != gbTeacher {
+		t.Fatalf("UsersDCID = %d, want %d (from SCHOOLSTAFF.USERS_DCID)", f.UsersDCID, gbTeacher)
 	}
 }
