@@ -158,37 +158,44 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 	if cfg.Concurrency != 1 {
 		levels = append(levels, cfg.Concurrency)
 	}
+	// Runs are interleaved (every mode once, then again) so that a change
+	// in the machine's load touches every mode alike.
 	for _, client := range []string{ClientPskit, ClientRaw} {
 		for _, c := range levels {
-			res := Result{Mode: fmt.Sprintf("%s c=%d", client, c), Client: client, Concurrency: c}
-			var reqs []Requests
-			for i := range cfg.Runs {
-				fmt.Fprintf(log, "%s: run %d of %d\n", res.Mode, i+1, cfg.Runs)
-				srv.ResetStats()
-				d, n, err := t.pull(ctx, client, c)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", res.Mode, err)
-				}
-				res.Runs, res.Records = append(res.Runs, d), n
-				reqs = append(reqs, countRequests(srv.Stats()))
+			rep.Results = append(rep.Results, Result{Mode: fmt.Sprintf("%s c=%d", client, c), Client: client, Concurrency: c})
+		}
+	}
+	reqs := make([][]Requests, len(rep.Results))
+	for i := range cfg.Runs {
+		for m := range rep.Results {
+			res := &rep.Results[m]
+			fmt.Fprintf(log, "%s: run %d of %d\n", res.Mode, i+1, cfg.Runs)
+			srv.ResetStats()
+			d, n, err := t.pull(ctx, res.Client, res.Concurrency)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", res.Mode, err)
 			}
-			// The median run's wall time and requests.
-			order := make([]int, len(res.Runs))
-			for i := range order {
-				order[i] = i
-			}
-			slices.SortFunc(order, func(a, b int) int { return int(res.Runs[a] - res.Runs[b]) })
-			mid := order[len(order)/2]
-			res.Wall, res.Requests = res.Runs[mid], reqs[mid]
-			res.PerSecond = float64(res.Records) / res.Wall.Seconds()
-			res.Ideal = time.Duration(rep.Pages) * cfg.Latency / time.Duration(c)
-			if res.Ideal > 0 {
-				res.VsIdeal = float64(res.Wall) / float64(res.Ideal)
-			}
-			for i, r := range reqs {
-				rep.Notes = append(rep.Notes, checkRequests(res.Mode, i+1, client, rep.Pages, r)...)
-			}
-			rep.Results = append(rep.Results, res)
+			res.Runs, res.Records = append(res.Runs, d), n
+			reqs[m] = append(reqs[m], countRequests(srv.Stats()))
+		}
+	}
+	for m := range rep.Results {
+		res := &rep.Results[m]
+		// The median run's wall time and requests.
+		order := make([]int, len(res.Runs))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return int(res.Runs[a] - res.Runs[b]) })
+		mid := order[len(order)/2]
+		res.Wall, res.Requests = res.Runs[mid], reqs[m][mid]
+		res.PerSecond = float64(res.Records) / res.Wall.Seconds()
+		res.Ideal = time.Duration(rep.Pages) * cfg.Latency / time.Duration(res.Concurrency)
+		if res.Ideal > 0 {
+			res.VsIdeal = float64(res.Wall) / float64(res.Ideal)
+		}
+		for i, r := range reqs[m] {
+			rep.Notes = append(rep.Notes, checkRequests(res.Mode, i+1, res.Client, rep.Pages, r)...)
 		}
 	}
 	for i := range rep.Results {
