@@ -353,8 +353,9 @@ func (c *Client) workers(want int) int {
 	return c.cfg.concurrency
 }
 
-// list pulls every record of res: one count, the pages (concurrently, in
-// order), and a re-count at the end to detect records added or removed
+// list pulls every record of res: one count (alongside the metadata read
+// that sets the page size), the pages (concurrently, in order), and a
+// re-count at the end to detect records added or removed
 // during the pull (*InconsistentPullError).
 func list[T any](c *Client, ctx context.Context, res resource, opts *ListOptions) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
@@ -362,17 +363,29 @@ func list[T any](c *Client, ctx context.Context, res resource, opts *ListOptions
 		if opts == nil {
 			opts = &ListOptions{}
 		}
-		size, err := c.pageSize(ctx, opts.PageSize, res.maxPage)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
+		// The count does not depend on the page size, so it is asked for
+		// while the metadata (read once per client) is: one round trip
+		// less before the first page.
 		countPath := res.path + "/count"
-		total, err := c.count(ctx, countPath, opts.query(false))
+		type counted struct {
+			n   int
+			err error
+		}
+		first := make(chan counted, 1)
+		go func() {
+			n, err := c.count(ctx, countPath, opts.query(false))
+			first <- counted{n, err}
+		}()
+		size, err := c.pageSize(ctx, opts.PageSize, res.maxPage)
+		start := <-first
+		if err == nil {
+			err = start.err
+		}
 		if err != nil {
 			yield(zero, err)
 			return
 		}
+		total := start.n
 		pages := (total + size - 1) / size
 		q := opts.query(true)
 		q.Set("pagesize", strconv.Itoa(size))

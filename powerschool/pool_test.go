@@ -55,3 +55,44 @@ func TestDefaultPullConcurrencyAndConnectionReuse(t *testing.T) {
 		t.Errorf("%d connections opened for 40 pages with %d workers; want at most %d (idle connections are not kept)", d, DefaultPageConcurrency, DefaultPageConcurrency+1)
 	}
 }
+
+// A client's first list asks for the count while the metadata read is still
+// out, instead of one after the other.
+func TestFirstListCountsWhileReadingMetadata(t *testing.T) {
+	f := newFakePS(t)
+	s := &studentsServer{n: 250}
+	s.install(f)
+	countSeen := make(chan struct{})
+	var once sync.Once
+	var overlapped atomic.Bool
+	inner := f.mux
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case basePath + "/ws/v1/district/student/count":
+			once.Do(func() { close(countSeen) })
+		case basePath + "/ws/v1/metadata":
+			select { // hold the metadata answer until the count arrives
+			case <-countSeen:
+				overlapped.Store(true)
+			case <-time.After(2 * time.Second):
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+	n := 0
+	for _, err := range f.client().Students.List(context.Background(), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 250 {
+		t.Fatalf("got %d students, want 250", n)
+	}
+	if !overlapped.Load() {
+		t.Error("the count was requested only after the metadata answer; want both in flight at once")
+	}
+	if got := s.counts.Load(); got != 2 {
+		t.Errorf("%d counts, want 2 (start and end)", got)
+	}
+}
