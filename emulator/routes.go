@@ -17,6 +17,7 @@ func (s *Server) routes() error {
 	s.v1StudentRoutes()
 	s.v1StaffRoutes()
 	s.v1SectionRoutes()
+	s.schemaRoutes()
 	s.controlRoutes()
 	return s.adminRoutes()
 }
