@@ -45,6 +45,7 @@ func (s *syncBuffer) String() string {
 var notAgainstServer = map[string]string{
 	"psctl demo":            "runs its own in-process emulator with its own credentials (covered by the demo script)",
 	"psctl emulator":        "is a server; its own credentials file is covered by the emulator script",
+	"psctl bench":           "runs its own in-process emulator with throw-away credentials and prints only timings and counts",
 	"psctl register listen": "is a server receiving credentials; covered by internal/cli/register tests",
 }
 

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,14 +74,21 @@ func TestChangesWhilePagingCLI(t *testing.T) {
 	p := newPsctl(t)
 	p.addEnv(d, "dev")
 	target := filepath.Join(p.dir, "students.ndjson")
-	var first int64
-	for s, err := range d.client(t).Students.List(context.Background(), &powerschool.ListOptions{PageSize: 1}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		first = int64(s.ID)
-		break
+	// One plain page request finds the first student: a List stopped early
+	// would leave page requests in flight that count towards afterPages.
+	raw, err := d.client(t).Get(context.Background(), "/ws/v1/district/student", url.Values{"pagesize": {"1"}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	var page struct {
+		Students struct {
+			Student struct{ ID int64 }
+		}
+	}
+	if err := json.Unmarshal(raw, &page); err != nil || page.Students.Student.ID == 0 {
+		t.Fatalf("first student page %s: %v", raw, err)
+	}
+	first := page.Students.Student.ID
 	d.srv.ResetStats()
 	deleted := afterPages(t, d, 5, func() {
 		if err := d.srv.DeleteStudent(context.Background(), first); err != nil {
