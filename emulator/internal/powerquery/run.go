@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/pskit/pskit/emulator/internal/powerquery/fiql"
+	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
 	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 )
@@ -315,7 +315,7 @@ func (cl *call) appendRecord(buf []byte, name string, vals []any, groups []group
 	}
 	buf = append(buf, idKey...)
 	if cl.idCol >= 0 && vals[cl.idCol] != nil {
-		s := valueString(vals[cl.idCol])
+		s := oraclesql.Text(vals[cl.idCol])
 		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
 			buf = append(buf, s...)
 		} else {
@@ -334,7 +334,7 @@ func (cl *call) appendRecord(buf []byte, name string, vals []any, groups []group
 			buf = append(buf, ',')
 			buf = appendString(buf, c.alias)
 			buf = append(buf, ':')
-			buf = appendString(buf, valueString(vals[i]))
+			buf = appendString(buf, oraclesql.Text(vals[i]))
 		}
 		return buf
 	}
@@ -356,32 +356,11 @@ func (cl *call) appendRecord(buf []byte, name string, vals []any, groups []group
 			first = false
 			buf = appendString(buf, cl.cols[i].key)
 			buf = append(buf, ':')
-			buf = appendString(buf, valueString(vals[i]))
+			buf = appendString(buf, oraclesql.Text(vals[i]))
 		}
 		buf = append(buf, '}')
 	}
 	return buf
-}
-
-func valueString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case []byte:
-		return string(t)
-	case int64:
-		return strconv.FormatInt(t, 10)
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	case bool:
-		if t {
-			return "1"
-		}
-		return "0"
-	case time.Time:
-		return t.Format("2006-01-02 15:04:05")
-	}
-	return fmt.Sprint(v)
 }
 
 // appendString appends s as a JSON string.
@@ -574,7 +553,7 @@ func (x *extLookup) appendTo(ctx context.Context, buf []byte, id any) ([]byte, e
 			first = false
 			buf = appendString(buf, x.cols[i][j])
 			buf = append(buf, ':')
-			buf = appendString(buf, valueString(v))
+			buf = appendString(buf, oraclesql.Text(v))
 		}
 		buf = append(buf, '}')
 	}

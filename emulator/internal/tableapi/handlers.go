@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pskit/pskit/emulator/internal/powerquery/fiql"
+	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
 	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 )
@@ -221,7 +222,7 @@ func (h *Handler) records(r *http.Request, t *table, cols []column, text string,
 		fields := map[string]string{}
 		for i, c := range cols {
 			if v := vals[i+1]; v != nil {
-				fields[strings.ToLower(c.name)] = valueString(v)
+				fields[strings.ToLower(c.name)] = oraclesql.Text(v)
 			}
 		}
 		rec := record{Name: t.name, Tables: map[string]map[string]string{t.lower(): fields}}
@@ -231,20 +232,6 @@ func (h *Handler) records(r *http.Request, t *table, cols []column, text string,
 		recs = append(recs, rec)
 	}
 	return recs, rows.Err()
-}
-
-func valueString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case []byte:
-		return string(t)
-	case int64:
-		return strconv.FormatInt(t, 10)
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

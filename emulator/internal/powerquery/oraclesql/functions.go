@@ -44,7 +44,7 @@ func init() {
 			}
 			f, ok := toFloat(a[0])
 			if !ok {
-				return nil, fmt.Errorf("TO_NUMBER: %q is not a number", toString(a[0]))
+				return nil, fmt.Errorf("TO_NUMBER: %q is not a number", Text(a[0]))
 			}
 			return number(f), nil
 		}},
@@ -55,19 +55,19 @@ func init() {
 			if a[0] == nil {
 				return nil, nil
 			}
-			return initcap(toString(a[0])), nil
+			return initcap(Text(a[0])), nil
 		}},
 		{"ADD_MONTHS", 2, 2, func(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 			if a[0] == nil || a[1] == nil {
 				return nil, nil
 			}
-			t, hasTime, err := parseDate(toString(a[0]))
+			t, hasTime, err := parseDate(Text(a[0]))
 			if err != nil {
 				return nil, fmt.Errorf("ADD_MONTHS: %w", err)
 			}
 			n, ok := toFloat(a[1])
 			if !ok {
-				return nil, fmt.Errorf("ADD_MONTHS: %q is not a number of months", toString(a[1]))
+				return nil, fmt.Errorf("ADD_MONTHS: %q is not a number of months", Text(a[1]))
 			}
 			return formatDate(addMonths(t, int(n)), hasTime), nil
 		}},
@@ -122,10 +122,13 @@ func equal(x, y driver.Value) bool {
 			return fx == fy
 		}
 	}
-	return toString(x) == toString(y)
+	return Text(x) == Text(y)
 }
 
-func toString(v driver.Value) string {
+// Text renders a SQL value the way PowerSchool's APIs put values in JSON:
+// as a string, with numbers in plain notation, booleans as 1/0 and
+// timestamps as "2006-01-02 15:04:05". NULL becomes "".
+func Text(v driver.Value) string {
 	switch t := v.(type) {
 	case nil:
 		return ""
@@ -155,7 +158,7 @@ func toFloat(v driver.Value) (float64, bool) {
 	case float64:
 		return t, true
 	case string, []byte:
-		f, err := strconv.ParseFloat(strings.TrimSpace(toString(t)), 64)
+		f, err := strconv.ParseFloat(strings.TrimSpace(Text(t)), 64)
 		return f, err == nil
 	}
 	return 0, false
@@ -213,21 +216,21 @@ func trunc(v, unit driver.Value) (driver.Value, error) {
 		if unit != nil {
 			p, ok := toFloat(unit)
 			if !ok {
-				return nil, fmt.Errorf("TRUNC: %q is not a number of decimal places", toString(unit))
+				return nil, fmt.Errorf("TRUNC: %q is not a number of decimal places", Text(unit))
 			}
 			places = math.Trunc(p)
 		}
 		m := math.Pow(10, places)
 		return number(math.Trunc(f*m) / m), nil
 	}
-	t, _, err := parseDate(toString(v))
+	t, _, err := parseDate(Text(v))
 	if err != nil {
 		if f, ok := toFloat(v); ok {
 			return number(math.Trunc(f)), nil
 		}
 		return nil, fmt.Errorf("TRUNC: %w", err)
 	}
-	switch u := strings.ToUpper(toString(unit)); u {
+	switch u := strings.ToUpper(Text(unit)); u {
 	case "", "DD", "DDD", "J":
 		t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	case "MM", "MON", "MONTH":
@@ -248,16 +251,16 @@ func pad(a []driver.Value, left bool) (driver.Value, error) {
 		if a[2] == nil {
 			return nil, nil
 		}
-		fill = toString(a[2])
+		fill = Text(a[2])
 	}
 	if v == nil || width == nil {
 		return nil, nil
 	}
 	w, ok := toFloat(width)
 	if !ok || w < 0 || w > 4000 {
-		return nil, fmt.Errorf("PAD: width %q must be a number from 0 to 4000", toString(width))
+		return nil, fmt.Errorf("PAD: width %q must be a number from 0 to 4000", Text(width))
 	}
-	s := []rune(toString(v))
+	s := []rune(Text(v))
 	n := int(w)
 	if len(s) >= n {
 		return string(s[:n]), nil
@@ -299,13 +302,13 @@ func toChar(_ *sqlite.FunctionContext, a []driver.Value) (driver.Value, error) {
 		if a[0] == nil {
 			return nil, nil
 		}
-		return toString(a[0]), nil
+		return Text(a[0]), nil
 	}
 	if a[0] == nil || a[1] == nil {
 		return nil, nil
 	}
-	format := toString(a[1])
-	t, _, err := parseDate(toString(a[0]))
+	format := Text(a[1])
+	t, _, err := parseDate(Text(a[0]))
 	if err != nil {
 		if _, isNum := toFloat(a[0]); isNum {
 			return nil, &UnsupportedError{Construct: "TO_CHAR of a number with format " + strconv.Quote(format), Hint: "use TO_CHAR(n) or ROUND"}
@@ -329,7 +332,7 @@ func toDate(v, format driver.Value) (driver.Value, error) {
 	if v == nil {
 		return nil, nil
 	}
-	s := strings.TrimSpace(toString(v))
+	s := strings.TrimSpace(Text(v))
 	if format == nil {
 		t, hasTime, err := parseDate(s)
 		if err != nil {
@@ -337,7 +340,7 @@ func toDate(v, format driver.Value) (driver.Value, error) {
 		}
 		return formatDate(t, hasTime), nil
 	}
-	els, err := parseFormat(toString(format))
+	els, err := parseFormat(Text(format))
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +356,7 @@ func toDate(v, format driver.Value) (driver.Value, error) {
 	}
 	t, err := time.Parse(layout.String(), s)
 	if err != nil {
-		return nil, fmt.Errorf("TO_DATE: %q does not match the format %q", s, toString(format))
+		return nil, fmt.Errorf("TO_DATE: %q does not match the format %q", s, Text(format))
 	}
 	return formatDate(t, hasTime), nil
 }
