@@ -31,7 +31,7 @@
 //		fmt.Println(s.ID, s.Name.LastName, s.SchoolEnrollment.GradeLevel)
 //	}
 //
-// Lists fetch their pages concurrently (WithPageConcurrency, default 8) and
+// Lists fetch their pages concurrently (WithPageConcurrency, default 10) and
 // yield records in order with bounded memory; anything the typed methods do
 // not cover is reachable with Get and Do.
 package powerschool

@@ -19,9 +19,11 @@ const DefaultPageSize = 100
 
 // DefaultPageConcurrency is how many pages a list fetches at once unless
 // WithPageConcurrency or ListOptions.Concurrency says otherwise. A page
-// costs one round trip, so a pull takes about pages x latency / workers:
-// 8 workers bring a 200-page pull at 20 ms from 4 s to about 0.55 s.
-const DefaultPageConcurrency = 8
+// costs one round trip, so a pull takes about pages x latency / workers
+// (plus the server's time): 10 workers bring a 200-page pull at 20 ms
+// from 4 s to under 1 s even when the server shares two cores with the
+// client (docs/performance.md).
+const DefaultPageConcurrency = 10
 
 // idleConnsPerHost is how many idle connections the client's own transport
 // keeps per server. http.DefaultTransport keeps 2, so with more page workers
