@@ -1,6 +1,9 @@
 // Package data implements the psctl data commands: metadata, district, the
 // /ws/v1 lists (schools, students, staff, sections, courses, terms), count
 // and get.
+//
+// Every list command takes --concurrency N, the number of pages fetched at
+// once (ListOptions.Concurrency in the SDK); records still come in order.
 package data
 
 import (
@@ -10,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
@@ -30,16 +32,20 @@ func NewCmds(f *cmdutil.Factory) []*cobra.Command {
 
 // ListOptions are the inputs of a list command (psctl students, ...).
 type ListOptions struct {
-	IO         *iostreams.IOStreams
-	Factory    *cmdutil.Factory
-	Resource   string
-	School     int64
+	IO       *iostreams.IOStreams
+	Factory  *cmdutil.Factory
+	Resource string
+	School   int64
+	// Sections are the section IDs of a per-section resource (enrollments).
+	Sections   []int64
 	Q          string
 	Expansions []string
 	Extensions []string
 	Limit      int
-	OutFile    string
-	Output     cmdutil.OutputFlags
+	// Concurrency is how many pages are fetched at once; 0 is the SDK default.
+	Concurrency int
+	OutFile     string
+	Output      cmdutil.OutputFlags
 	// Target, when set, is used instead of the selected environment.
 	Target *cmdutil.Target
 }
@@ -47,19 +53,32 @@ type ListOptions struct {
 // NewCmdList returns the list command for one resource.
 func NewCmdList(f *cmdutil.Factory, res *resource, runF func(*ListOptions) error) *cobra.Command {
 	o := &ListOptions{IO: f.IOStreams, Factory: f, Resource: res.name}
+	example := fmt.Sprintf(`  psctl %[1]s -o csv --output %[1]s.csv
+  psctl %[1]s --school 2 --limit 10 -o table`, res.name)
+	if res.section != nil {
+		example = fmt.Sprintf(`  psctl %[1]s --section 12 -o table
+  psctl %[1]s --section 12,13 -o csv --output %[1]s.csv`, res.name)
+	}
 	cmd := &cobra.Command{
-		Use:   res.name,
-		Short: res.short,
+		Use:     res.name,
+		Aliases: res.aliases,
+		Short:   res.short,
 		Long: res.short + `.
 
 Every page is fetched (--limit caps the number of records), with a progress
 bar on stderr when it is a terminal. Records are printed exactly as
 PowerSchool sends them, in the -o format; --output FILE writes them to a file
-that only appears, complete, when the pull succeeds.`,
-		Example: fmt.Sprintf(`  psctl %[1]s -o csv --output %[1]s.csv
-  psctl %[1]s --school 2 --limit 10 -o table`, res.name),
-		Args: cmdutil.NoArgs,
+that only appears, complete, when the pull succeeds. --concurrency sets how
+many pages are fetched at once (records stay in order).`,
+		Example: example,
+		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := CheckConcurrency(o.Concurrency); err != nil {
+				return err
+			}
+			if res.section != nil && len(o.Sections) == 0 {
+				return cmdutil.UsageError("psctl %s needs --section ID: the section's ID (SECTIONS.DCID, the id psctl sections prints)", res.name)
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -74,19 +93,23 @@ that only appears, complete, when the pull succeeds.`,
 		}
 		fl.Int64Var(&o.School, "school", 0, help)
 	}
+	if res.section != nil {
+		fl.Int64SliceVar(&o.Sections, "section", nil, "section ID (SECTIONS.DCID); comma-separate or repeat for several (required)")
+	}
 	fl.StringVar(&o.Q, "q", "", "PowerSchool search filter, e.g. 'name.last_name==Sm*;school_enrollment.enroll_status==A'")
 	if res.shape {
 		fl.StringSliceVar(&o.Expansions, "expansions", nil, "expansions to include, e.g. demographics,addresses")
 		fl.StringSliceVar(&o.Extensions, "extensions", nil, "extension tables to include, e.g. studentcorefields")
 	}
 	fl.IntVar(&o.Limit, "limit", 0, "stop after this many records (default: all)")
+	fl.IntVar(&o.Concurrency, "concurrency", ps.DefaultPageConcurrency, "pages fetched at once (at least 1)")
 	fl.StringVar(&o.OutFile, "output", "", "write to this file (atomically) instead of stdout")
 	cmdutil.AddOutputFlags(cmd, &o.Output, output.JSON)
 	return cmd
 }
 
 func (o *ListOptions) sdkOptions(progress func(ps.Progress)) *ps.ListOptions {
-	lo := &ps.ListOptions{Q: o.Q, Expansions: o.Expansions, Extensions: o.Extensions, Progress: progress}
+	lo := &ps.ListOptions{Q: o.Q, Expansions: o.Expansions, Extensions: o.Extensions, Concurrency: o.Concurrency, Progress: progress}
 	if o.Limit > 0 && o.Limit < ps.DefaultPageSize {
 		lo.PageSize = o.Limit // no point fetching big pages for a few records
 	}
@@ -107,12 +130,18 @@ func runList(ctx context.Context, o *ListOptions) error {
 // Pull runs a list command: every page of the resource into the chosen
 // output. psctl demo uses it to write students.csv.
 func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
-	res, ok := resources[o.Resource]
+	res, ok := lookupResource(o.Resource)
 	if !ok {
 		return nil, cmdutil.UsageError("unknown resource %q: use one of %s", o.Resource, resourceList())
 	}
 	if o.Limit < 0 {
 		return nil, cmdutil.UsageError("--limit must be positive")
+	}
+	if o.Concurrency < 0 {
+		return nil, CheckConcurrency(o.Concurrency)
+	}
+	if res.section != nil && len(o.Sections) == 0 {
+		return nil, cmdutil.UsageError("psctl %s needs --section ID", res.name)
 	}
 	opts, err := o.Output.Options(o.IO, false)
 	if err != nil {
@@ -169,6 +198,18 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 	}
 
 	switch {
+	case res.section != nil:
+		for _, id := range o.Sections {
+			before := written
+			stop, serr := each(res.section(client, ctx, id, o.sdkOptions(progress)))
+			base += written - before
+			if serr != nil {
+				err = fmt.Errorf("section %d: %w", id, serr)
+			}
+			if stop {
+				break
+			}
+		}
 	case o.School != 0:
 		_, err = each(res.school(client, ctx, o.School, o.sdkOptions(progress)))
 	case res.district != nil:
@@ -196,6 +237,14 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 		fmt.Fprintf(o.IO.ErrOut, "Wrote %d %s to %s.\n", written, res.name, o.OutFile)
 	}
 	return &PullResult{Records: written, File: o.OutFile}, nil
+}
+
+// CheckConcurrency refuses a --concurrency below 1 (exit 2).
+func CheckConcurrency(n int) error {
+	if n < 1 {
+		return cmdutil.UsageError("--concurrency must be at least 1 (pages fetched at once), got %d", n)
+	}
+	return nil
 }
 
 // forEachSchool calls fn with every school's ID until it asks to stop.
@@ -286,6 +335,7 @@ type CountOptions struct {
 	Factory  *cmdutil.Factory
 	Resource string
 	School   int64
+	Sections []int64
 	Q        string
 }
 
@@ -297,7 +347,8 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 		Short: "Count records: " + resourceList(),
 		Example: `  psctl count students
   psctl count students --q 'school_enrollment.enroll_status==A'
-  psctl count sections --school 2`,
+  psctl count sections --school 2
+  psctl count enrollments --section 12`,
 		Args:      cmdutil.ExactArgs(1, "a resource: "+resourceList()),
 		ValidArgs: resourceNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -309,17 +360,24 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 		},
 	}
 	cmd.Flags().Int64Var(&o.School, "school", 0, "only this school (school ID)")
+	cmd.Flags().Int64SliceVar(&o.Sections, "section", nil, "section IDs, for enrollments (comma-separated or repeated)")
 	cmd.Flags().StringVar(&o.Q, "q", "", "PowerSchool search filter")
 	return cmd
 }
 
 func runCount(ctx context.Context, o *CountOptions) error {
-	res, ok := resources[strings.ToLower(o.Resource)]
+	res, ok := lookupResource(o.Resource)
 	if !ok {
 		return cmdutil.UsageError("cannot count %q: use one of %s", o.Resource, resourceList())
 	}
 	if o.School != 0 && res.schoolCount == nil {
 		return cmdutil.UsageError("%s are not counted per school: drop --school", res.name)
+	}
+	if len(o.Sections) > 0 && res.sectionCount == nil {
+		return cmdutil.UsageError("%s are not counted per section: drop --section", res.name)
+	}
+	if res.sectionCount != nil && len(o.Sections) == 0 {
+		return cmdutil.UsageError("counting %s needs --section ID (the section's ID, as psctl sections prints it)", res.name)
 	}
 	client, target, err := o.Factory.Client(ctx)
 	if err != nil {
@@ -328,6 +386,15 @@ func runCount(ctx context.Context, o *CountOptions) error {
 	lo := &ps.ListOptions{Q: o.Q}
 	var n int
 	switch {
+	case res.sectionCount != nil:
+		for _, id := range o.Sections {
+			c, cerr := res.sectionCount(client, ctx, id, lo)
+			if cerr != nil {
+				err = fmt.Errorf("section %d: %w", id, cerr)
+				break
+			}
+			n += c
+		}
 	case o.School != 0:
 		n, err = res.schoolCount(client, ctx, o.School, lo)
 	case res.districtCount != nil:

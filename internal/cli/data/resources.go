@@ -24,7 +24,12 @@ type resource struct {
 	// school lists and counts one school's records; nil for schools.
 	school      func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq
 	schoolCount func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error)
-	shape       bool // accepts --expansions/--extensions
+	// section lists and counts one section's records; set for resources
+	// PowerSchool only offers per section (they need --section).
+	section      func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq
+	sectionCount func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error)
+	aliases      []string
+	shape        bool // accepts --expansions/--extensions
 }
 
 // raws turns a typed SDK iterator into the records' raw JSON.
@@ -94,6 +99,16 @@ var resources = map[string]*resource{
 			return c.Courses.Count(ctx, id, o)
 		},
 	},
+	"enrollments": {
+		name: "enrollments", singular: "section enrollment", short: "List the enrollments of sections (--section ID)",
+		aliases: []string{"section-enrollments"},
+		section: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq {
+			return raws(c.SectionEnrollments.List(ctx, id, o), func(v *ps.SectionEnrollment) json.RawMessage { return v.Raw })
+		},
+		sectionCount: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) (int, error) {
+			return c.SectionEnrollments.Count(ctx, id, o)
+		},
+	},
 	"terms": {
 		name: "terms", singular: "term", short: "List terms (per school; every school by default)",
 		school: func(c *ps.Client, ctx context.Context, id int64, o *ps.ListOptions) rawSeq {
@@ -115,3 +130,19 @@ func resourceNames() []string {
 }
 
 func resourceList() string { return strings.Join(resourceNames(), ", ") }
+
+// lookupResource finds a resource by name or alias, ignoring case.
+func lookupResource(name string) (*resource, bool) {
+	name = strings.ToLower(name)
+	if r, ok := resources[name]; ok {
+		return r, true
+	}
+	for _, r := range resources {
+		for _, a := range r.aliases {
+			if a == name {
+				return r, true
+			}
+		}
+	}
+	return nil, false
+}
