@@ -12,7 +12,9 @@ import (
 	"github.com/pskit/pskit/internal/cli/grades"
 	"github.com/pskit/pskit/internal/cli/oneroster"
 	plugincmd "github.com/pskit/pskit/internal/cli/plugin"
+	querycmd "github.com/pskit/pskit/internal/cli/query"
 	registercmd "github.com/pskit/pskit/internal/cli/register"
+	tablecmd "github.com/pskit/pskit/internal/cli/table"
 	"github.com/spf13/cobra"
 )
 
@@ -54,5 +56,7 @@ New here? Run: psctl demo`,
 	cmd.AddCommand(plugincmd.NewCmdPlugin(f))
 	cmd.AddCommand(registercmd.NewCmdRegister(f))
 	cmd.AddCommand(benchcmd.NewCmdBench(f, nil))
+	cmd.AddCommand(querycmd.NewCmdQuery(f, nil))
+	cmd.AddCommand(tablecmd.NewCmdTable(f))
 	return cmd
 }
