@@ -147,6 +147,27 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	for _, c := range calls {
 		run(c)
 	}
+	// Section enrollments need a real section ID; the example plugin may
+	// read few fields, so query and table go through their 403 paths.
+	section := "1"
+	if out, _, code := p.run(context.Background(), "", "sections", "--limit", "1", "-o", "csv", "--fields", "id"); code == 0 {
+		if f := strings.Fields(out); len(f) == 2 {
+			section = f[1]
+		}
+	}
+	for _, c := range []call{
+		{"", []string{"enrollments", "--section", section, "--concurrency", "2"}},
+		{"", []string{"count", "enrollments", "--section", section}},
+		{"", []string{"query", "com.pearson.core.student.student_dcid_id_map", "--limit", "5"}},
+		{"", []string{"table", "list", "U_STUDENTSUSERFIELDS", "--limit", "3"}},
+		{"", []string{"table", "get", "U_STUDENTSUSERFIELDS", "4001"}},
+		{"", []string{"table", "count", "U_STUDENTSUSERFIELDS"}},
+		{"", []string{"table", "insert", "U_STUDENTSUSERFIELDS", "--set", "studentsdcid=4001", "--set", "email=leak@example.org"}},
+		{"", []string{"table", "update", "U_STUDENTSUSERFIELDS", "4001", "--set", "bus_route=1"}},
+		{"", []string{"table", "delete", "U_STUDENTSUSERFIELDS", "4001", "--yes"}},
+	} {
+		run(c)
+	}
 
 	// Failure paths, where secrets most often slip into messages.
 	run(call{"", []string{"district"}}) // a fresh token, cached
