@@ -97,6 +97,9 @@ func (s *Store) Generate(ctx context.Context, cfg Config) (err error) {
 	}
 	if err := errors.Join(runErr, werr); err != nil {
 		conn.ExecContext(context.Background(), "ROLLBACK")
+		if memdbLimitErr != nil && !s.Persistent() {
+			err = fmt.Errorf("%w (in-memory databases stay capped at 1 GiB: %v)", err, memdbLimitErr)
+		}
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {

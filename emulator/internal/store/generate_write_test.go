@@ -45,3 +45,10 @@ func TestGenerateCancelled(t *testing.T) {
 		t.Fatal("Generate with a cancelled context succeeded; want an error")
 	}
 }
+
+// The largest district does not fit SQLite's default 1 GiB in-memory cap.
+func TestMemdbLimitRaised(t *testing.T) {
+	if memdbLimitErr != nil {
+		t.Fatal(memdbLimitErr)
+	}
+}

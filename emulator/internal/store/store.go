@@ -14,8 +14,34 @@ import (
 	"os"
 	"runtime"
 
+	"modernc.org/libc"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
+
+// memdbMaxSize caps an in-memory database. SQLite's default, 1 GiB, is
+// too small for the largest district (a million students take about
+// 1.25 GiB with their enrolments and indexes) and fails as "database or
+// disk is full". An in-memory database is one allocation, and SQLite
+// allocates at most just under 2 GiB at once, so that is the cap. Memory is
+// only used as the district needs it.
+const memdbMaxSize = 0x7fff0000
+
+// memdbLimitErr is why the cap could not be raised (nil when it was).
+var memdbLimitErr = raiseMemdbLimit()
+
+// raiseMemdbLimit must run before SQLite is first used: sqlite3_config
+// refuses once the library is initialised.
+func raiseMemdbLimit() error {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	va := libc.NewVaList(int64(memdbMaxSize))
+	defer libc.Xfree(tls, va)
+	if rc := sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_MEMDB_MAXSIZE, va); rc != sqlite3.SQLITE_OK {
+		return fmt.Errorf("SQLite refused a larger in-memory limit (code %d)", rc)
+	}
+	return nil
+}
 
 // Store is an open district database. DB is safe for concurrent use; reads
 // run in parallel on separate connections.
