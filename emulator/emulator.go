@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pskit/pskit/emulator/internal/gradebook"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
@@ -110,7 +111,8 @@ type Server struct {
 	faults   Faults
 	rng      *rand.Rand // fault decisions; guarded by mu (write lock)
 
-	stats stats
+	stats     stats
+	gradebook *gradebook.Gradebook // /ws/xte and OneRoster
 
 	httpMu   sync.Mutex
 	httpSrv  *http.Server
@@ -179,6 +181,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if err == nil && opts.Plugin != nil {
 		s.startup, err = s.installOrReuse(opts.Plugin)
+	}
+	if err == nil {
+		s.gradebook, err = gradebook.New(ctx, st.DB, gradebook.Options{Now: s.now, PageSizeCap: oneRosterPageCap})
 	}
 	if err != nil {
 		st.Close()

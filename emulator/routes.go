@@ -19,6 +19,7 @@ func (s *Server) routes() error {
 	s.v1SectionRoutes()
 	s.schemaRoutes()
 	s.controlRoutes()
+	s.gradebookRoutes()
 	return s.adminRoutes()
 }
 
