@@ -22,7 +22,11 @@ import (
 type MemoryConfig struct {
 	Sizes   []int    `json:"sizes"`   // default 20,000 and 1,000,000 students
 	Formats []string `json:"formats"` // default ndjson and csv
-	Seed    int64    `json:"seed"`
+	// PageSize is the plugin's maximum page size (default 1000). The
+	// emulator pages with OFFSET, so a page deep in a million students
+	// costs a scan of the rows before it; large pages keep that in bounds.
+	PageSize int   `json:"page_size"`
+	Seed     int64 `json:"seed"`
 	// Command returns the psctl process to run with args; the caller's
 	// environment is replaced by the one Memory sets. The bench command
 	// re-runs its own executable.
@@ -32,6 +36,7 @@ type MemoryConfig struct {
 // MemoryResult is one child process: one size, one format.
 type MemoryResult struct {
 	Students int           `json:"students"`
+	PageSize int           `json:"page_size"`
 	Format   string        `json:"format"`
 	PeakRSS  int64         `json:"peak_rss_bytes"` // 0 where the platform does not report it
 	Wall     time.Duration `json:"wall"`
@@ -48,6 +53,12 @@ func Memory(ctx context.Context, cfg MemoryConfig, log io.Writer) ([]MemoryResul
 	if len(cfg.Formats) == 0 {
 		cfg.Formats = []string{"ndjson", "csv"}
 	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = 1000
+	}
+	if cfg.PageSize < 1 {
+		return nil, fmt.Errorf("memory measurement: page size must be at least 1, got %d", cfg.PageSize)
+	}
 	if cfg.Command == nil {
 		return nil, errors.New("memory measurement: no command to run psctl")
 	}
@@ -62,7 +73,7 @@ func Memory(ctx context.Context, cfg MemoryConfig, log io.Writer) ([]MemoryResul
 	var out []MemoryResult
 	for _, n := range cfg.Sizes {
 		fmt.Fprintf(log, "Seeding %d students...\n", n)
-		srv, err := emulator.Start(ctx, emulator.Options{Students: n, Seed: cfg.Seed, Plugin: emulator.DefaultPlugin})
+		srv, err := emulator.Start(ctx, emulator.Options{Students: n, Seed: cfg.Seed, MaxPageSize: cfg.PageSize, Plugin: emulator.DefaultPlugin})
 		if err != nil {
 			return nil, fmt.Errorf("starting the emulator with %d students: %w", n, err)
 		}
@@ -99,7 +110,7 @@ func memoryRun(ctx context.Context, cfg MemoryConfig, creds emulator.Credentials
 	if err := cmd.Run(); err != nil {
 		return MemoryResult{}, fmt.Errorf("psctl students -o %s for %d students: %w: %s", format, n, err, strings.TrimSpace(stderr.String()))
 	}
-	r := MemoryResult{Students: n, Format: format, Wall: time.Since(start), PeakRSS: peakRSS(cmd.ProcessState)}
+	r := MemoryResult{Students: n, PageSize: cfg.PageSize, Format: format, Wall: time.Since(start), PeakRSS: peakRSS(cmd.ProcessState)}
 	fh, err := os.Open(file)
 	if err != nil {
 		return r, fmt.Errorf("reading what psctl wrote: %w", err)
@@ -133,7 +144,7 @@ func WriteMemoryText(w io.Writer, rs []MemoryResult) error {
 		if r.PeakRSS > 0 {
 			rss = fmt.Sprintf("%.1f MiB", float64(r.PeakRSS)/(1<<20))
 		}
-		_, err := fmt.Fprintf(w, "%9d students  %-6s  peak RSS %s  wall %s  file %.1f MiB\n", r.Students, r.Format, rss,
+		_, err := fmt.Fprintf(w, "%9d students  page size %d  %-6s  peak RSS %s  wall %s  file %.1f MiB\n", r.Students, r.PageSize, r.Format, rss,
 			r.Wall.Round(10*time.Millisecond), float64(r.Bytes)/(1<<20))
 		if err != nil {
 			return err

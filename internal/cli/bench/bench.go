@@ -25,6 +25,7 @@ type Options struct {
 	Format      string
 	Memory      bool
 	MemorySizes []int
+	MemoryPage  int
 }
 
 // NewCmdBench returns psctl bench.
@@ -67,6 +68,7 @@ No server or credentials of yours are used. See docs/performance.md.`,
 	fl.StringVarP(&o.Format, "format", "o", "text", "report format: text or json")
 	fl.BoolVar(&o.Memory, "memory", false, "measure psctl's peak memory writing NDJSON and CSV instead")
 	fl.IntSliceVar(&o.MemorySizes, "memory-students", []int{20_000, 1_000_000}, "district sizes for --memory")
+	fl.IntVar(&o.MemoryPage, "memory-page-size", 1000, "the plugin's maximum page size for --memory")
 	return cmd
 }
 
@@ -98,7 +100,10 @@ func runMemory(ctx context.Context, o *Options, format string) error {
 			return cmdutil.UsageError("--memory-students sizes must be positive, got %d", n)
 		}
 	}
-	cfg := bench.MemoryConfig{Sizes: o.MemorySizes, Seed: o.Config.Seed,
+	if o.MemoryPage < 1 {
+		return cmdutil.UsageError("--memory-page-size must be at least 1, got %d", o.MemoryPage)
+	}
+	cfg := bench.MemoryConfig{Sizes: o.MemorySizes, PageSize: o.MemoryPage, Seed: o.Config.Seed,
 		Command: func(ctx context.Context, args []string) *exec.Cmd { return exec.CommandContext(ctx, exe, args...) }}
 	start := time.Now()
 	rs, err := bench.Memory(ctx, cfg, o.IO.ErrOut)
