@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -142,10 +143,15 @@ type listPage struct {
 func (p listPage) offset() int { return (p.page - 1) * p.size }
 
 // parsePage reads page (from 1), pagesize (defaulting to and capped by the
-// plugin's maximum), expansions and extensions.
-func parsePage(r *http.Request, max int) (listPage, error) {
+// plugin's maximum), expansions and extensions. available is the
+// resource's "@expansions" list; an expansion outside it is refused, while
+// unknown extensions are ignored as PowerSource documents (reference §3.4).
+func parsePage(r *http.Request, max int, available string) (listPage, error) {
 	q := r.URL.Query()
 	p := listPage{page: 1, size: max, expansions: splitSet(q.Get("expansions")), extensions: splitSet(q.Get("extensions"))}
+	if err := checkExpansions(p.expansions, available); err != nil {
+		return p, err
+	}
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -166,6 +172,28 @@ func parsePage(r *http.Request, max int) (listPage, error) {
 		return p, fmt.Errorf("page %d is beyond any data", p.page)
 	}
 	return p, nil
+}
+
+// acceptedUnserved are documented student expansions of newer servers
+// (reference §3.4) that the emulator accepts but renders nothing for.
+var acceptedUnserved = map[string]bool{"counselors": true, "global_id": true}
+
+func checkExpansions(requested map[string]bool, available string) error {
+	known := splitSet(available)
+	var unknown []string
+	for e := range requested {
+		if !known[e] && !acceptedUnserved[e] {
+			unknown = append(unknown, e)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	if available == "" {
+		return fmt.Errorf("unknown expansion %s: this resource has no expansions", strings.Join(unknown, ", "))
+	}
+	return fmt.Errorf("unknown expansion %s: available expansions are %s", strings.Join(unknown, ", "), available)
 }
 
 func splitSet(v string) map[string]bool {

@@ -52,7 +52,7 @@ func (s *Server) countSchools(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listSchools(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerFrom(r.Context())
-	page, err := parsePage(r, c.PageSizes.School)
+	page, err := parsePage(r, c.PageSizes.School, schoolExpansions)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -70,10 +70,13 @@ func (s *Server) listSchools(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getSchool(w http.ResponseWriter, r *http.Request) {
-	page, _ := parsePage(r, 1)
+	page, err := parsePage(r, 1, schoolExpansions)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	id, ok := pathID(r, "id")
 	var recs []map[string]any
-	var err error
 	if ok {
 		recs, err = s.schools(r.Context(), `WHERE DCID = ?`, page, id)
 	}

@@ -148,7 +148,7 @@ func (s *Server) countSchoolPart(part schoolPart) http.HandlerFunc {
 func (s *Server) listSchoolPart(part schoolPart) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, _ := callerFrom(r.Context())
-		page, err := parsePage(r, part.maxSize(c.PageSizes))
+		page, err := parsePage(r, part.maxSize(c.PageSizes), part.expansions)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
@@ -180,10 +180,13 @@ func (s *Server) partRows(ctx context.Context, part schoolPart, page listPage, w
 
 func (s *Server) getOne(part schoolPart) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		page, _ := parsePage(r, 1)
+		page, err := parsePage(r, 1, part.expansions)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
 		id, ok := pathID(r, "id")
 		var recs []map[string]any
-		var err error
 		if ok {
 			recs, err = s.partRows(r.Context(), part, page, part.idCol+` = ?`, id)
 		}
@@ -236,7 +239,7 @@ func (s *Server) countEnrollments(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listEnrollments(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerFrom(r.Context())
-	page, err := parsePage(r, c.PageSizes.SectionEnrollment)
+	page, err := parsePage(r, c.PageSizes.SectionEnrollment, "")
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return

@@ -59,7 +59,7 @@ func (s *Server) countStaff(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerFrom(r.Context())
-	page, err := parsePage(r, c.PageSizes.Staff)
+	page, err := parsePage(r, c.PageSizes.Staff, staffExpansions)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -83,7 +83,11 @@ func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
-	page, _ := parsePage(r, 1)
+	page, err := parsePage(r, 1, staffExpansions)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	id, ok := pathID(r, "id")
 	if !ok {
 		writeError(w, http.StatusNotFound, "no staff member with id "+r.PathValue("id"))

@@ -101,7 +101,7 @@ func (s *Server) countStudents(perSchool bool) http.HandlerFunc {
 func (s *Server) listStudents(perSchool bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, _ := callerFrom(r.Context())
-		page, err := parsePage(r, c.PageSizes.Student)
+		page, err := parsePage(r, c.PageSizes.Student, studentExpansions)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
@@ -128,7 +128,11 @@ func (s *Server) listStudents(perSchool bool) http.HandlerFunc {
 }
 
 func (s *Server) getStudent(w http.ResponseWriter, r *http.Request) {
-	page, _ := parsePage(r, 1)
+	page, err := parsePage(r, 1, studentExpansions)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	id, ok := pathID(r, "id")
 	if !ok {
 		writeError(w, http.StatusNotFound, "no student with id "+r.PathValue("id"))

@@ -119,6 +119,29 @@ func TestExpansionsAndExtensions(t *testing.T) {
 	}
 }
 
+// An expansion a resource does not offer is a 400 naming it and the
+// available ones, on lists and single records alike.
+func TestUnknownExpansionIsRefused(t *testing.T) {
+	s, c := start(t, Options{})
+	tok := token(t, c)
+	for _, p := range []string{
+		"/ws/v1/district/student?expansions=demographics,bogus",
+		"/ws/v1/student/4001?expansions=bogus",
+		"/ws/v1/district/school?expansions=bogus",
+		"/ws/v1/school/2/section?expansions=bogus",
+		"/ws/v1/school/2/staff?expansions=bogus",
+		"/ws/v1/section/701/section_enrollment?expansions=bogus",
+	} {
+		a := get(t, s.URL(), p, tok)
+		if a.status != 400 || !strings.Contains(a.json(t)["message"].(string), "unknown expansion bogus") {
+			t.Errorf("%s: %d %s; want 400 naming the expansion", p, a.status, a.body)
+		}
+	}
+	if a := get(t, s.URL(), "/ws/v1/school/2/section?expansions=term,user-defined", tok); a.status != 200 {
+		t.Errorf("documented section expansions: %d %s", a.status, a.body)
+	}
+}
+
 func TestStudentSearch(t *testing.T) {
 	s, c := start(t, Options{})
 	tok := token(t, c)

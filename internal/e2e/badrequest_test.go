@@ -96,24 +96,40 @@ func TestEmulatorRefusesMalformedRequests(t *testing.T) {
 			}
 		})
 	}
-	// Unknown expansions and extensions are ignored, not refused: no capture
-	// shows PowerSchool refusing them, and documented ones the emulator does
-	// not render (counselors, global_id) must not break a client that works
-	// against a real server. They still never cause a 500.
-	for _, q := range []string{"expansions=nosuch,demographics", "extensions=u_nosuch"} {
-		resp, err := hc.Do(mustRequest(t, "GET", base+"/ws/v1/district/student?pagesize=2&"+q, "", bearer))
+	// An unknown expansion is a 400 naming it and what is available; the
+	// documented ones the emulator does not render (counselors, global_id)
+	// and unknown extensions (PowerSource: "ignored") still give the page.
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		{"expansions=nosuch,demographics", http.StatusBadRequest},
+		{"expansions=counselors,global_id", http.StatusOK},
+		{"extensions=u_nosuch", http.StatusOK},
+	} {
+		resp, err := hc.Do(mustRequest(t, "GET", base+"/ws/v1/district/student?pagesize=2&"+c.q, "", bearer))
 		if err != nil {
 			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: HTTP %d, want %d: %.300s", c.q, resp.StatusCode, c.want, body)
+			continue
+		}
+		if c.want == http.StatusBadRequest {
+			if !strings.Contains(string(body), `unknown expansion nosuch`) || !strings.Contains(string(body), "demographics, addresses") {
+				t.Errorf("%s: the message does not name the expansion and the available ones: %s", c.q, body)
+			}
+			continue
 		}
 		var page struct {
 			Students struct {
 				Student []json.RawMessage `json:"student"`
 			} `json:"students"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || err != nil || len(page.Students.Student) != 2 {
-			t.Errorf("%s: HTTP %d, %d records, %v; want 200 with the page", q, resp.StatusCode, len(page.Students.Student), err)
+		if err := json.Unmarshal(body, &page); err != nil || len(page.Students.Student) != 2 {
+			t.Errorf("%s: %d records, %v; want the page of 2", c.q, len(page.Students.Student), err)
 		}
 	}
 	if st := d.srv.Stats(); st.Statuses[500] != 0 {
