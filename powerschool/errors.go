@@ -70,7 +70,7 @@ func (e *APIError) hint() string {
 	switch e.StatusCode {
 	case http.StatusForbidden:
 		if e.Field != "" {
-			return "the plugin has no access to " + e.Field + ": add it to <access_request> in plugin.xml, reinstall or update the plugin, and have an administrator enable it"
+			return "the plugin has no access to " + e.Field + ": add it to <access_request> in plugin.xml, install the new version of the plugin, and have an administrator enable it"
 		}
 		return "the plugin is not allowed this resource: check <access_request> in plugin.xml and, on PowerSchool 25.2+, accessLevelV1Api"
 	case http.StatusNotFound:
