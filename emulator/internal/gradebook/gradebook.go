@@ -67,7 +67,9 @@ func (g *Gradebook) Mount(mux *http.ServeMux, wrap func(http.Handler) http.Handl
 	if wrap == nil {
 		wrap = func(h http.Handler) http.Handler { return h }
 	}
-	mux.Handle("/ws/xte/", wrap(g.XTE()))
+	// Each /ws/xte route goes on mux itself (not one subtree handler), so
+	// the emulator's counters see "PUT /ws/xte/score" apart from reads.
+	g.xteRoutes(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, wrap(h)) })
 	or := wrap(g.OneRoster())
 	for _, base := range OneRosterBasePaths {
 		mux.Handle(base+"/", or)

@@ -18,19 +18,25 @@ import (
 // XTE returns the handler for PowerTeacher Pro's /ws/xte endpoints.
 func (g *Gradebook) XTE() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ws/xte/teacher_category", g.xteCategories)
+	g.xteRoutes(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) })
+	return mux
+}
+
+// xteRoutes registers each /ws/xte route with its method, so a mux that
+// counts requests by pattern tells a score write from a read.
+func (g *Gradebook) xteRoutes(handle func(pattern string, h http.HandlerFunc)) {
+	handle("GET /ws/xte/teacher_category", g.xteCategories)
 	for _, p := range []string{"/ws/xte/section/assignment", "/ws/xte/section/assignment/{$}"} {
-		mux.HandleFunc("GET "+p, g.xteListAssignments)
-		mux.HandleFunc("POST "+p, g.xteCreateAssignment)
+		handle("GET "+p, g.xteListAssignments)
+		handle("POST "+p, g.xteCreateAssignment)
 	}
-	mux.HandleFunc("GET /ws/xte/section/assignment/{id}", g.xteGetAssignment)
-	mux.HandleFunc("PUT /ws/xte/section/assignment/{id}", g.xteUpdateAssignment)
-	mux.HandleFunc("DELETE /ws/xte/section/assignment/{id}", g.xteDeleteAssignment)
-	mux.HandleFunc("PUT /ws/xte/score", g.xtePutScores)
-	mux.HandleFunc("/ws/xte/", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /ws/xte/section/assignment/{id}", g.xteGetAssignment)
+	handle("PUT /ws/xte/section/assignment/{id}", g.xteUpdateAssignment)
+	handle("DELETE /ws/xte/section/assignment/{id}", g.xteDeleteAssignment)
+	handle("PUT /ws/xte/score", g.xtePutScores)
+	handle("/ws/xte/", func(w http.ResponseWriter, r *http.Request) {
 		writeXTE(w, &xteError{status: http.StatusNotFound, Message: "No /ws/xte endpoint at " + r.URL.Path + "; the emulator serves teacher_category, section/assignment and score"})
 	})
-	return mux
 }
 
 // xteError is /ws/xte's error body: {"message","errors":[...]}.
