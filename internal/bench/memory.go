@@ -107,10 +107,19 @@ func memoryRun(ctx context.Context, cfg MemoryConfig, creds emulator.Credentials
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return MemoryResult{}, fmt.Errorf("starting psctl: %w", err)
+	}
+	hwm := watchHWM(cmd.Process.Pid)
+	err := cmd.Wait()
+	peak := hwm()
+	if err != nil {
 		return MemoryResult{}, fmt.Errorf("psctl students -o %s for %d students: %w: %s", format, n, err, strings.TrimSpace(stderr.String()))
 	}
-	r := MemoryResult{Students: n, PageSize: cfg.PageSize, Format: format, Wall: time.Since(start), PeakRSS: peakRSS(cmd.ProcessState)}
+	if peak == 0 {
+		peak = peakRSS(cmd.ProcessState)
+	}
+	r := MemoryResult{Students: n, PageSize: cfg.PageSize, Format: format, Wall: time.Since(start), PeakRSS: peak}
 	fh, err := os.Open(file)
 	if err != nil {
 		return r, fmt.Errorf("reading what psctl wrote: %w", err)
@@ -134,6 +143,53 @@ func memoryRun(ctx context.Context, cfg MemoryConfig, creds emulator.Credentials
 		return r, fmt.Errorf("psctl wrote %d lines of %s for %d students, want %d", r.Lines, format, n, want)
 	}
 	return r, nil
+}
+
+// watchHWM polls the process's peak resident memory (VmHWM in
+// /proc/PID/status, Linux) until the returned function is called, which
+// gives the last value seen: VmHWM only grows, and it belongs to the program
+// the process runs now, not to the parent it was forked from. It gives 0
+// where /proc is missing. (The kernel's rusage maximum is no use here: a
+// child forked from this process counts the emulator's memory before exec.)
+func watchHWM(pid int) func() int64 {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	stop, done := make(chan struct{}), make(chan int64, 1)
+	go func() {
+		var peak int64
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v := readHWM(path); v > peak {
+				peak = v
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		return <-done
+	}
+}
+
+// readHWM returns VmHWM in bytes, or 0.
+func readHWM(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // WriteMemoryText prints the memory results as a table.

@@ -8,7 +8,9 @@ import (
 	"syscall"
 )
 
-// peakRSS is the exited process's peak resident set size in bytes.
+// peakRSS is the exited process's peak resident set size in bytes, as the
+// kernel's rusage reports it; on Linux that includes the parent's memory at
+// fork, so watchHWM is preferred there.
 func peakRSS(ps *os.ProcessState) int64 {
 	ru, ok := ps.SysUsage().(*syscall.Rusage)
 	if !ok || ru == nil {
