@@ -70,7 +70,7 @@ type sectionRow struct {
 // transaction, indexes included. The generator builds rows on the calling
 // goroutine while a writer goroutine inserts the previous batch, so Go's
 // work and SQLite's overlap on two cores.
-func (s *Store) Generate(ctx context.Context, cfg Config) (err error) {
+func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	if cfg.Students < 1 {
 		return fmt.Errorf("generating a district: need at least 1 student, got %d", cfg.Students)
 	}
