@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +22,7 @@ import (
 
 	"github.com/pskit/pskit/emulator"
 	"github.com/pskit/pskit/oneroster"
+	"github.com/pskit/pskit/oneroster/conformance"
 	"github.com/pskit/pskit/powerschool"
 )
 
@@ -353,5 +359,284 @@ func TestGradesPushRejectsOneRowAndKeepsTheRest(t *testing.T) {
 		if diff := cmp.Diff(want, g.oneRosterView(t, base)); diff != "" {
 			t.Errorf("OneRoster at %s disagrees with what was pushed (-want +got):\n%s", base, diff)
 		}
+	}
+}
+
+// writeCounter is a reverse proxy in front of the emulator that counts the
+// requests that are not GETs by method and path: the emulator's own
+// counters cover /ws/ only, not OneRoster.
+type writeCounter struct {
+	URL string
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+func (g *gradeSection) countWrites(t *testing.T) *writeCounter {
+	t.Helper()
+	target, err := url.Parse(g.d.srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := &writeCounter{n: map[string]int{}}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.URL.Path != "/oauth/access_token" {
+			wc.mu.Lock()
+			wc.n[r.Method+" "+r.URL.Path]++
+			wc.mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	wc.URL = srv.URL
+	return wc
+}
+
+// take returns the counts so far and starts again from zero.
+func (wc *writeCounter) take() map[string]int {
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	n := wc.n
+	wc.n = map[string]int{}
+	return n
+}
+
+func (wc *writeCounter) total(prefix string) int {
+	n := 0
+	for k, v := range wc.take() {
+		if strings.HasPrefix(k, prefix) {
+			n += v
+		}
+	}
+	return n
+}
+
+// --via oneroster writes line items and results; a second push of the same
+// file writes nothing, and both APIs read back what was pushed.
+func TestGradesPushViaOneRosterTwice(t *testing.T) {
+	g := startGradeSection(t)
+	wc := g.countWrites(t)
+	g.p.ok(g.d.creds.ClientSecret+"\n", "env", "add", "proxied", "--url", wc.URL, "--client-id", g.d.creds.ClientID, "--client-secret-stdin")
+	s := g.students
+	file := g.file(t, "or.csv", g.wideCSV(
+		[]string{"Lab 1", "2025-09-15", g.category, "10", "8", "9.5", "10"},
+		[]string{"Lab 2", "2025-10-01", g.category, "20", "18", "", "25"},
+	))
+	for _, base := range []string{"", "/api/ims/oneroster/v1p1"} {
+		name := map[string]string{"": "default base", "/api/ims/oneroster/v1p1": "api base"}[base]
+		t.Run(name, func(t *testing.T) {
+			args := []string{"--via", "oneroster", "--env", "proxied"}
+			if base != "" {
+				args = append(args, "--oneroster-base", base)
+				// The line items exist from the first subtest; change a score
+				// so this push has one update.
+				file = g.file(t, "or2.csv", g.wideCSV(
+					[]string{"Lab 1", "2025-09-15", g.category, "10", "8", "9.5", "7"},
+					[]string{"Lab 2", "2025-10-01", g.category, "20", "18", "", "25"},
+				))
+			}
+			sum, stderr, code := g.push(t, file, args...)
+			if code != 0 {
+				t.Fatalf("push --via oneroster: exit %d\n%s", code, stderr)
+			}
+			orBase := "/ims/oneroster/v1p1"
+			wantLI, wantR := 2, 5
+			if base != "" {
+				orBase = base
+				wantLI, wantR = 0, 1
+				if sum.Assignments != (pushCounts{Unchanged: 2}) || sum.Scores != (pushCounts{Updated: 1, Unchanged: 4}) {
+					t.Errorf("push with one changed score: %+v", sum)
+				}
+			} else if sum.Via != "oneroster" || sum.Assignments != (pushCounts{Created: 2}) || sum.Scores != (pushCounts{Created: 5}) {
+				t.Errorf("first push: %+v", sum)
+			}
+			w := wc.take()
+			li, res, other := 0, 0, 0
+			for k, n := range w {
+				switch {
+				case strings.HasPrefix(k, "PUT "+orBase+"/lineItems/"):
+					li += n
+				case strings.HasPrefix(k, "PUT "+orBase+"/results/"):
+					res += n
+				default:
+					other += n
+				}
+			}
+			if li != wantLI || res != wantR || other != 0 {
+				t.Errorf("push sent %v; want %d line item PUTs and %d result PUTs under %s, nothing else", w, wantLI, wantR, orBase)
+			}
+
+			sum, stderr, code = g.push(t, file, args...)
+			if code != 0 {
+				t.Fatalf("second push --via oneroster: exit %d\n%s", code, stderr)
+			}
+			if sum.Assignments != (pushCounts{Unchanged: 2}) || sum.Scores != (pushCounts{Unchanged: 5}) {
+				t.Errorf("second push: %+v, want everything unchanged", sum)
+			}
+			if w := wc.take(); len(w) != 0 {
+				t.Errorf("second push sent writes: %v", w)
+			}
+		})
+	}
+	want := gradebookView{
+		"Lab 1": {Points: 10, Due: "2025-09-15", Scores: map[string]float64{s[0]: 8, s[1]: 9.5, s[2]: 7}},
+		"Lab 2": {Points: 20, Due: "2025-10-01", Scores: map[string]float64{s[0]: 18, s[2]: 25}},
+	}
+	if diff := cmp.Diff(want, g.xteView(t)); diff != "" {
+		t.Errorf("/ws/xte after pushes through OneRoster (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, g.oneRosterView(t, "/ims/oneroster/v1p1")); diff != "" {
+		t.Errorf("OneRoster after pushes through OneRoster (-want +got):\n%s", diff)
+	}
+
+	// psctl oneroster get reads the same line items.
+	out, _ := g.p.ok("", "oneroster", "get", "lineItems", "--filter", "title='Lab 2'", "-o", "json")
+	var items []struct {
+		SourcedID      string  `json:"sourcedId"`
+		Title          string  `json:"title"`
+		ResultValueMax float64 `json:"resultValueMax"`
+		Class          struct {
+			SourcedID string `json:"sourcedId"`
+		} `json:"class"`
+	}
+	if err := json.Unmarshal([]byte(out), &items); err != nil {
+		t.Fatalf("psctl oneroster get lineItems: %v\n%s", err, out)
+	}
+	if len(items) != 1 || items[0].Title != "Lab 2" || items[0].ResultValueMax != 20 || items[0].Class.SourcedID != g.section() ||
+		!strings.HasPrefix(items[0].SourcedID, "pskit-li-") {
+		t.Errorf("psctl oneroster get lineItems --filter title='Lab 2': %+v", items)
+	}
+}
+
+// --dry-run reads and checks but sends no write, whichever API it targets.
+func TestGradesDryRunSendsNothing(t *testing.T) {
+	g := startGradeSection(t)
+	wc := g.countWrites(t)
+	g.p.ok(g.d.creds.ClientSecret+"\n", "env", "add", "proxied", "--url", wc.URL, "--client-id", g.d.creds.ClientID, "--client-secret-stdin")
+	file := g.file(t, "dry.csv", g.wideCSV([]string{"Quiz 1", "2025-09-15", g.category, "10", "8", "9", "10"}))
+	for _, via := range []string{"xte", "oneroster"} {
+		sum, stderr, code := g.push(t, file, "--dry-run", "--via", via, "--env", "proxied")
+		if code != 0 {
+			t.Fatalf("--dry-run --via %s: exit %d\n%s", via, code, stderr)
+		}
+		if !sum.DryRun || sum.Assignments != (pushCounts{Created: 1}) || sum.Scores != (pushCounts{Created: 3}) {
+			t.Errorf("--dry-run --via %s: %+v, want 1 assignment and 3 scores to create", via, sum)
+		}
+		if w := wc.take(); len(w) != 0 {
+			t.Errorf("--dry-run --via %s sent writes: %v", via, w)
+		}
+	}
+	if v := g.xteView(t); len(v) != 0 {
+		t.Errorf("after --dry-run the section has assignments: %v", v)
+	}
+	if v := g.oneRosterView(t, "/ims/oneroster/v1p1"); len(v) != 0 {
+		t.Errorf("after --dry-run the class has line items: %v", v)
+	}
+}
+
+// A 412 Resubmit on the score write is answered by re-reading the stored
+// rows and sending once more: the push succeeds. Two in a row fail it.
+func TestGradesPushRetriesOnce412(t *testing.T) {
+	g := startGradeSection(t)
+	s := g.students
+	file := g.file(t, "412.csv", g.wideCSV([]string{"Quiz 1", "2025-09-15", g.category, "10", "8", "9", "10"}))
+	g.d.srv.ResetStats()
+	g.d.srv.FailNextScoreWrites(1)
+	sum, stderr, code := g.push(t, file)
+	if code != 0 {
+		t.Fatalf("push under one 412: exit %d\n%s", code, stderr)
+	}
+	if sum.Scores != (pushCounts{Created: 3}) {
+		t.Errorf("push under one 412: %+v", sum)
+	}
+	st := g.d.srv.Stats()
+	if st.APIRequests["PUT /ws/xte/score"] != 2 || st.Statuses[412] != 1 {
+		t.Errorf("push under one 412: %d score writes, %d answers 412; want 2 and 1", st.APIRequests["PUT /ws/xte/score"], st.Statuses[412])
+	}
+	want := gradebookView{"Quiz 1": {Points: 10, Due: "2025-09-15", Scores: map[string]float64{s[0]: 8, s[1]: 9, s[2]: 10}}}
+	if diff := cmp.Diff(want, g.xteView(t)); diff != "" {
+		t.Errorf("after the retried write (-want +got):\n%s", diff)
+	}
+
+	// Two 412s in a row: the push stops, says so, and writes no score.
+	file = g.file(t, "412b.csv", g.wideCSV([]string{"Quiz 1", "2025-09-15", g.category, "10", "1", "2", "3"}))
+	g.d.srv.ResetStats()
+	g.d.srv.FailNextScoreWrites(2)
+	_, stderr, code = g.push(t, file)
+	if code == 0 || !strings.Contains(stderr, "push stopped") || !strings.Contains(stderr, "412") {
+		t.Errorf("push under two 412s: exit %d, stderr:\n%s", code, stderr)
+	}
+	if n := g.d.srv.Stats().APIRequests["PUT /ws/xte/score"]; n != 2 {
+		t.Errorf("push under two 412s sent %d score writes, want 2 (no blind retries)", n)
+	}
+	if diff := cmp.Diff(want, g.xteView(t)); diff != "" {
+		t.Errorf("a failed push changed scores (-want +got):\n%s", diff)
+	}
+	g.d.srv.FailNextScoreWrites(0)
+}
+
+// Google's OneRoster 1.1 gradebook flow passes against the emulator on both
+// base paths, with the plugin's token, and leaves nothing behind.
+func TestOneRosterConformanceAgainstEmulator(t *testing.T) {
+	g := startGradeSection(t)
+	student := strconv.FormatInt(g.facts.Students[g.students[0]], 10)
+	now := time.Date(2025, time.October, 6, 9, 0, 0, 0, time.UTC)
+	for i, base := range []string{"/ims/oneroster/v1p1", "/api/ims/oneroster/v1p1"} {
+		t.Run(base, func(t *testing.T) {
+			var steps []string
+			err := conformance.Run(context.Background(), g.oneRoster(t, base), conformance.Fixture{
+				ClassID: g.section(), StudentID: student,
+				LineItemID: fmt.Sprintf("conf-li-%d", i), ResultID: fmt.Sprintf("conf-r-%d", i),
+				Now:  func() time.Time { return now },
+				Logf: func(format string, args ...any) { steps = append(steps, fmt.Sprintf(format, args...)) },
+			})
+			if err != nil {
+				t.Fatalf("conformance at %s: %v\nsteps passed:\n%s", base, err, strings.Join(steps, "\n"))
+			}
+			if len(steps) != 11 {
+				t.Errorf("%d steps passed, want 11:\n%s", len(steps), strings.Join(steps, "\n"))
+			}
+		})
+	}
+	if v := g.xteView(t); len(v) != 0 {
+		t.Errorf("conformance left assignments behind: %v", v)
+	}
+}
+
+// A row the plan accepts but the server refuses (a title of 45 characters
+// but 90 bytes: psctl counts characters, the emulator bytes, as Oracle's
+// VARCHAR2(50) does by default) is reported with the server's reason, and
+// the rows around it are still written.
+func TestGradesPushServerRefusalKeepsTheRest(t *testing.T) {
+	g := startGradeSection(t)
+	s := g.students
+	wide := strings.Repeat("é", 45)
+	file := g.file(t, "refused.csv", g.wideCSV(
+		[]string{"Quiz 1", "2025-09-15", g.category, "10", "8", "9", "10"},
+		[]string{wide, "2025-09-16", g.category, "10", "1", "2", "3"},
+		[]string{"Quiz 2", "2025-09-17", g.category, "10", "4", "5", "6"},
+	))
+	sum, stderr, code := g.push(t, file)
+	if code != 1 {
+		t.Fatalf("push with a refused row: exit %d, want 1\n%s", code, stderr)
+	}
+	if sum.Assignments != (pushCounts{Created: 2, Rejected: 1}) || sum.Scores != (pushCounts{Created: 6, Rejected: 3}) {
+		t.Errorf("push with a refused row: %+v", sum)
+	}
+	var refusal string
+	for _, r := range sum.Rejected {
+		if r.Row == 3 && r.Student == "" {
+			refusal = r.Reason
+		}
+	}
+	if !strings.Contains(refusal, "the server refused it") || !strings.Contains(refusal, "name") {
+		t.Errorf("row 3's rejection %q does not give the server's reason (all: %+v)", refusal, sum.Rejected)
+	}
+	want := gradebookView{
+		"Quiz 1": {Points: 10, Due: "2025-09-15", Scores: map[string]float64{s[0]: 8, s[1]: 9, s[2]: 10}},
+		"Quiz 2": {Points: 10, Due: "2025-09-17", Scores: map[string]float64{s[0]: 4, s[1]: 5, s[2]: 6}},
+	}
+	if diff := cmp.Diff(want, g.xteView(t)); diff != "" {
+		t.Errorf("/ws/xte after the push (-want +got):\n%s", diff)
 	}
 }
