@@ -640,3 +640,44 @@ func TestGradesPushServerRefusalKeepsTheRest(t *testing.T) {
 		t.Errorf("/ws/xte after the push (-want +got):\n%s", diff)
 	}
 }
+
+// A long-format file that changes one score and one due date updates
+// exactly those (one assignment PUT, one score write carrying the stored
+// assignmentscoreid) and leaves the rest alone.
+func TestGradesPushLongFormatUpdates(t *testing.T) {
+	g := startGradeSection(t)
+	s := g.students
+	g.push(t, g.file(t, "wide.csv", g.wideCSV(
+		[]string{"Quiz 1", "2025-09-15", g.category, "10", "8", "9", "10"},
+		[]string{"Quiz 2", "2025-09-17", g.category, "10", "4", "5", "6"},
+	)))
+	long := "assignment,student,score,due_date,category,points_possible\n" +
+		"Quiz 1," + s[0] + ",8.0,,,\n" + // same value, written differently
+		"Quiz 1," + s[1] + ",7,,,\n" +
+		"Quiz 2," + s[2] + ",6,2025-09-24," + g.category + ",10\n"
+	g.d.srv.ResetStats()
+	sum, stderr, code := g.push(t, g.file(t, "long.csv", long))
+	if code != 0 {
+		t.Fatalf("long-format push: exit %d\n%s", code, stderr)
+	}
+	if sum.Assignments != (pushCounts{Updated: 1, Unchanged: 1}) || sum.Scores != (pushCounts{Updated: 1, Unchanged: 2}) {
+		t.Errorf("long-format push: %+v, want Quiz 2 updated, Quiz 1 unchanged, one score updated and two unchanged", sum)
+	}
+	w := g.writes()
+	if len(w) != 2 || w["PUT /ws/xte/section/assignment/{id}"] != 1 || w["PUT /ws/xte/score"] != 1 {
+		t.Errorf("long-format push sent %v, want one assignment PUT and one score PUT", w)
+	}
+	want := gradebookView{
+		"Quiz 1": {Points: 10, Due: "2025-09-15", Scores: map[string]float64{s[0]: 8, s[1]: 7, s[2]: 10}},
+		"Quiz 2": {Points: 10, Due: "2025-09-24", Scores: map[string]float64{s[0]: 4, s[1]: 5, s[2]: 6}},
+	}
+	if diff := cmp.Diff(want, g.xteView(t)); diff != "" {
+		t.Errorf("/ws/xte after the update (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, g.oneRosterView(t, "/ims/oneroster/v1p1")); diff != "" {
+		t.Errorf("OneRoster after the update (-want +got):\n%s", diff)
+	}
+	if g.d.srv.Stats().Statuses[412] != 0 {
+		t.Error("the score update was answered 412: it did not carry the stored assignmentscoreid")
+	}
+}
