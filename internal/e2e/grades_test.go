@@ -681,3 +681,57 @@ func TestGradesPushLongFormatUpdates(t *testing.T) {
 		t.Error("the score update was answered 412: it did not carry the stored assignmentscoreid")
 	}
 }
+
+// Pushes through the two APIs address the same records: a gradebook pushed
+// through /ws/xte is unchanged when pushed through OneRoster and the other
+// way round, and a change made through one updates the record the other
+// created instead of adding a second one.
+func TestGradesPushAcrossAPIs(t *testing.T) {
+	g := startGradeSection(t)
+	s := g.students
+	wc := g.countWrites(t)
+	g.p.ok(g.d.creds.ClientSecret+"\n", "env", "add", "proxied", "--url", wc.URL, "--client-id", g.d.creds.ClientID, "--client-secret-stdin")
+	first := g.file(t, "first.csv", g.wideCSV([]string{"Quiz 1", "2025-09-15", g.category, "10", "8", "9", "10"}))
+	second := g.file(t, "second.csv", g.wideCSV([]string{"Quiz 1", "2025-09-15", g.category, "10", "8", "9", "4"}))
+	// writes are counted by path prefix: results made through /ws/xte have
+	// the sourcedId "r" + ASSIGNMENTSCOREID.
+	steps := []struct {
+		file, via string
+		scores    pushCounts
+		writes    map[string]int
+	}{
+		{first, "xte", pushCounts{Created: 3}, map[string]int{"POST /ws/xte/section/assignment/": 1, "PUT /ws/xte/score": 1}},
+		{first, "oneroster", pushCounts{Unchanged: 3}, map[string]int{}},
+		{second, "oneroster", pushCounts{Updated: 1, Unchanged: 2}, map[string]int{"PUT /ims/oneroster/v1p1/results/r": 1}},
+		{second, "xte", pushCounts{Unchanged: 3}, map[string]int{}},
+	}
+	wc.take()
+	for i, st := range steps {
+		sum, stderr, code := g.push(t, st.file, "--via", st.via, "--env", "proxied")
+		if code != 0 {
+			t.Fatalf("step %d (--via %s): exit %d\n%s", i+1, st.via, code, stderr)
+		}
+		if sum.Scores != st.scores {
+			t.Errorf("step %d (--via %s): scores %+v, want %+v", i+1, st.via, sum.Scores, st.scores)
+		}
+		got := map[string]int{}
+		for k, n := range wc.take() {
+			for prefix := range st.writes {
+				if strings.HasPrefix(k, prefix) {
+					k = prefix
+				}
+			}
+			got[k] += n
+		}
+		if diff := cmp.Diff(st.writes, got); diff != "" {
+			t.Errorf("step %d (--via %s) writes by path (-want +got):\n%s", i+1, st.via, diff)
+		}
+	}
+	want := gradebookView{"Quiz 1": {Points: 10, Due: "2025-09-15", Scores: map[string]float64{s[0]: 8, s[1]: 9, s[2]: 4}}}
+	if diff := cmp.Diff(want, g.xteView(t)); diff != "" {
+		t.Errorf("/ws/xte after pushes through both APIs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, g.oneRosterView(t, "/ims/oneroster/v1p1")); diff != "" {
+		t.Errorf("OneRoster after pushes through both APIs (-want +got):\n%s", diff)
+	}
+}
