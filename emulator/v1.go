@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
