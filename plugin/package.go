@@ -159,6 +159,9 @@ type InitOptions struct {
 	AccessLevelV1   string   // accessLevelV1Api: NONE, READ (default) or FULL
 	Fields          []string // TABLE.FIELD or TABLE.FIELD:FullAccess (default ViewOnly)
 	RegistrationURL string   // optional https:// URL
+	// Gradebook adds GradebookFields: what grade passback through
+	// PowerTeacher Pro's /ws/xte needs.
+	Gradebook bool
 }
 
 // Init builds a plugin with <oauth> and <access_request> from opts. The
@@ -176,8 +179,11 @@ func Init(opts InitOptions) (*Plugin, error) {
 		Publisher: &Publisher{Name: opts.PublisherName, Contact: &Contact{Email: opts.ContactEmail}},
 		OAuth:     &OAuth{AccessLevelV1API: level},
 	}
-	if len(opts.Fields) > 0 {
+	if len(opts.Fields) > 0 || opts.Gradebook {
 		p.AccessRequest = &AccessRequest{}
+		if opts.Gradebook {
+			p.AccessRequest.Fields = MergeFields(p.AccessRequest.Fields, GradebookFields()...)
+		}
 		var errs []error
 		for _, spec := range opts.Fields {
 			f, err := ParseFieldSpec(spec)
