@@ -183,7 +183,7 @@ func New(opts Options) (*Server, error) {
 		s.startup, err = s.installOrReuse(opts.Plugin)
 	}
 	if err == nil {
-		s.gradebook, err = gradebook.New(ctx, st.DB, gradebook.Options{Now: s.now, PageSizeCap: oneRosterPageCap})
+		s.gradebook, err = gradebook.New(ctx, st.DB, gradebook.Options{Now: s.now, PageSizeCap: oneRosterPageCap, Caller: s.schemaCaller})
 	}
 	if err != nil {
 		st.Close()

@@ -17,8 +17,16 @@ import (
 )
 
 // DefaultPlugin is the example plugin `psctl emulator` installs when given
-// none: OAuth with read access to /ws/v1.
-var DefaultPlugin = []byte(`<?xml version="1.0" encoding="UTF-8"?>
+// none: OAuth with read access to /ws/v1, and the access_request fields
+// grade passback through /ws/xte needs (plugin.GradebookFields).
+var DefaultPlugin = defaultPlugin()
+
+func defaultPlugin() []byte {
+	var fields strings.Builder
+	for _, f := range plugin.GradebookFields() {
+		fmt.Fprintf(&fields, "    <field table=%q field=%q access=%q/>\n", f.Table, f.Field, f.Access)
+	}
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
 <plugin xmlns="http://plugin.powerschool.pearson.com"
         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
         xsi:schemaLocation="http://plugin.powerschool.pearson.com plugin.xsd"
@@ -29,9 +37,10 @@ var DefaultPlugin = []byte(`<?xml version="1.0" encoding="UTF-8"?>
     <field table="STUDENTS" field="DCID" access="ViewOnly"/>
     <field table="STUDENTS" field="LASTFIRST" access="ViewOnly"/>
     <field table="SCHOOLSTAFF" field="USERS_DCID" access="ViewOnly"/>
-  </access_request>
+` + fields.String() + `  </access_request>
 </plugin>
 `)
+}
 
 // Credentials are what a district admin copies from Data Provider
 // Configuration, plus the server URL. JSON names match the credentials file.

@@ -1,6 +1,9 @@
 package plugin
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 func TestGradebookFields(t *testing.T) {
 	all := GradebookFields()
@@ -59,5 +62,26 @@ func TestInitGradebook(t *testing.T) {
 	}
 	if _, err := Marshal(p); err != nil {
 		t.Fatalf("the gradebook plugin does not marshal: %v", err)
+	}
+}
+
+// The example plugin asks for what grade passback needs.
+func TestExamplePluginHasGradebookFields(t *testing.T) {
+	b, err := os.ReadFile("../examples/plugin/plugin.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]string{}
+	for _, f := range p.AccessRequest.Fields {
+		have[f.Table+"."+f.Field] = f.Access
+	}
+	for _, f := range GradebookFields() {
+		if have[f.Table+"."+f.Field] != f.Access {
+			t.Errorf("examples/plugin/plugin.xml: %s.%s has %q, want %q", f.Table, f.Field, have[f.Table+"."+f.Field], f.Access)
+		}
 	}
 }

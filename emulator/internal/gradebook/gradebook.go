@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
 )
 
 // Options tunes a Gradebook. The zero value is usable.
@@ -27,6 +29,11 @@ type Options struct {
 	// PageSizeCap returns the calling plugin's maximum page size, which caps
 	// the OneRoster limit parameter. Nil or a result <= 0 means no cap.
 	PageSizeCap func(*http.Request) int
+	// Caller finds the plugin behind a request. When set, /ws/xte requests
+	// and OneRoster lineItem/result writes need the fields
+	// plugin.GradebookFields lists in the plugin's access_request (403
+	// otherwise, 401 when the lookup fails). Nil checks nothing.
+	Caller pluginaccess.Lookup
 	// Now is the clock for modification and score entry times; time.Now if nil.
 	Now func() time.Time
 }

@@ -7,12 +7,15 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/plugin"
 	_ "modernc.org/sqlite"
 )
 
@@ -101,15 +104,25 @@ type env struct {
 	db  *sql.DB
 	srv *httptest.Server
 	cap int // plugin max page size
+	// fields is the calling plugin's access_request; newEnv starts it at
+	// plugin.GradebookFields. anonymous makes the caller lookup fail.
+	fields    []plugin.Field
+	anonymous bool
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := openDB(t)
-	e := &env{t: t, db: db}
+	e := &env{t: t, db: db, fields: plugin.GradebookFields()}
 	g, err := New(context.Background(), db, Options{
 		Now:         func() time.Time { return fixedNow },
 		PageSizeCap: func(*http.Request) int { return e.cap },
+		Caller: func(*http.Request) (*pluginaccess.Caller, error) {
+			if e.anonymous {
+				return nil, errors.New("no token")
+			}
+			return &pluginaccess.Caller{PluginID: 1, Fields: e.fields}, nil
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -418,10 +418,11 @@ func TestBothSurfacesShareRows(t *testing.T) {
 
 	// /ws/xte -> OneRoster.
 	id, secID := e.create("Quiz 1")
-	var sc scoresOut
-	e.want(e.do("PUT", "/ws/xte/score?users_dcid=77", scoreBody(secID, map[string]any{"studentsdcid": 4002, "actualscoreentered": "7.5", "isexempt": false})), 200).json(t, &sc)
+	e.want(e.do("PUT", "/ws/xte/score?users_dcid=77", scoreBody(secID, map[string]any{"studentsdcid": 4002, "actualscoreentered": "7.5", "isexempt": false})), 200)
+	var stored xteAssignment
+	e.want(e.do("GET", fmt.Sprintf("/ws/xte/section/assignment/%d?users_dcid=77", id), nil), 200).json(t, &stored)
 	liID := fmt.Sprintf("a%d", secID)
-	resID := fmt.Sprintf("r%d", sc.Scores[0].AssignmentScoreID)
+	resID := fmt.Sprintf("r%d", (*stored.Sections[0].Scores)[0].AssignmentScoreID)
 	var out putOut
 	e.want(e.do("GET", b+"/lineItems/"+liID, nil), 200).json(t, &out)
 	if out.LineItem["title"] != "Quiz 1" || out.LineItem["resultValueMax"] != 10.0 || refID(out.LineItem["class"]) != "701" {

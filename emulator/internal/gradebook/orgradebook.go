@@ -38,11 +38,11 @@ func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
 	}
 	mux.HandleFunc("PUT /categories/{id}", g.putCategory)
-	mux.HandleFunc("PUT /lineItems/{id}", g.putLineItem)
-	mux.HandleFunc("PUT /results/{id}", g.putResult)
+	mux.HandleFunc("PUT /lineItems/{id}", g.withORAccess(needWriteAssign, g.putLineItem))
+	mux.HandleFunc("PUT /results/{id}", g.withORAccess(needWriteScores, g.putResult))
 	mux.HandleFunc("DELETE /categories/{id}", g.deleteCategory)
-	mux.HandleFunc("DELETE /lineItems/{id}", g.deleteLineItem)
-	mux.HandleFunc("DELETE /results/{id}", g.deleteResult)
+	mux.HandleFunc("DELETE /lineItems/{id}", g.withORAccess(needDeleteAssign, g.deleteLineItem))
+	mux.HandleFunc("DELETE /results/{id}", g.withORAccess(needWriteScores, g.deleteResult))
 
 	classScoped := func(c collection, pred func(r *http.Request, rec record) (bool, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

@@ -299,7 +299,10 @@ type fieldError struct {
 	Field    string `json:"field"`
 	Code     string `json:"code"`
 	Value    string `json:"value,omitempty"`
-	message  string
+	// Params carries machine-readable facts, as PowerTeacher Pro's
+	// {"params":{"student_dcid":N}} on a score batch refused for a student.
+	Params  map[string]any `json:"params,omitempty"`
+	message string
 }
 
 // sectionInput is what creating or editing an assignment section needs,

@@ -25,15 +25,15 @@ func (g *Gradebook) XTE() http.Handler {
 // xteRoutes registers each /ws/xte route with its method, so a mux that
 // counts requests by pattern tells a score write from a read.
 func (g *Gradebook) xteRoutes(handle func(pattern string, h http.HandlerFunc)) {
-	handle("GET /ws/xte/teacher_category", g.xteCategories)
+	handle("GET /ws/xte/teacher_category", g.withAccess(needCategories, g.xteCategories))
 	for _, p := range []string{"/ws/xte/section/assignment", "/ws/xte/section/assignment/{$}"} {
-		handle("GET "+p, g.xteListAssignments)
-		handle("POST "+p, g.xteCreateAssignment)
+		handle("GET "+p, g.withAccess(needReadAssignment, g.xteListAssignments))
+		handle("POST "+p, g.withAccess(needWriteAssign, g.xteCreateAssignment))
 	}
-	handle("GET /ws/xte/section/assignment/{id}", g.xteGetAssignment)
-	handle("PUT /ws/xte/section/assignment/{id}", g.xteUpdateAssignment)
-	handle("DELETE /ws/xte/section/assignment/{id}", g.xteDeleteAssignment)
-	handle("PUT /ws/xte/score", g.xtePutScores)
+	handle("GET /ws/xte/section/assignment/{id}", g.withAccess(needReadAssignment, g.xteGetAssignment))
+	handle("PUT /ws/xte/section/assignment/{id}", g.withAccess(needWriteAssign, g.xteUpdateAssignment))
+	handle("DELETE /ws/xte/section/assignment/{id}", g.withAccess(needDeleteAssign, g.xteDeleteAssignment))
+	handle("PUT /ws/xte/score", g.withAccess(needWriteScores, g.xtePutScores))
 	handle("/ws/xte/", func(w http.ResponseWriter, r *http.Request) {
 		writeXTE(w, &xteError{status: http.StatusNotFound, Message: "No /ws/xte endpoint at " + r.URL.Path + "; the emulator serves teacher_category, section/assignment and score"})
 	})
@@ -201,7 +201,7 @@ type xteAssignment struct {
 }
 
 type xteScoreOut struct {
-	AssignmentScoreID  int64           `json:"assignmentscoreid"`
+	AssignmentScoreID  int64           `json:"assignmentscoreid,omitempty"` // absent from the PUT /ws/xte/score answer
 	StudentsDCID       int64           `json:"studentsdcid"`
 	ActualScoreEntered string          `json:"actualscoreentered"`
 	ActualScoreKind    string          `json:"actualscorekind"`
@@ -672,6 +672,15 @@ func (g *Gradebook) xtePutScores(w http.ResponseWriter, r *http.Request) {
 		writeXTE(w, &xteError{status: http.StatusBadRequest, Message: `assignment_scores is empty: send {"assignment_scores":[...]}`})
 		return
 	}
+	// term_id is the section's TERMS.ID in the live request; the emulator
+	// checks only that it is a number, since PowerSchool's use of it is
+	// not documented.
+	if v := r.URL.Query().Get("term_id"); v != "" {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			writeXTE(w, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("term_id %q is not a TERMS.ID (a whole number): pass the section's term", v)})
+			return
+		}
+	}
 	if g.takeResubmit() {
 		writeXTE(w, &xteError{status: http.StatusPreconditionFailed, Message: "Resubmit"})
 		return
@@ -681,6 +690,7 @@ func (g *Gradebook) xtePutScores(w http.ResponseWriter, r *http.Request) {
 	err = g.write(ctx, func(tx *sql.Tx) error {
 		inputs := make([]scoreInput, 0, len(in.Scores))
 		sections := map[int64]sectionInfo{}
+		var notEnrolled []fieldError
 		for i, s := range in.Scores {
 			sid := s.AssignmentSection.AssignmentSectionID
 			if sid == 0 {
@@ -716,8 +726,12 @@ func (g *Gradebook) xtePutScores(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 			if !ok {
-				return scoreError("studentsdcid", "NOT_ENROLLED", strconv.FormatInt(s.StudentsDCID, 10),
-					"Student %d is not enrolled in section %d", s.StudentsDCID, sec.dcid)
+				// PowerTeacher Pro refuses the whole batch, naming each
+				// student in errors[].params.student_dcid.
+				notEnrolled = append(notEnrolled, fieldError{Resource: "assignment_score", Field: "studentsdcid", Code: "NOT_ENROLLED",
+					Value: strconv.FormatInt(s.StudentsDCID, 10), Params: map[string]any{"student_dcid": s.StudentsDCID},
+					message: fmt.Sprintf("Student %d is not enrolled in section %d", s.StudentsDCID, sec.dcid)})
+				continue
 			}
 			if s.AssignmentScoreID != 0 {
 				var stored int64
@@ -750,6 +764,11 @@ func (g *Gradebook) xtePutScores(w http.ResponseWriter, r *http.Request) {
 			}
 			inputs = append(inputs, sc)
 		}
+		if len(notEnrolled) > 0 {
+			return &xteError{status: http.StatusConflict, Message: joinMessages(notEnrolled) +
+				"; nothing in this batch was written: remove the student(s) or enroll them in the section, then send it again",
+				Errors: notEnrolled}
+		}
 		now := g.now().Format(time.RFC3339)
 		ids := make([]string, 0, len(inputs))
 		for _, sc := range inputs {
@@ -774,7 +793,11 @@ func (g *Gradebook) xtePutScores(w http.ResponseWriter, r *http.Request) {
 			}
 			seen[id] = true
 			n, _ := strconv.ParseInt(id, 10, 64)
-			out = append(out, toXTEScore(byID[n], true))
+			row := toXTEScore(byID[n], true)
+			// The live answer names each student but carries no
+			// assignmentscoreid; clients re-read it with GET assignment.
+			row.AssignmentScoreID = 0
+			out = append(out, row)
 		}
 		return nil
 	})

@@ -214,7 +214,7 @@ type scoresOut struct {
 func TestScores(t *testing.T) {
 	e := newEnv(t)
 	id, secID := e.create("Quiz 1")
-	put := "/ws/xte/score?users_dcid=77&status=A"
+	put := "/ws/xte/score?users_dcid=77&status=A&term_id=3501"
 
 	var out scoresOut
 	e.want(e.do("PUT", put, scoreBody(secID,
@@ -223,8 +223,12 @@ func TestScores(t *testing.T) {
 	if len(out.Scores) != 2 {
 		t.Fatalf("scores %+v", out.Scores)
 	}
+	// The live answer names each student but carries no assignmentscoreid.
+	if strings.Contains(string(e.do("PUT", put, scoreBody(secID, map[string]any{"studentsdcid": 4001, "actualscoreentered": "8"})).body), "assignmentscoreid") {
+		t.Error("the PUT /ws/xte/score answer carries assignmentscoreid; the live server's does not")
+	}
 	first := out.Scores[0]
-	if first.AssignmentScoreID == 0 || first.StudentsDCID != 4001 || first.ActualScoreEntered != "8" || first.ScorePoints == nil ||
+	if first.AssignmentScoreID != 0 || first.StudentsDCID != 4001 || first.ActualScoreEntered != "8" || first.ScorePoints == nil ||
 		*first.ScorePoints != 8 || first.ScoreEntryDate != "2025-10-02T10:00:00Z" || first.AssignmentSection == nil ||
 		first.AssignmentSection.AssignmentSectionID != secID || first.AssignmentSection.Assignment.AssignmentID != id {
 		t.Errorf("first score %+v", first)
@@ -232,11 +236,21 @@ func TestScores(t *testing.T) {
 	if !out.Scores[1].IsLate {
 		t.Errorf("islate not stored: %+v", out.Scores[1])
 	}
+	var a xteAssignment
+	e.want(e.do("GET", fmt.Sprintf("/ws/xte/section/assignment/%d?users_dcid=77", id), nil), 200).json(t, &a)
+	first.AssignmentScoreID = (*a.Sections[0].Scores)[0].AssignmentScoreID
+	if first.AssignmentScoreID == 0 {
+		t.Fatalf("GET assignment gives no assignmentscoreid: %+v", *a.Sections[0].Scores)
+	}
 
 	// Re-sending without ids updates the same rows.
 	e.want(e.do("PUT", put, scoreBody(secID, map[string]any{"studentsdcid": 4001, "actualscoreentered": "12"})), 200).json(t, &out)
-	if out.Scores[0].AssignmentScoreID != first.AssignmentScoreID || *out.Scores[0].ScorePoints != 12 {
-		t.Errorf("re-sent score %+v, want id %d and 12 points (extra credit kept)", out.Scores[0], first.AssignmentScoreID)
+	if out.Scores[0].StudentsDCID != 4001 || *out.Scores[0].ScorePoints != 12 {
+		t.Errorf("re-sent score %+v, want student 4001 at 12 points (extra credit kept)", out.Scores[0])
+	}
+	e.want(e.do("GET", fmt.Sprintf("/ws/xte/section/assignment/%d?users_dcid=77", id), nil), 200).json(t, &a)
+	if sc := (*a.Sections[0].Scores)[0]; sc.AssignmentScoreID != first.AssignmentScoreID || sc.ActualScoreEntered != "12" {
+		t.Errorf("after re-sending, stored %+v, want row %d updated in place to 12", sc, first.AssignmentScoreID)
 	}
 	if n := e.count("SELECT COUNT(*) FROM ASSIGNMENTSCORE"); n != 2 {
 		t.Errorf("%d score rows, want 2", n)
@@ -250,18 +264,35 @@ func TestScores(t *testing.T) {
 		var xe xteError
 		r.json(t, &xe)
 		wantMsg := fmt.Sprintf("Student %d is not enrolled in section 701", student)
-		if xe.Message != wantMsg || len(xe.Errors) != 1 || xe.Errors[0] != (fieldError{Resource: "assignment_score", Field: "studentsdcid", Code: "NOT_ENROLLED", Value: strconv.Itoa(student)}) {
-			t.Errorf("409 body %s, want message %q and one NOT_ENROLLED error", r.body, wantMsg)
+		if !strings.HasPrefix(xe.Message, wantMsg) || len(xe.Errors) != 1 || xe.Errors[0].Code != "NOT_ENROLLED" ||
+			xe.Errors[0].Field != "studentsdcid" || xe.Errors[0].Value != strconv.Itoa(student) ||
+			xe.Errors[0].Params["student_dcid"] != float64(student) {
+			t.Errorf("409 body %s, want message %q and one NOT_ENROLLED error with params.student_dcid %d", r.body, wantMsg, student)
 		}
 	}
-	var a xteAssignment
+	// Every student without an association is named, each in params.
+	r := e.want(e.do("PUT", put, scoreBody(secID,
+		map[string]any{"studentsdcid": 4003, "actualscoreentered": "1"},
+		map[string]any{"studentsdcid": 4001, "actualscoreentered": "1"},
+		map[string]any{"studentsdcid": 4004, "actualscoreentered": "5"})), 409)
+	var many struct {
+		Errors []struct {
+			Params struct {
+				StudentDCID int64 `json:"student_dcid"`
+			} `json:"params"`
+		} `json:"errors"`
+	}
+	r.json(t, &many)
+	if len(many.Errors) != 2 || many.Errors[0].Params.StudentDCID != 4003 || many.Errors[1].Params.StudentDCID != 4004 {
+		t.Errorf("409 for two students: %s, want params.student_dcid 4003 and 4004", r.body)
+	}
 	e.want(e.do("GET", fmt.Sprintf("/ws/xte/section/assignment/%d?users_dcid=77", id), nil), 200).json(t, &a)
 	if sc := *a.Sections[0].Scores; len(sc) != 2 || sc[0].StudentsDCID != 4001 || sc[0].ActualScoreEntered != "12" {
 		t.Errorf("scores after rejected batches %+v, want 4001 still at 12", sc)
 	}
 
 	// A stale assignmentscoreid answers 412 Resubmit; the right one updates.
-	r := e.want(e.do("PUT", put, scoreBody(secID, map[string]any{"studentsdcid": 4001, "actualscoreentered": "3", "assignmentscoreid": first.AssignmentScoreID + 100})), 412)
+	r = e.want(e.do("PUT", put, scoreBody(secID, map[string]any{"studentsdcid": 4001, "actualscoreentered": "3", "assignmentscoreid": first.AssignmentScoreID + 100})), 412)
 	if string(r.body) != "{\"message\":\"Resubmit\"}\n" {
 		t.Errorf("412 body %q", r.body)
 	}
@@ -287,6 +318,7 @@ func TestScores(t *testing.T) {
 	e.want(e.do("PUT", put, `{"assignment_scores":[]}`), 400)
 	e.want(e.do("PUT", "/ws/xte/score?users_dcid=78", scoreBody(secID, map[string]any{"studentsdcid": 4001, "actualscoreentered": "1"})), 403)
 	e.want(e.do("PUT", put, scoreBody(secID+500, map[string]any{"studentsdcid": 4001, "actualscoreentered": "1"})), 500)
+	e.want(e.do("PUT", "/ws/xte/score?users_dcid=77&term_id=S1", scoreBody(secID, map[string]any{"studentsdcid": 4001, "actualscoreentered": "1"})), 400)
 	req := e.do("PUT", put, "plain text")
 	e.want(req, 400)
 }
