@@ -37,6 +37,9 @@ type ErrorDetail struct {
 	Field    string `json:"field,omitempty"`
 	Code     string `json:"code,omitempty"`
 	Message  string `json:"message,omitempty"`
+	// Params holds the entry's machine-readable facts, e.g. PowerTeacher
+	// Pro's {"student_dcid":N} on a refused score batch.
+	Params map[string]any `json:"params,omitempty"`
 }
 
 func (e *APIError) Error() string {

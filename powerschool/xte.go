@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -333,7 +334,10 @@ type ScoreWrite struct {
 	Score string
 	// ScoreID is the stored row's ASSIGNMENTSCOREID when updating; 0 lets
 	// the server match the row by student.
-	ScoreID               int64
+	ScoreID int64
+	// TermID is the section's TERMS.ID (not the /ws/v1 TERMS.DCID), sent
+	// as term_id; rows sent together must share it (0 sends none).
+	TermID                int64
 	Late, Exempt, Missing bool
 }
 
@@ -373,14 +377,61 @@ func sameScore(a, b string) bool {
 }
 
 // ScoreBatchError is a batch the server refused as a whole (409): nothing
-// of it was written. Rows holds the batch.
+// of it was written. Rows holds the batch; Students the STUDENTS.DCIDs the
+// server blamed in errors[].params.student_dcid (students with no
+// association with the section), when it named any.
 type ScoreBatchError struct {
-	Rows []ScoreWrite
-	Err  error
+	Rows     []ScoreWrite
+	Students []int64
+	Err      error
+}
+
+func newScoreBatchError(rows []ScoreWrite, err error) *ScoreBatchError {
+	return &ScoreBatchError{Rows: rows, Students: blamedStudents(err), Err: err}
+}
+
+// Blames reports whether the server named studentDCID as the reason.
+func (e *ScoreBatchError) Blames(studentDCID int64) bool {
+	return slices.Contains(e.Students, studentDCID)
 }
 
 func (e *ScoreBatchError) Error() string {
+	if len(e.Students) > 0 {
+		return fmt.Sprintf("powerschool: a batch of %d scores was refused because of student(s) %s and none of it was written: %v",
+			len(e.Rows), joinInts(e.Students), e.Err)
+	}
 	return fmt.Sprintf("powerschool: a batch of %d scores was refused and none of it was written: %v", len(e.Rows), e.Err)
+}
+
+// blamedStudents reads errors[].params.student_dcid from a 409, as a
+// number or a string of digits.
+func blamedStudents(err error) []int64 {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return nil
+	}
+	var out []int64
+	for _, d := range ae.Errors {
+		var id int64
+		switch v := d.Params["student_dcid"].(type) {
+		case float64:
+			id = int64(v)
+		case string:
+			id, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+		if id > 0 && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func joinInts(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
 }
 
 func (e *ScoreBatchError) Unwrap() error { return e.Err }
@@ -390,8 +441,9 @@ func (e *ScoreBatchError) Unwrap() error { return e.Err }
 // "Resubmit" (stale ASSIGNMENTSCOREIDs) makes it re-read the stored rows and
 // send the batch once more with their IDs; a lost answer (network error or
 // 500/502/503/504) makes it re-read and send only what is not stored yet,
-// once. It returns the rows as stored, and stops at the first batch that
-// fails (earlier batches stay written).
+// once. It returns the server's answer rows (PowerTeacher Pro names each
+// student but gives no assignmentscoreid; GetAssignment has the ids), and
+// stops at the first batch that fails (earlier batches stay written).
 func (x *XTEService) PutScores(ctx context.Context, usersDCID int64, rows []ScoreWrite) ([]AssignmentScore, error) {
 	if err := checkTeacher(usersDCID); err != nil {
 		return nil, err
@@ -399,6 +451,9 @@ func (x *XTEService) PutScores(ctx context.Context, usersDCID int64, rows []Scor
 	for i, r := range rows {
 		if r.AssignmentID <= 0 || r.AssignmentSectionID <= 0 || r.StudentDCID <= 0 {
 			return nil, fmt.Errorf("powerschool: score %d (student %d) needs AssignmentID, AssignmentSectionID and StudentDCID; nothing was sent", i+1, r.StudentDCID)
+		}
+		if r.TermID != rows[0].TermID {
+			return nil, fmt.Errorf("powerschool: scores for terms %d and %d in one call; send each term's scores separately (nothing was sent)", rows[0].TermID, r.TermID)
 		}
 	}
 	var stored []AssignmentScore
@@ -419,7 +474,7 @@ func (x *XTEService) putScoreBatch(ctx context.Context, usersDCID int64, batch [
 	case err == nil:
 		return out, nil
 	case statusOf(err) == http.StatusConflict:
-		return nil, &ScoreBatchError{Rows: batch, Err: err}
+		return nil, newScoreBatchError(batch, err)
 	case statusOf(err) == http.StatusPreconditionFailed:
 		x.c.logger.DebugContext(ctx, "scores: server asked to resubmit; re-reading the stored rows", "rows", len(batch))
 		current, readErr := x.storedScores(ctx, usersDCID, batch)
@@ -437,7 +492,7 @@ func (x *XTEService) putScoreBatch(ctx context.Context, usersDCID int64, batch [
 		out, err = x.sendScores(ctx, usersDCID, fresh)
 		if err != nil {
 			if statusOf(err) == http.StatusConflict {
-				return nil, &ScoreBatchError{Rows: batch, Err: err}
+				return nil, newScoreBatchError(batch, err)
 			}
 			return nil, fmt.Errorf("powerschool: scores resubmitted once after 412 and refused again: %w", err)
 		}
@@ -493,6 +548,9 @@ func ambiguous(ctx context.Context, err error) bool {
 func (x *XTEService) sendScores(ctx context.Context, usersDCID int64, rows []ScoreWrite) ([]AssignmentScore, error) {
 	q := usersQuery(usersDCID)
 	q.Set("status", "A")
+	if term := rows[0].TermID; term != 0 {
+		q.Set("term_id", strconv.FormatInt(term, 10))
+	}
 	var out struct {
 		Scores List[AssignmentScore] `json:"assignment_scores"`
 	}
@@ -574,9 +632,13 @@ type Gradebook struct {
 
 // SectionFacts are what the server would check a push against.
 type SectionFacts struct {
-	SectionDCID        int64
-	SchoolID           int64
-	TermID             int64 // the section's term_id in /ws/v1
+	SectionDCID int64
+	SchoolID    int64
+	TermID      int64 // the section's term_id in /ws/v1 (TERMS.DCID)
+	// TermsID is the section's TERMS.ID, which PUT /ws/xte/score takes as
+	// term_id. /ws/v1 gives only TERMS.DCID, so LoadSection leaves it 0
+	// (no term_id is sent); set it from a lookup of TERMS to send one.
+	TermsID            int64
 	YearID             int64 // TERMS.YEARID: start year - 1990
 	TermStart, TermEnd string
 	UsersDCID          int64
@@ -1115,7 +1177,7 @@ func (x *XTEService) ApplyGradebook(ctx context.Context, p *GradebookPlan) (Grad
 				continue
 			}
 			writes = append(writes, ScoreWrite{AssignmentID: pa.AssignmentID, AssignmentSectionID: pa.AssignmentSectionID,
-				SectionDCID: f.SectionDCID, StudentDCID: s.StudentDCID, Score: s.Score, ScoreID: s.ScoreID})
+				SectionDCID: f.SectionDCID, StudentDCID: s.StudentDCID, Score: s.Score, ScoreID: s.ScoreID, TermID: f.TermsID})
 			which = append(which, s)
 		}
 		if len(writes) == 0 {
@@ -1128,7 +1190,14 @@ func (x *XTEService) ApplyGradebook(ctx context.Context, p *GradebookPlan) (Grad
 			if errors.As(err, &be) {
 				for _, s := range which[start:end] {
 					sum.Scores.Rejected++
-					sum.Rejected = append(sum.Rejected, Rejection{Row: s.Row, Assignment: pa.Title, Student: s.Student, Reason: "the server refused the batch: " + apiMessage(be.Err)})
+					reason := "the server refused the batch: " + apiMessage(be.Err)
+					switch {
+					case be.Blames(s.StudentDCID):
+						reason = "the server refused this student (no association with the section; its batch was not written): " + apiMessage(be.Err)
+					case len(be.Students) > 0:
+						reason = "not written: the server refused its batch because of student(s) with STUDENTS.DCID " + joinInts(be.Students)
+					}
+					sum.Rejected = append(sum.Rejected, Rejection{Row: s.Row, Assignment: pa.Title, Student: s.Student, Reason: reason})
 				}
 				continue
 			}

@@ -29,6 +29,7 @@ type fakeGradebook struct {
 	writes      atomic.Int32 // POST/PUT/DELETE received under /ws/xte
 	scorePuts   atomic.Int32
 	usersSeen   map[string]bool // users_dcid values received
+	termIDs     []string        // term_id of each score write
 	// staffByUsersDCID makes /ws/v1/staff/{id} keyed by USERS.DCID, so the
 	// section's staff_id (a SCHOOLSTAFF.DCID) is not found there.
 	staffByUsersDCID bool
@@ -283,6 +284,7 @@ func (g *fakeGradebook) delete(w http.ResponseWriter, r *http.Request, _ map[str
 }
 
 func (g *fakeGradebook) putScores(w http.ResponseWriter, r *http.Request, body map[string]any) {
+	g.termIDs = append(g.termIDs, r.URL.Query().Get("term_id"))
 	rows, _ := body["assignment_scores"].([]any)
 	type target struct {
 		a   *fakeAssignment
@@ -305,9 +307,10 @@ func (g *fakeGradebook) putScores(w http.ResponseWriter, r *http.Request, body m
 			return
 		}
 		if !g.enrolled[stu] {
+			// Live: the whole batch fails, naming the student in params.
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusConflict)
-			fmt.Fprintf(w, `{"message":"Student %d is not enrolled in section %d","errors":[{"resource":"assignment_score","field":"studentsdcid","code":"NOT_ENROLLED","value":"%d"}]}`, stu, gbSection, stu)
+			fmt.Fprintf(w, `{"message":"Student %d is not enrolled in section %d","errors":[{"resource":"assignment_score","field":"studentsdcid","code":"NOT_ENROLLED","params":{"student_dcid":%d}}]}`, stu, gbSection, stu)
 			return
 		}
 		if id, ok := row["assignmentscoreid"].(float64); ok {
@@ -327,7 +330,8 @@ func (g *fakeGradebook) putScores(w http.ResponseWriter, r *http.Request, body m
 			t.a.scores[t.stu] = sc
 		}
 		sc.entered = t.row["actualscoreentered"].(string)
-		out = append(out, map[string]any{"assignmentscoreid": sc.id, "studentsdcid": t.stu, "actualscoreentered": sc.entered})
+		// Live: each student named, no assignmentscoreid.
+		out = append(out, map[string]any{"studentsdcid": t.stu, "actualscoreentered": sc.entered})
 	}
 	writeJSON(w, map[string]any{"assignment_scores": out})
 }
@@ -487,16 +491,28 @@ func TestXTEPutScoresIsIdempotentAndBatched(t *testing.T) {
 	a, b := base, base
 	a.StudentDCID, a.Score = 4001, "8"
 	b.StudentDCID, b.Score = 4002, "9.5"
+	ids := func() map[int64]int64 {
+		t.Helper()
+		got, err := x.GetAssignment(ctx, gbTeacher, a.AssignmentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[int64]int64{}
+		for _, sc := range got.Sections[0].Scores {
+			m[int64(sc.StudentDCID)] = int64(sc.ID)
+		}
+		return m
+	}
 	first, err := x.PutScores(ctx, gbTeacher, []ScoreWrite{a, b})
-	if err != nil || len(first) != 2 {
+	if err != nil || len(first) != 2 || first[0].StudentDCID != 4001 || first[1].StudentDCID != 4002 {
 		t.Fatalf("first put: %v, %+v", err, first)
 	}
-	again, err := x.PutScores(ctx, gbTeacher, []ScoreWrite{a, b})
-	if err != nil {
+	before := ids()
+	if _, err := x.PutScores(ctx, gbTeacher, []ScoreWrite{a, b}); err != nil {
 		t.Fatal(err)
 	}
-	if again[0].ID != first[0].ID || again[1].ID != first[1].ID {
-		t.Errorf("re-sending made new rows: %v then %v", first, again)
+	if after := ids(); len(after) != 2 || after[4001] != before[4001] || after[4002] != before[4002] {
+		t.Errorf("re-sending made new rows: %v then %v", before, after)
 	}
 	if got := g.stored("Quiz 1"); len(got) != 2 || got[4001] != "8" || got[4002] != "9.5" {
 		t.Errorf("stored = %v", got)
@@ -527,6 +543,9 @@ func TestXTEPutScoresNotEnrolledRefusesBatchNamingStudent(t *testing.T) {
 	var be *ScoreBatchError
 	if !errors.As(err, &be) || len(be.Rows) != 2 || !strings.Contains(err.Error(), "Student 4003 is not enrolled") {
 		t.Fatalf("err = %v, want a ScoreBatchError naming student 4003", err)
+	}
+	if len(be.Students) != 1 || !be.Blames(4003) || be.Blames(4001) {
+		t.Errorf("Students = %v, want [4003] from errors[].params.student_dcid", be.Students)
 	}
 	if got := g.stored("Quiz 1"); len(got) != 0 {
 		t.Errorf("stored %v after a refused batch", got)
@@ -836,5 +855,44 @@ func TestXTELoadSectionFindsTeacherThroughSchoolStaff(t *testing.T) {
 	}
 	if f.UsersDCID != gbTeacher {
 		t.Fatalf("UsersDCID = %d, want %d (from SCHOOLSTAFF.USERS_DCID)", f.UsersDCID, gbTeacher)
+	}
+}
+
+func TestScoreBatchErrorReadsStudentDCIDLeniently(t *testing.T) {
+	for _, body := range []string{
+		`{"message":"Validation failed","errors":[{"params":{"student_dcid":"4003"}},{"params":{"student_dcid":4004}},{"params":{}},{"params":{"student_dcid":"x"}}]}`,
+	} {
+		err := newScoreBatchError(nil, newAPIError(http.StatusConflict, "PUT", "/ws/xte/score", []byte(body), func(s string) string { return s }))
+		if len(err.Students) != 2 || err.Students[0] != 4003 || err.Students[1] != 4004 {
+			t.Errorf("Students = %v from %s, want [4003 4004]", err.Students, body)
+		}
+		if !strings.Contains(err.Error(), "student(s) 4003, 4004") {
+			t.Errorf("message %q does not name the students", err.Error())
+		}
+	}
+}
+
+func TestXTEPutScoresSendsTermID(t *testing.T) {
+	g := newFakeGradebook(t)
+	x := g.ps.client().XTE()
+	ctx := context.Background()
+	w := scoredQuiz(t, x)
+	w.StudentDCID, w.Score, w.TermID = 4001, "7", 3501
+	if _, err := x.PutScores(ctx, gbTeacher, []ScoreWrite{w}); err != nil {
+		t.Fatal(err)
+	}
+	other := w
+	other.StudentDCID, other.TermID = 4002, 3502
+	if _, err := x.PutScores(ctx, gbTeacher, []ScoreWrite{w, other}); err == nil || !strings.Contains(err.Error(), "separately") {
+		t.Errorf("mixed terms: err = %v, want a refusal before sending", err)
+	}
+	w.TermID = 0
+	if _, err := x.PutScores(ctx, gbTeacher, []ScoreWrite{w}); err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.termIDs) != 2 || g.termIDs[0] != "3501" || g.termIDs[1] != "" {
+		t.Errorf("term_id sent: %q, want 3501 then none", g.termIDs)
 	}
 }
