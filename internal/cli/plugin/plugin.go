@@ -69,6 +69,7 @@ may read (ViewOnly) or write (FullAccess).`,
 	fl.StringVar(&o.Plugin.ContactEmail, "email", "", "publisher contact email (required)")
 	fl.StringVar(&o.Plugin.AccessLevelV1, "v1-access", "READ", "accessLevelV1Api for /ws/v1: NONE, READ or FULL")
 	fl.StringArrayVar(&o.Plugin.Fields, "field", nil, "TABLE.FIELD or TABLE.FIELD:FullAccess to request (repeatable)")
+	fl.BoolVar(&o.Plugin.Gradebook, "gradebook", false, "request what grade passback through PowerTeacher Pro (/ws/xte) needs: FullAccess to the ASSIGNMENT* tables, audit columns included, and read access to the category tables")
 	fl.StringVar(&o.Plugin.RegistrationURL, "registration-url", "", "https:// URL PowerSchool sends the credentials to on install")
 	fl.StringVarP(&o.OutFile, "output-file", "O", "", "write to this file instead of standard output")
 	fl.BoolVar(&o.Force, "force", false, "overwrite the output file if it exists")

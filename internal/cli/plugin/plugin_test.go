@@ -116,3 +116,63 @@ func TestValidateReportsProblems(t *testing.T) {
 		t.Errorf("missing file: err = %v", err)
 	}
 }
+
+// init --gradebook requests every gradebook field, and a /ws/xte 403 in the
+// emulator's (and PowerSchool's) form turns into FullAccess entries.
+func TestInitGradebookAndFromErrorRoundTrip(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var got *InitOptions
+	cmd := NewCmdInit(&cmdutil.Factory{IOStreams: ios}, func(o *InitOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--name", "Grades", "--publisher", "Acme", "--email", "a@acme.io", "--gradebook"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Plugin.Gradebook {
+		t.Fatal("--gradebook did not set InitOptions.Gradebook")
+	}
+
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.xml")
+	if err := runInit(&InitOptions{IO: ios, OutFile: full, Plugin: pskitplugin.InitOptions{
+		Name: "Grades", PublisherName: "Acme", ContactEmail: "dev@acme-learning.io", Gradebook: true}}); err != nil {
+		t.Fatal(err)
+	}
+	have := accessOf(t, full)
+	for _, f := range pskitplugin.GradebookFields() {
+		if have[f.Table+"."+f.Field] != f.Access {
+			t.Errorf("plugin.xml: %s.%s has %q, want %q", f.Table, f.Field, have[f.Table+"."+f.Field], f.Access)
+		}
+	}
+
+	bare := filepath.Join(dir, "bare.xml")
+	if err := runInit(&InitOptions{IO: ios, OutFile: bare, Plugin: pskitplugin.InitOptions{
+		Name: "Grades", PublisherName: "Acme", ContactEmail: "dev@acme-learning.io", Fields: []string{"STUDENTS.DCID"}}}); err != nil {
+		t.Fatal(err)
+	}
+	body := filepath.Join(dir, "403.json")
+	os.WriteFile(body, []byte(`{"message":"No access to field assignment.createdbyplugin: PowerTeacher Pro writes need FullAccess to every column of the tables they write, audit columns included; add the 2 fields listed in errors[] to plugin.xml's access_request (psctl plugin access --from-error, or psctl plugin init --gradebook) and reinstall the plugin","errors":[{"resource":"ASSIGNMENT","field":"CREATEDBYPLUGIN","code":"missing_field_access","value":"FullAccess"},{"resource":"ASSIGNMENT","field":"WHOCREATED","code":"missing_field_access","value":"FullAccess"}]}`), 0o600)
+	if err := runAccess(&AccessOptions{IO: ios, FromError: body, Plugin: bare}); err != nil {
+		t.Fatal(err)
+	}
+	have = accessOf(t, bare)
+	if len(have) != 3 || have["ASSIGNMENT.CREATEDBYPLUGIN"] != pskitplugin.FullAccess || have["ASSIGNMENT.WHOCREATED"] != pskitplugin.FullAccess {
+		t.Errorf("after --from-error, access_request is %v", have)
+	}
+}
+
+func accessOf(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pskitplugin.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, f := range p.AccessRequest.Fields {
+		out[f.Table+"."+f.Field] = f.Access
+	}
+	return out
+}
