@@ -211,6 +211,7 @@ type retryableTransport struct{ rt *retryablehttp.RoundTripper }
 
 func (t retryableTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := withRetryable(req.Context(), true)
+	ctx = withRead(ctx, true) // asking for the client's token again changes nothing
 	ctx = context.WithValue(ctx, attemptsKey, new(atomic.Int32))
 	return t.rt.RoundTrip(req.WithContext(ctx))
 }

@@ -207,6 +207,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 // attempt sends r once through the retry and throttle layers with token tok.
 func (c *Client) attempt(ctx context.Context, r *request, tok string) (*http.Response, error) {
 	ctx = withRetryable(ctx, safeMethod(r.method) || r.readOnly)
+	ctx = withRead(ctx, r.method == http.MethodGet || r.method == http.MethodHead || r.readOnly)
 	ctx = context.WithValue(ctx, attemptsKey, new(atomic.Int32))
 	var body any
 	if r.body != nil {

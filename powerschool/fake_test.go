@@ -35,6 +35,8 @@ type fakePS struct {
 	metaReads atomic.Int32
 	// tokenStatus, when non-zero, makes the token endpoint answer with it.
 	tokenStatus int
+	// token500s is how many token requests to answer with 500 first.
+	token500s atomic.Int32
 }
 
 func newFakePS(t testing.TB) *fakePS {
@@ -62,6 +64,10 @@ func newFakePS(t testing.TB) *fakePS {
 
 func (f *fakePS) handleToken(w http.ResponseWriter, r *http.Request) {
 	n := f.tokens.Add(1)
+	if f.token500s.Add(-1) >= 0 {
+		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
+		return
+	}
 	f.mu.Lock()
 	status, exp := f.tokenStatus, f.expiresIn
 	f.mu.Unlock()

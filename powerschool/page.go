@@ -508,13 +508,15 @@ func fetchOrdered[T any](ctx context.Context, n, workers int, fetch func(context
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		<-free
 		if r.err != nil {
 			return r.err
 		}
 		if !yield(r.items) {
 			return nil
 		}
+		// Only now is the page's memory free: releasing its place before
+		// yield would let one more page than the window be held.
+		<-free
 	}
 	return nil
 }

@@ -27,12 +27,24 @@ type ctxKey int
 
 const (
 	retryableKey ctxKey = iota // bool: the request is safe to repeat
+	readKey                    // bool: the request only reads (GET, token, PowerQuery)
 	attemptsKey                // *atomic.Int32: attempts made so far
 )
 
 // withRetryable marks ctx's request as safe (or not) to send again.
 func withRetryable(ctx context.Context, ok bool) context.Context {
 	return context.WithValue(ctx, retryableKey, ok)
+}
+
+// withRead marks ctx's request as one that only reads: even a 500 may be
+// retried, since repeating it cannot apply anything twice.
+func withRead(ctx context.Context, ok bool) context.Context {
+	return context.WithValue(ctx, readKey, ok)
+}
+
+func isRead(ctx context.Context) bool {
+	ok, _ := ctx.Value(readKey).(bool)
+	return ok
 }
 
 func isRetryable(ctx context.Context) bool {
@@ -69,12 +81,12 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		// Retries network errors, but not TLS verification or bad-URL errors.
 		return retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
 	}
-	if resp.StatusCode == http.StatusInternalServerError && resp.Request != nil {
-		// A 500 on a read is usually a passing server fault (PowerSchool
-		// behind a busy load balancer): reading again is harmless. A write
-		// that got a 500 may have been applied, so it is never repeated here.
-		m := resp.Request.Method
-		return m == http.MethodGet || m == http.MethodHead, nil
+	if resp.StatusCode == http.StatusInternalServerError {
+		// A 500 on a read (a GET, a token request, a PowerQuery) is usually
+		// a passing server fault (PowerSchool behind a busy load balancer):
+		// reading again is harmless. A write that got a 500 may have been
+		// applied, so it is never repeated here.
+		return isRead(ctx), nil
 	}
 	return retryStatus(resp.StatusCode), nil
 }
