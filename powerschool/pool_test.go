@@ -17,6 +17,8 @@ func TestDefaultPullConcurrencyAndConnectionReuse(t *testing.T) {
 	s := &studentsServer{n: 4000} // 40 pages
 	s.install(f)
 	var inFlight, peak atomic.Int32
+	full := make(chan struct{})
+	var fullOnce sync.Once
 	var mu sync.Mutex
 	conns := map[string]bool{} // client address: one per connection
 	inner := f.mux
@@ -28,7 +30,15 @@ func TestDefaultPullConcurrencyAndConnectionReuse(t *testing.T) {
 			n := inFlight.Add(1)
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 			}
-			time.Sleep(2 * time.Millisecond) // lets the workers overlap
+			if n == DefaultPageConcurrency {
+				fullOnce.Do(func() { close(full) })
+			}
+			// Hold the first pages until every worker has one out (or, if the
+			// pool is smaller than it should be, until the wait gives up).
+			select {
+			case <-full:
+			case <-time.After(2 * time.Second):
+			}
 			defer inFlight.Add(-1)
 		}
 		inner.ServeHTTP(w, r)
