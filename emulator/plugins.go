@@ -36,7 +36,6 @@ func defaultPlugin() []byte {
   <access_request>
     <field table="STUDENTS" field="DCID" access="ViewOnly"/>
     <field table="STUDENTS" field="LASTFIRST" access="ViewOnly"/>
-    <field table="SCHOOLSTAFF" field="USERS_DCID" access="ViewOnly"/>
 ` + fields.String() + `  </access_request>
 </plugin>
 `)

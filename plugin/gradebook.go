@@ -18,8 +18,9 @@ var audit = []string{"WHOCREATED", "WHENCREATED", "WHOMODIFIED", "WHENMODIFIED"}
 
 // gradebookTables is the one list of the fields grade passback through
 // /ws/xte needs: FullAccess to every modelled column, audit columns
-// included, of the five tables it writes, and ViewOnly to the two category
-// tables it reads. The emulator enforces exactly this list.
+// included, of the five tables it writes, ViewOnly to the two category
+// tables it reads, and ViewOnly to the two tables a client reads ids from.
+// The emulator enforces this list for the /ws/xte tables.
 var gradebookTables = []gradebookTable{
 	{"ASSIGNMENT", FullAccess, append([]string{"ASSIGNMENTID", "STANDARDSCORINGMETHOD", "CREATEDBYPLUGIN"}, audit...)},
 	{"ASSIGNMENTSECTION", FullAccess, append([]string{"ASSIGNMENTSECTIONID", "ASSIGNMENTID", "SECTIONSDCID", "NAME",
@@ -36,6 +37,12 @@ var gradebookTables = []gradebookTable{
 		"DISTRICTTEACHERCATEGORYID", "YEARID", "COLOR", "DISPLAYPOSITION"}},
 	{"DISTRICTTEACHERCATEGORY", ViewOnly, []string{"DISTRICTTEACHERCATEGORYID", "NAME", "ISACTIVE", "ISINFINALGRADES",
 		"COLOR"}},
+	// Id lookups a passback client makes through the table API: /ws/v1
+	// gives a section's teacher as SCHOOLSTAFF.DCID (the teacher is acted
+	// for as USERS.DCID) and its term as TERMS.DCID (PUT /ws/xte/score
+	// takes TERMS.ID as term_id).
+	{"SCHOOLSTAFF", ViewOnly, []string{"DCID", "USERS_DCID"}},
+	{"TERMS", ViewOnly, []string{"DCID", "ID"}},
 }
 
 // GradebookFields returns the access_request entries PowerTeacher Pro's

@@ -636,8 +636,9 @@ type SectionFacts struct {
 	SchoolID    int64
 	TermID      int64 // the section's term_id in /ws/v1 (TERMS.DCID)
 	// TermsID is the section's TERMS.ID, which PUT /ws/xte/score takes as
-	// term_id. /ws/v1 gives only TERMS.DCID, so LoadSection leaves it 0
-	// (no term_id is sent); set it from a lookup of TERMS to send one.
+	// term_id. /ws/v1 gives only TERMS.DCID, so LoadSection reads it from
+	// the table API (TERMS.ID in the plugin's access_request); 0 when it
+	// cannot, and then no term_id is sent.
 	TermsID            int64
 	YearID             int64 // TERMS.YEARID: start year - 1990
 	TermStart, TermEnd string
@@ -777,6 +778,20 @@ func (x *XTEService) sectionTeacher(ctx context.Context, sectionDCID, staffID in
 	return id, nil
 }
 
+// termsID reads the TERMS.ID of the term whose DCID /ws/v1 gives, for
+// PUT /ws/xte/score's term_id, through the table API. Without access to
+// TERMS.ID it returns 0 and the scores are sent without term_id.
+func (x *XTEService) termsID(ctx context.Context, termDCID int64) int64 {
+	rec, err := x.c.Tables.Get(ctx, "terms", termDCID, "id")
+	if err != nil {
+		x.c.logger.DebugContext(ctx, "term_id not known: scores are sent without it", "term_dcid", termDCID, "error", err)
+		return 0
+	}
+	v, _ := rec.Value("terms.id")
+	id, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return id
+}
+
 // LoadSection reads what a push into the section is checked against: the
 // section and its term, the teacher (usersDCID, or the section's teacher
 // when 0), the enrolled students, the teacher's categories and the
@@ -795,6 +810,7 @@ func (x *XTEService) LoadSection(ctx context.Context, sectionDCID, usersDCID int
 	if err := x.loadTerm(ctx, f); err != nil {
 		return nil, err
 	}
+	f.TermsID = x.termsID(ctx, f.TermID)
 	if f.UsersDCID == 0 {
 		if f.UsersDCID, err = x.sectionTeacher(ctx, sectionDCID, int64(sec.StaffID)); err != nil {
 			return nil, err

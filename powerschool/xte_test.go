@@ -30,6 +30,8 @@ type fakeGradebook struct {
 	scorePuts   atomic.Int32
 	usersSeen   map[string]bool // users_dcid values received
 	termIDs     []string        // term_id of each score write
+	// termsReadable lets the table API answer TERMS.ID for the section's term.
+	termsReadable bool
 	// staffByUsersDCID makes /ws/v1/staff/{id} keyed by USERS.DCID, so the
 	// section's staff_id (a SCHOOLSTAFF.DCID) is not found there.
 	staffByUsersDCID bool
@@ -90,6 +92,13 @@ func newFakeGradebook(t *testing.T) *fakeGradebook {
 			return
 		}
 		writeJSON(w, map[string]any{"staff": map[string]any{"id": 77, "users_dcid": gbTeacher, "name": map[string]any{"last_name": "Smith"}}})
+	})
+	h("GET /ws/schema/table/terms/7001", func(w http.ResponseWriter, r *http.Request) {
+		if !g.termsReadable {
+			http.Error(w, `{"message":"No access to field terms.id"}`, http.StatusForbidden)
+			return
+		}
+		writeJSON(w, map[string]any{"id": 7001, "name": "TERMS", "tables": map[string]any{"terms": map[string]any{"id": "3500"}}})
 	})
 	h("GET /ws/schema/table/schoolstaff/77", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("projection") == "" {
@@ -894,5 +903,26 @@ func TestXTEPutScoresSendsTermID(t *testing.T) {
 	defer g.mu.Unlock()
 	if len(g.termIDs) != 2 || g.termIDs[0] != "3501" || g.termIDs[1] != "" {
 		t.Errorf("term_id sent: %q, want 3501 then none", g.termIDs)
+	}
+}
+
+// A section's term comes from /ws/v1 as TERMS.DCID; LoadSection reads its
+// TERMS.ID (PUT /ws/xte/score's term_id) through the table API, and goes on
+// without it when the plugin may not read TERMS.ID.
+func TestXTELoadSectionReadsTermsID(t *testing.T) {
+	for _, readable := range []bool{true, false} {
+		g := newFakeGradebook(t)
+		g.termsReadable = readable
+		f, err := g.ps.client().XTE().LoadSection(context.Background(), gbSection, gbTeacher, nil)
+		if err != nil {
+			t.Fatalf("readable=%v: %v", readable, err)
+		}
+		want := int64(0)
+		if readable {
+			want = 3500
+		}
+		if f.TermsID != want {
+			t.Errorf("readable=%v: TermsID = %d, want %d", readable, f.TermsID, want)
+		}
 	}
 }
