@@ -401,16 +401,6 @@ func (wc *writeCounter) take() map[string]int {
 	return n
 }
 
-func (wc *writeCounter) total(prefix string) int {
-	n := 0
-	for k, v := range wc.take() {
-		if strings.HasPrefix(k, prefix) {
-			n += v
-		}
-	}
-	return n
-}
-
 // --via oneroster writes line items and results; a second push of the same
 // file writes nothing, and both APIs read back what was pushed.
 func TestGradesPushViaOneRosterTwice(t *testing.T) {

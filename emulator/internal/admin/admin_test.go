@@ -171,10 +171,9 @@ func TestInstallShowsValidationProblems(t *testing.T) {
 // listener is a vendor-side registration endpoint running the same
 // register.Handler that `psctl register listen` runs.
 type listener struct {
-	mu   sync.Mutex
-	got  []plugin.RegistrationRequest
-	srv  *httptest.Server
-	hits int
+	mu  sync.Mutex
+	got []plugin.RegistrationRequest
+	srv *httptest.Server
 }
 
 func newListener(t *testing.T) *listener {

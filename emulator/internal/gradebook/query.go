@@ -2,7 +2,6 @@ package gradebook
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -410,5 +409,3 @@ func (q query) selectFields(r record) record {
 	}
 	return out
 }
-
-var errNotFound = errors.New("unknown object")

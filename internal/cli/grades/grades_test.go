@@ -236,7 +236,7 @@ func TestDeterministicIDs(t *testing.T) {
 	if a != b || a == LineItemID(2, "Quiz") || a == LineItemID(1, "Quiz 2") || LineItemID(12, "3x") == LineItemID(123, "x") {
 		t.Fatal("line item IDs are not a function of section and title")
 	}
-	if ResultID(a, 5) != ResultID(a, 5) || ResultID(a, 5) == ResultID(a, 6) {
+	if r := ResultID(a, 5); r != ResultID(a, 5) || r == ResultID(a, 6) || r == ResultID(LineItemID(2, "Quiz"), 5) {
 		t.Fatal("result IDs are not a function of line item and student")
 	}
 }
