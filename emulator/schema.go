@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery"
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/studentwrite"
 	"github.com/pskit/pskit/emulator/internal/tableapi"
 )

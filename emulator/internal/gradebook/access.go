@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 )
 

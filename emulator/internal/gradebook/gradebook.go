@@ -21,7 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 )
 
 // Options tunes a Gradebook. The zero value is usable.

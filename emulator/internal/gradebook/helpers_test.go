@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 	_ "modernc.org/sqlite"
 )

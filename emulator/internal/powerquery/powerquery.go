@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 )
 

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery/fiql"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 )
 

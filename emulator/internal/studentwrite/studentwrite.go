@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 )
 
 // maxBody bounds a bulk request.

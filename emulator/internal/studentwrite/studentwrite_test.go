@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery/fiql"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pskit/pskit/emulator/internal/powerquery/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 )
 
 // Handler serves /ws/schema/table and everything under it.

@@ -132,7 +132,7 @@ func FromBundle(pluginID int64, b *plugin.Bundle) *Caller {
 
 // Detail is one entry of an error body's "errors" list. For access errors
 // Resource is the table and Field the column, in PowerSchool's upper case,
-// so `psctl plugin fields-from-error` can turn them into access_request.
+// so `psctl plugin access --from-error` can turn them into access_request.
 type Detail struct {
 	Resource string `json:"resource,omitempty"`
 	Field    string `json:"field,omitempty"`
