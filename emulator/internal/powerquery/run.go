@@ -13,8 +13,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pskit/pskit/emulator/internal/fiql"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
-	"github.com/pskit/pskit/emulator/internal/powerquery/fiql"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
 	"github.com/pskit/pskit/plugin"
 )

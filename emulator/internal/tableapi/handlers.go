@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pskit/pskit/emulator/internal/fiql"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
-	"github.com/pskit/pskit/emulator/internal/powerquery/fiql"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
 	"github.com/pskit/pskit/plugin"
 )
