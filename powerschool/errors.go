@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pskit/pskit/internal/wire"
 	"net/http"
 	"regexp"
 	"strings"
@@ -183,10 +184,10 @@ func newAPIError(status int, method, path string, body []byte, scrub func(string
 	} else if text := strings.TrimSpace(string(body)); text != "" && !strings.HasPrefix(text, "<") {
 		e.Message = text
 	}
-	e.Message = scrub(truncate(strings.Join(strings.Fields(e.Message), " "), 300))
+	e.Message = scrub(wire.Truncate(strings.Join(strings.Fields(e.Message), " "), 300))
 	for i := range e.Errors {
 		d := &e.Errors[i]
-		d.Resource, d.Field, d.Code, d.Message = scrub(d.Resource), scrub(d.Field), scrub(d.Code), scrub(truncate(d.Message, 200))
+		d.Resource, d.Field, d.Code, d.Message = scrub(d.Resource), scrub(d.Field), scrub(d.Code), scrub(wire.Truncate(d.Message, 200))
 	}
 	if status == http.StatusForbidden {
 		for _, d := range e.Errors {
@@ -225,11 +226,4 @@ func decodeErrorDetails(raw json.RawMessage) []ErrorDetail {
 		}
 	}
 	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

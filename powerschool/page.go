@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pskit/pskit/internal/wire"
 	"io"
 	"iter"
 	"net/http"
@@ -285,7 +286,7 @@ func decodeCount(body []byte) (int, error) {
 	case v.Count != nil:
 		return v.Count.Int(), nil
 	}
-	return 0, fmt.Errorf("no count in %s", truncate(string(body), 80))
+	return 0, fmt.Errorf("no count in %s", wire.Truncate(string(body), 80))
 }
 
 func (c *Client) getBytes(ctx context.Context, path string, q url.Values) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pskit/pskit/internal/wire"
 	"iter"
 	"net/http"
 	"net/url"
@@ -181,7 +182,7 @@ func (s *TablesService) Insert(ctx context.Context, table string, fields map[str
 			out.ID = r.SuccessMessage.ID
 		}
 		if strings.EqualFold(r.Status, "ERROR") {
-			return out, fmt.Errorf("powerschool: POST %s: PowerSchool refused the row: %s", path, s.c.scrub(truncate(string(r.ErrorMessage), 300)))
+			return out, fmt.Errorf("powerschool: POST %s: PowerSchool refused the row: %s", path, s.c.scrub(wire.Truncate(string(r.ErrorMessage), 300)))
 		}
 	}
 	return out, nil
