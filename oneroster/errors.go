@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pskit/pskit/internal/wire"
 	"net/http"
 	"strings"
 	"time"
@@ -226,7 +227,7 @@ func cleanText(s string, n int) string {
 	}, s)
 	s = strings.TrimSpace(s)
 	if len(s) > n {
-		s = truncate(s, n)
+		s = wire.Truncate(s, n)
 	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "")

@@ -83,7 +83,8 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	read := IsRead(ctx)
 	if err != nil {
 		var tooLarge *TooLargeError
-		if !read || errors.Is(err, ErrRedirectRefused) || errors.As(err, &tooLarge) {
+		var final interface{ NoRetry() bool }
+		if !read || errors.Is(err, ErrRedirectRefused) || errors.As(err, &tooLarge) || (errors.As(err, &final) && final.NoRetry()) {
 			return false, nil
 		}
 		// Network errors, cut bodies and timed-out attempts are retried;

@@ -47,4 +47,3 @@ func TestBackoffHonoursRetryAfterDateWithCap(t *testing.T) {
 		}
 	}
 }
-
