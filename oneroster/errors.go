@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // ErrNotFound matches (errors.Is) an *Error whose status is 404: the

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // Providers disagree on scalar encodings (dates with or without a time,

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // ErrReadOnly is wrapped by the error returned when a read-only client is

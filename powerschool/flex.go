@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // PowerSchool's JSON comes from an XML-to-JSON conversion: numbers may arrive

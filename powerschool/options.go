@@ -5,10 +5,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // Option configures a Client. Options are applied in order by NewClient.

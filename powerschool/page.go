@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"io"
 	"iter"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // DefaultPageSize is used when the metadata names no maximum page size.

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // TablesService covers the table API, /ws/schema/table/{table}, for extended

@@ -14,13 +14,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/internal/wire"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // ScoreBatchSize is how many score rows one PUT /ws/xte/score carries.

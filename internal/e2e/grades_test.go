@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/pskit/pskit/emulator"
 	"github.com/pskit/pskit/oneroster"
 	"github.com/pskit/pskit/oneroster/conformance"
