@@ -117,5 +117,19 @@ func (s *Settings) APIClient(rt http.RoundTripper, origin *url.URL) *retryableht
 // over rt, retried as reads, following no redirect.
 func (s *Settings) TokenHTTPClient(rt http.RoundTripper) *http.Client {
 	rc := NewRetryClient(s.inner(rt, NoRedirect), s.Retry)
-	return &http.Client{Transport: &retryablehttp.RoundTripper{Client: rc}, CheckRedirect: NoRedirect}
+	return &http.Client{Transport: answerOrError{&retryablehttp.RoundTripper{Client: rc}}, CheckRedirect: NoRedirect}
+}
+
+// answerOrError hands on an answer or an error, never both: a refused
+// redirect comes back from net/http with the redirect's response too, which
+// an outer http.Client would complain about on the standard logger.
+type answerOrError struct{ rt http.RoundTripper }
+
+func (a answerOrError) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := a.rt.RoundTrip(req)
+	if err != nil && resp != nil {
+		resp.Body.Close()
+		resp = nil
+	}
+	return resp, err
 }
