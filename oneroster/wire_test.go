@@ -98,8 +98,8 @@ func TestTokenRedirectNotFollowed(t *testing.T) {
 // an error that names WithTimeout.
 func TestProviderThatNeverAnswersTimesOut(t *testing.T) {
 	done := make(chan struct{})
-	t.Cleanup(func() { close(done) })
 	srv := provider(t, false, func(w http.ResponseWriter, r *http.Request) { <-done })
+	t.Cleanup(func() { close(done) }) // before srv.Close, which waits for handlers
 	c := orClient(t, srv, oneroster.WithRetryPolicy(oneroster.RetryPolicy{}), oneroster.WithTimeout(100*time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
