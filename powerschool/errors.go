@@ -228,3 +228,12 @@ func decodeErrorDetails(raw json.RawMessage) []ErrorDetail {
 	}
 	return out
 }
+
+// TimeoutError means the server did not answer one attempt (or stopped
+// sending its answer) within the per-attempt timeout (WithTimeout). It
+// matches errors.Is(err, context.DeadlineExceeded); Limit is the timeout.
+type TimeoutError = wire.TimeoutError
+
+// ResponseTooLargeError means an answer was larger than WithMaxResponseSize
+// allows; Limit is the limit in bytes.
+type ResponseTooLargeError = wire.TooLargeError

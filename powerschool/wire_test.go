@@ -203,7 +203,8 @@ func TestServerThatNeverAnswersTimesOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.District(ctx)
-	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || !strings.Contains(err.Error(), "did not answer within the 100ms timeout") || !strings.Contains(err.Error(), "WithTimeout") {
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.Limit != 100*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || !strings.Contains(err.Error(), "did not answer within the 100ms timeout") || !strings.Contains(err.Error(), "WithTimeout") {
 		t.Fatalf("err = %v, want the per-attempt timeout naming WithTimeout", err)
 	}
 }
@@ -314,7 +315,8 @@ func TestResponseSizeLimit(t *testing.T) {
 		writeJSON(w, map[string]any{"district": map[string]any{"name": strings.Repeat("x", 5000)}})
 	})
 	_, err := f.client(WithMaxResponseSize(1000)).District(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "larger than 1000 bytes") || !strings.Contains(err.Error(), "WithMaxResponseSize") {
+	var tl *ResponseTooLargeError
+	if !errors.As(err, &tl) || tl.Limit != 1000 || !strings.Contains(err.Error(), "larger than 1000 bytes") || !strings.Contains(err.Error(), "WithMaxResponseSize") {
 		t.Errorf("err = %v, want the size limit naming WithMaxResponseSize", err)
 	}
 	if _, err := f.client().District(context.Background()); err != nil {
