@@ -115,6 +115,7 @@ func newBearerTransport(s *wire.Settings, o OAuth2, tokenURL *url.URL, base, tok
 		TokenURL:     tokenURL.String(),
 		Scopes:       o.Scopes,
 		HTTPClient:   s.TokenHTTPClient(tokenRT),
+		FetchTimeout: s.TokenFetchTimeout(),
 		OnToken:      func(_ context.Context, tok *oauth2.Token) { red.AddToken(tok.AccessToken) },
 	})
 	return &bearerTransport{src: src, tokenPath: tokenURL.Path, redact: red, base: base}

@@ -56,6 +56,7 @@ func newTokenManager(c *Client, hc *http.Client) *tokenManager {
 		TokenURL:     c.url(TokenPath, nil),
 		HTTPClient:   hc,
 		EarlyExpiry:  m.early,
+		FetchTimeout: c.cfg.TokenFetchTimeout(),
 		OnToken:      m.fetched,
 	})
 	return m
@@ -230,7 +231,7 @@ func (c *Client) tokenError(err error) error {
 		return fmt.Errorf("powerschool: getting an access token from %s%s: %s", c.base.Host, TokenPath, c.scrub(wire.ErrorText(err)))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("powerschool: getting an access token from %s%s: no token within %s; check the server URL and the network", c.base.Host, TokenPath, wire.DefaultTokenFetchTimeout)
+		return fmt.Errorf("powerschool: getting an access token from %s%s: no token within %s; check the server URL and the network", c.base.Host, TokenPath, c.cfg.TokenFetchTimeout())
 	}
 	return fmt.Errorf("powerschool: getting an access token from %s%s: %s; check the server URL and the network", c.base.Host, TokenPath, c.scrub(wire.ErrorText(err)))
 }

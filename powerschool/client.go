@@ -311,7 +311,10 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (json.R
 // (a []byte or json.RawMessage is sent as is), and the JSON answer is decoded
 // into out (if not nil; a *json.RawMessage receives the raw bytes). POSTs to
 // /ws/schema/query/ are treated as reads (PowerQuery); every other POST, PUT,
-// PATCH and DELETE is refused by a read-only client.
+// PATCH and DELETE is refused by a read-only client. The path is cleaned
+// first ("." and ".." resolved, also when percent-encoded; a path that
+// climbs above the root is refused), and the cleaned path is what is judged
+// and sent.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	method = strings.ToUpper(method)
 	if !strings.HasPrefix(path, "/") {

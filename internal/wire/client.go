@@ -113,6 +113,12 @@ func (s *Settings) APIClient(rt http.RoundTripper, origin *url.URL) *retryableht
 	return NewRetryClient(s.inner(rt, SameOrigin(origin)), s.Retry)
 }
 
+// TokenFetchTimeout bounds one whole token fetch: DefaultTokenFetchTimeout,
+// or more when a single attempt may take longer.
+func (s *Settings) TokenFetchTimeout() time.Duration {
+	return max(DefaultTokenFetchTimeout, 2*s.Timeout)
+}
+
 // TokenHTTPClient is the client for TokenConfig.HTTPClient: token requests
 // over rt, retried as reads, following no redirect.
 func (s *Settings) TokenHTTPClient(rt http.RoundTripper) *http.Client {
