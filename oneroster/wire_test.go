@@ -100,7 +100,7 @@ func TestProviderThatNeverAnswersTimesOut(t *testing.T) {
 	done := make(chan struct{})
 	srv := provider(t, false, func(w http.ResponseWriter, r *http.Request) { <-done })
 	t.Cleanup(func() { close(done) }) // before srv.Close, which waits for handlers
-	c := orClient(t, srv, oneroster.WithRetryPolicy(oneroster.RetryPolicy{}), oneroster.WithTimeout(100*time.Millisecond))
+	c := orClient(t, srv, oneroster.WithRetryPolicy(oneroster.RetryPolicy{}), oneroster.WithTimeout(500*time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.GetUser(ctx, "u1")

@@ -196,7 +196,7 @@ func TestServerThatNeverAnswersTimesOut(t *testing.T) {
 	f := newFakePS(t)
 	wait := hang(t)
 	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) { wait() })
-	c := f.client(WithRetryPolicy(RetryPolicy{}), WithTimeout(100*time.Millisecond))
+	c := f.client(WithRetryPolicy(RetryPolicy{}), WithTimeout(500*time.Millisecond))
 	if _, err := c.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestServerThatNeverAnswersTimesOut(t *testing.T) {
 	defer cancel()
 	_, err := c.District(ctx)
 	var te *TimeoutError
-	if !errors.As(err, &te) || te.Limit != 100*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || !strings.Contains(err.Error(), "did not answer within the 100ms timeout") || !strings.Contains(err.Error(), "WithTimeout") {
+	if !errors.As(err, &te) || te.Limit != 500*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || !strings.Contains(err.Error(), "did not answer within the 500ms timeout") || !strings.Contains(err.Error(), "WithTimeout") {
 		t.Fatalf("err = %v, want the per-attempt timeout naming WithTimeout", err)
 	}
 }
@@ -219,11 +219,11 @@ func TestSlowBodyTimesOut(t *testing.T) {
 		w.(http.Flusher).Flush()
 		wait()
 	})
-	c := f.client(WithRetryPolicy(RetryPolicy{}), WithTimeout(100*time.Millisecond))
+	c := f.client(WithRetryPolicy(RetryPolicy{}), WithTimeout(500*time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.District(ctx)
-	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || !strings.Contains(err.Error(), "stopped sending its answer within the 100ms timeout") {
+	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || !strings.Contains(err.Error(), "stopped sending its answer within the 500ms timeout") {
 		t.Fatalf("err = %v, want the per-attempt timeout", err)
 	}
 }
@@ -243,7 +243,7 @@ func TestTokenFetchRecoversAfterUnansweredRequest(t *testing.T) {
 		f.handleToken(w, r)
 	})
 	c, err := NewClient(WithBaseURL(f.srv.URL+"/flaky"), WithCredentials(testClientID, testSecret),
-		WithRetryPolicy(RetryPolicy{}), WithTimeout(100*time.Millisecond))
+		WithRetryPolicy(RetryPolicy{}), WithTimeout(500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
