@@ -317,19 +317,10 @@ func (c *Client) transportError(ctx context.Context, method, path string, err er
 		return fmt.Errorf("oneroster: %s %s: %w", method, path, ctxErr)
 	}
 	var te *TokenError
-	var timeout *wire.TimeoutError
-	var tooLarge *wire.TooLargeError
-	switch {
-	case errors.As(err, &te):
+	if errors.As(err, &te) {
 		return te
-	case errors.As(err, &timeout):
-		return fmt.Errorf("oneroster: %w", timeout)
-	case errors.As(err, &tooLarge):
-		return fmt.Errorf("oneroster: %w", tooLarge)
-	case errors.Is(err, wire.ErrRedirectRefused):
-		return fmt.Errorf("oneroster: %s %s: %s", method, path, c.redact.Text(wire.ErrorText(err)))
 	}
-	return fmt.Errorf("oneroster: %s %s: %s; check the server URL and network", method, path, c.redact.Text(wire.ErrorText(err)))
+	return wire.TransportError("oneroster", method, path, err, c.redact)
 }
 
 // getOne reads a single record wrapped as {"<key>": {...}}.

@@ -229,17 +229,7 @@ func (c *Client) transportError(ctx context.Context, method, path string, err er
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("powerschool: %s %s: %w", method, path, ctxErr)
 	}
-	var timeout *wire.TimeoutError
-	var tooLarge *wire.TooLargeError
-	switch {
-	case errors.As(err, &timeout):
-		return fmt.Errorf("powerschool: %w", timeout)
-	case errors.As(err, &tooLarge):
-		return fmt.Errorf("powerschool: %w", tooLarge)
-	case errors.Is(err, wire.ErrRedirectRefused):
-		return fmt.Errorf("powerschool: %s %s: %s", method, path, c.scrub(wire.ErrorText(err)))
-	}
-	return fmt.Errorf("powerschool: %s %s: %s; check the server URL and the network", method, path, c.scrub(wire.ErrorText(err)))
+	return wire.TransportError("powerschool", method, path, err, c.redact)
 }
 
 // responseError turns a non-2xx response into a typed error and closes it.

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"errors"
+	"fmt"
 	"path"
 	"regexp"
 	"unicode/utf8"
@@ -34,4 +36,22 @@ func ErrorText(err error) string {
 		return ""
 	}
 	return urlQueryRE.ReplaceAllString(err.Error(), "$1")
+}
+
+// TransportError explains a request that got no answer, for the SDK named
+// sdk: a timeout or an oversized answer as its typed error (wrapped, so
+// errors.As finds it), anything else as text without URL queries or
+// secrets, with advice.
+func TransportError(sdk, method, path string, err error, red *Redactor) error {
+	var timeout *TimeoutError
+	var tooLarge *TooLargeError
+	switch {
+	case errors.As(err, &timeout):
+		return fmt.Errorf("%s: %w", sdk, timeout)
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("%s: %w", sdk, tooLarge)
+	case errors.Is(err, ErrRedirectRefused):
+		return fmt.Errorf("%s: %s %s: %s", sdk, method, path, red.Text(ErrorText(err)))
+	}
+	return fmt.Errorf("%s: %s %s: %s; check the server URL and the network", sdk, method, path, red.Text(ErrorText(err)))
 }
