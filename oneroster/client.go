@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // DefaultBasePath is the OneRoster 1.1 root under the server URL.
@@ -48,31 +49,49 @@ type OAuth2 struct {
 // Client talks to one OneRoster 1.1 provider. It is safe for concurrent use.
 type Client struct {
 	base      *url.URL // server + base path, no trailing slash
-	hc        *http.Client
+	retry     *retryablehttp.Client
 	userAgent string
 	logger    *slog.Logger
-	redact    *redactor
+	redact    *wire.Redactor
 }
 
 type config struct {
-	basePath      string
-	oauth2        *OAuth2
-	oauth1        *OAuth1
-	httpClient    *http.Client
-	allowInsecure bool
-	retry         retryPolicy
-	logger        *slog.Logger
-	userAgent     string
+	wire.Settings
+	basePath string
+	oauth2   *OAuth2
+	oauth1   *OAuth1
 }
 
 // Option configures a Client.
 type Option func(*config) error
 
+// RetryPolicy controls how requests are tried again after a transport error
+// (a dropped connection, a body cut short, an attempt that timed out) or a
+// 429, 500, 502, 503 or 504 answer. Reads (GETs, token requests) are retried
+// on all of those; a write (PUT, DELETE) only after a 429, which says the
+// provider did not act on it: a PUT repeated after a lost answer would
+// report "updated" for a record it had just created. Both SDKs share this
+// type.
+type RetryPolicy = wire.RetryPolicy
+
+// DefaultRetryPolicy returns the policy used unless WithRetryPolicy says
+// otherwise: 4 retries, backoff from 500 ms to 15 s, Retry-After honoured up
+// to 2 minutes.
+func DefaultRetryPolicy() RetryPolicy { return wire.DefaultRetryPolicy() }
+
+// DefaultTimeout is how long one attempt of a request (answer included) may
+// take unless WithTimeout says otherwise.
+const DefaultTimeout = wire.DefaultTimeout
+
+// DefaultMaxResponseSize is the largest response body read unless
+// WithMaxResponseSize says otherwise.
+const DefaultMaxResponseSize = wire.DefaultMaxResponseSize
+
 // WithOAuth2 authenticates with OAuth 2 client credentials.
 func WithOAuth2(o OAuth2) Option {
 	return func(c *config) error {
 		if o.ClientID == "" || o.ClientSecret == "" {
-			return errors.New("oneroster: OAuth 2 needs ClientID and ClientSecret (from the provider's plugin or integration page)")
+			return errors.New("OAuth 2 needs ClientID and ClientSecret (from the provider's plugin or integration page)")
 		}
 		c.oauth2 = &o
 		return nil
@@ -100,83 +119,69 @@ func WithBasePath(p string) Option {
 			return nil
 		}
 		if strings.ContainsAny(p, "?#") {
-			return fmt.Errorf("oneroster: base path %q must be a path, without query or fragment", p)
+			return fmt.Errorf("base path %q must be a path, without query or fragment", p)
 		}
 		c.basePath = "/" + strings.Trim(p, "/")
 		return nil
 	}
 }
 
-// WithHTTPClient sets the HTTP client whose Transport and Timeout are used.
-// Its redirect policy is replaced (redirects may not leave the provider).
+// WithHTTPClient supplies the HTTP client whose transport, timeout and
+// cookie jar are used. Its redirect policy is not: redirects are followed
+// only to the provider's own scheme and host, so credentials never reach
+// another server or plain http. The client itself is never modified.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("oneroster: WithHTTPClient(nil)")
-		}
-		c.httpClient = hc
-		return nil
-	}
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
 // WithInsecureHTTP allows http:// URLs to hosts other than loopback. Tokens
 // and scores then cross the network in clear text: use it only on a trusted
 // network.
 func WithInsecureHTTP() Option {
-	return func(c *config) error { c.allowInsecure = true; return nil }
+	return func(c *config) error { c.Insecure = true; return nil }
 }
 
-// WithRetry sets how many times a GET is retried on 429, 502, 503 or 504
-// (default 3) and the longest wait between tries (default 30s). A
-// Retry-After longer than maxWait is not waited for: the 429 is returned.
-// WithRetry(0, 0) turns retries off.
-func WithRetry(max int, maxWait time.Duration) Option {
-	return func(c *config) error {
-		if max < 0 || maxWait < 0 {
-			return errors.New("oneroster: WithRetry needs non-negative values")
-		}
-		c.retry.max = max
-		if maxWait > 0 {
-			c.retry.maxWait = maxWait
-			if c.retry.minWait > maxWait {
-				c.retry.minWait = maxWait
-			}
-		}
-		return nil
-	}
+// WithRetryPolicy replaces DefaultRetryPolicy(); RetryPolicy{} turns
+// retries off.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error { return c.SetRetryPolicy(p) }
+}
+
+// WithTimeout bounds each attempt of a request, from sending it to the last
+// byte of the answer (default DefaultTimeout; 0 means no limit). A provider
+// that does not answer within it fails the attempt with an error that says
+// so; reads are then retried under the retry policy.
+func WithTimeout(d time.Duration) Option { return func(c *config) error { return c.SetTimeout(d) } }
+
+// WithMaxResponseSize bounds the size of one response body (default
+// DefaultMaxResponseSize); a larger answer fails with an error that says so.
+func WithMaxResponseSize(n int64) Option {
+	return func(c *config) error { return c.SetMaxResponseSize(n) }
 }
 
 // WithLogger logs each request (method, path, status, duration) at debug
 // level. Query strings, bodies and credentials are never logged.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error { c.logger = l; return nil }
-}
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { return c.SetLogger(l) } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
-	return func(c *config) error { c.userAgent = ua; return nil }
+	return func(c *config) error { c.UserAgent = ua; return nil }
 }
 
 // NewClient returns a client for the OneRoster provider at server, e.g.
 // "https://district.powerschool.com". The server URL may carry a path
 // prefix ("https://host/aeries"); the base path is appended to it.
 func NewClient(server string, opts ...Option) (*Client, error) {
-	cfg := config{
-		basePath:  DefaultBasePath,
-		retry:     defaultRetryPolicy(),
-		userAgent: "pskit-oneroster",
-	}
+	cfg := config{Settings: wire.NewSettings("pskit-oneroster"), basePath: DefaultBasePath}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("oneroster: %w", err)
 		}
 	}
-	su, err := checkURL("server", server, cfg.allowInsecure)
+	su, err := wire.CheckURL("server", server, cfg.Insecure)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("oneroster: %w", err)
 	}
-	su.Path = strings.TrimRight(su.Path, "/")
-	su.RawPath = ""
 	base := *su
 	if cfg.basePath != "/" {
 		base.Path = su.Path + cfg.basePath
@@ -189,16 +194,8 @@ func NewClient(server string, opts ...Option) (*Client, error) {
 		return nil, errors.New("oneroster: no credentials: use WithOAuth2 (client id and secret) or WithOAuth1")
 	}
 
-	hc := cfg.httpClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 60 * time.Second}
-	}
-	transport := hc.Transport
-	if transport == nil {
-		transport = http.DefaultTransport
-	}
-
-	red := &redactor{}
+	attempt := cfg.Attempt(cfg.Transport(nil))
+	red := &wire.Redactor{}
 	var auth http.RoundTripper
 	if o := cfg.oauth2; o != nil {
 		tokenURL := o.TokenURL
@@ -207,82 +204,27 @@ func NewClient(server string, opts ...Option) (*Client, error) {
 			t.Path = su.Path + DefaultTokenPath
 			tokenURL = t.String()
 		}
-		tu, err := checkURL("token", tokenURL, cfg.allowInsecure)
+		tu, err := wire.CheckURL("token", tokenURL, cfg.Insecure)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("oneroster: %w", err)
 		}
-		red.addSecret(o.ClientSecret)
-		// x/oauth2 sends Basic base64(escape(id):escape(secret)).
-		red.addSecret(url.QueryEscape(o.ClientID) + ":" + url.QueryEscape(o.ClientSecret))
-		src := newTokenSource(*o, tu.String(), &http.Client{
-			Transport:     transport,
-			Timeout:       hc.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}, red)
-		auth = &bearerTransport{src: src, base: transport}
+		auth = newBearerTransport(&cfg.Settings, *o, tu, attempt, attempt, red)
 	} else {
-		red.addSecret(cfg.oauth1.ConsumerSecret)
-		auth = &oauth1Transport{cfg: *cfg.oauth1, base: transport}
+		red.AddSecret(cfg.oauth1.ConsumerSecret)
+		auth = &oauth1Transport{cfg: *cfg.oauth1, base: attempt}
 	}
-
-	c := &Client{
+	return &Client{
 		base:      &base,
-		userAgent: cfg.userAgent,
-		logger:    cfg.logger,
+		retry:     cfg.APIClient(auth, &base),
+		userAgent: cfg.UserAgent,
+		logger:    cfg.Logger,
 		redact:    red,
-	}
-	c.hc = &http.Client{
-		Transport:     newRetryTransport(auth, cfg.retry),
-		Timeout:       hc.Timeout,
-		CheckRedirect: sameOrigin(&base, cfg.allowInsecure),
-	}
-	return c, nil
+	}, nil
 }
 
 // BaseURL returns the OneRoster root the client calls, e.g.
 // "https://ps.example.org/ims/oneroster/v1p1".
 func (c *Client) BaseURL() string { return c.base.String() }
-
-// checkURL parses an absolute http(s) URL and refuses clear-text http to a
-// host other than loopback unless allowed.
-func checkURL(what, raw string, allowInsecure bool) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("oneroster: %s URL %q is not an absolute http(s) URL: use e.g. https://district.example.org", what, raw)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("oneroster: %s URL must not carry credentials: pass them with WithOAuth2 or WithOAuth1", what)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("oneroster: %s URL %q must not have a query or fragment", what, u.Redacted())
-	}
-	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("oneroster: refusing clear-text %s URL %s: credentials and grades would cross the network unencrypted; use https, or WithInsecureHTTP on a trusted network", what, u.Redacted())
-	}
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// sameOrigin refuses redirects that leave the provider's scheme and host: the
-// auth transports add credentials to every request they see.
-func sameOrigin(base *url.URL, allowInsecure bool) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return errors.New("oneroster: stopped after 5 redirects")
-		}
-		if !strings.EqualFold(req.URL.Scheme, base.Scheme) || !strings.EqualFold(req.URL.Host, base.Host) {
-			return fmt.Errorf("oneroster: refusing redirect to %s://%s: it leaves the provider %s and would receive credentials; check the server URL", req.URL.Scheme, req.URL.Host, base.Host)
-		}
-		return nil
-	}
-}
 
 // esc escapes one sourcedId for use as a path segment.
 func esc(id string) string { return url.PathEscape(id) }
@@ -306,7 +248,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		body = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if wire.ReadMethod(method) {
+		ctx = wire.MarkRead(ctx)
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return 0, nil, fmt.Errorf("oneroster: building %s %s: %w", method, path, err)
 	}
@@ -318,17 +263,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set("User-Agent", c.userAgent)
 	}
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	resp, err := c.retry.Do(req)
 	if err != nil {
 		c.log(ctx, method, logPath, 0, start, err)
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return 0, nil, fmt.Errorf("oneroster: %s %s: %w", method, logPath, ctxErr)
-		}
-		var te *TokenError
-		if errors.As(err, &te) {
-			return 0, nil, te
-		}
-		return 0, nil, fmt.Errorf("oneroster: %s %s: %w; check the server URL and network", method, logPath, err)
+		return 0, nil, c.transportError(ctx, method, logPath, err)
 	}
 	defer resp.Body.Close()
 	c.log(ctx, method, logPath, resp.StatusCode, start, nil)
@@ -337,14 +275,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		e := decodeError(resp.StatusCode, data)
 		e.Method, e.Path = method, logPath
-		e.RetryAfter = retryAfter(resp.Header)
-		c.redact.scrub(e)
+		e.RetryAfter, _ = wire.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.scrub(c.redact)
 		return resp.StatusCode, resp.Header, e
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
 		data, err := io.ReadAll(resp.Body)
 		if err != nil {
-			return resp.StatusCode, resp.Header, fmt.Errorf("oneroster: reading %s %s response: %w", method, logPath, err)
+			return resp.StatusCode, resp.Header, c.transportError(ctx, method, logPath, err)
 		}
 		if len(bytes.TrimSpace(data)) > 0 {
 			if err := json.Unmarshal(data, out); err != nil {
@@ -358,9 +296,6 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 func (c *Client) log(ctx context.Context, method, path string, status int, start time.Time, err error) {
-	if c.logger == nil {
-		return
-	}
 	attrs := []slog.Attr{
 		slog.String("method", method),
 		slog.String("path", path),
@@ -370,25 +305,22 @@ func (c *Client) log(ctx context.Context, method, path string, status int, start
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", c.redact.text(err.Error())))
+		attrs = append(attrs, slog.String("error", c.redact.Text(wire.ErrorText(err))))
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "oneroster request", attrs...)
 }
 
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
+// transportError explains a request that got no answer, without the URL's
+// query string (a filter can hold names) or a secret.
+func (c *Client) transportError(ctx context.Context, method, path string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("oneroster: %s %s: %w", method, path, ctxErr)
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return wire.TransportError("oneroster", method, path, err, c.redact)
 }
 
 // getOne reads a single record wrapped as {"<key>": {...}}.

@@ -70,7 +70,7 @@ func TestNewClientRefusesHTTPTokenURL(t *testing.T) {
 	_, err := oneroster.NewClient("https://ps.example.org", oneroster.WithOAuth2(oneroster.OAuth2{
 		ClientID: "id", ClientSecret: "s", TokenURL: "http://auth.example.org/token",
 	}))
-	if err == nil || !strings.Contains(err.Error(), "clear-text") {
+	if err == nil || !strings.Contains(err.Error(), "unencrypted") {
 		t.Errorf("http token URL: err = %v", err)
 	}
 }
@@ -203,7 +203,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newC := func() *oneroster.Client {
 		c, err := oneroster.NewClient(srv.URL, oneroster.WithOAuth2(oneroster.OAuth2{ClientID: "the-client", ClientSecret: secret}),
-			oneroster.WithLogger(logger), oneroster.WithRetry(0, 0))
+			oneroster.WithLogger(logger), oneroster.WithRetryPolicy(oneroster.RetryPolicy{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +268,7 @@ func TestRedirectToOtherHostRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.GetUser(context.Background(), "u1")
-	if err == nil || !strings.Contains(err.Error(), "refusing redirect") {
+	if err == nil || !strings.Contains(err.Error(), "redirect refused") {
 		t.Errorf("err = %v, want a refused redirect", err)
 	}
 	if leaked.Load() {
@@ -293,7 +293,7 @@ func TestTokenURLNotFound(t *testing.T) {
 	p := fakeprovider.Start(t, fakeprovider.Options{})
 	c, err := oneroster.NewClient(p.URL, oneroster.WithOAuth2(oneroster.OAuth2{
 		ClientID: "client-id", ClientSecret: "client-secret", TokenURL: p.URL + "/wrong/token",
-	}), oneroster.WithRetry(0, 0))
+	}), oneroster.WithRetryPolicy(oneroster.RetryPolicy{}))
 	if err != nil {
 		t.Fatal(err)
 	}

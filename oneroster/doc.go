@@ -10,6 +10,12 @@
 // replaced with PUT under a sourcedId the caller chooses; PutOutcome tells
 // whether the provider created or replaced the record.
 //
+// The wire behaviour is the powerschool SDK's, under the same option names:
+// reads are retried and writes never repeated blindly (WithRetryPolicy),
+// every attempt has a deadline (WithTimeout) and every answer a size limit
+// (WithMaxResponseSize), redirects stay on the provider's scheme and host,
+// and the token request follows none.
+//
 // Provider errors come back as *Error, decoded leniently from the imsx status
 // formats providers actually send. errors.Is(err, ErrNotFound) reports a 404.
 //

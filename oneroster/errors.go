@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // ErrNotFound matches (errors.Is) an *Error whose status is 404: the
@@ -226,10 +228,19 @@ func cleanText(s string, n int) string {
 	}, s)
 	s = strings.TrimSpace(s)
 	if len(s) > n {
-		s = truncate(s, n)
+		s = wire.Truncate(s, n)
 	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "")
 	}
 	return s
 }
+
+// TimeoutError means the server did not answer one attempt (or stopped
+// sending its answer) within the per-attempt timeout (WithTimeout). It
+// matches errors.Is(err, context.DeadlineExceeded); Limit is the timeout.
+type TimeoutError = wire.TimeoutError
+
+// ResponseTooLargeError means an answer was larger than WithMaxResponseSize
+// allows; Limit is the limit in bytes.
+type ResponseTooLargeError = wire.TooLargeError

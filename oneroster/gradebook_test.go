@@ -127,7 +127,7 @@ func TestRetries(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := oneroster.NewClient(srv.URL, creds, oneroster.WithRetry(5, 50*time.Millisecond))
+	c, err := oneroster.NewClient(srv.URL, creds, oneroster.WithRetryPolicy(oneroster.RetryPolicy{MaxRetries: 5, MaxWait: 50 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestRetryWaitRespectsContext(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, _ := oneroster.NewClient(srv.URL, creds, oneroster.WithRetry(3, time.Minute))
+	c, _ := oneroster.NewClient(srv.URL, creds, oneroster.WithRetryPolicy(oneroster.RetryPolicy{MaxRetries: 3, MaxWait: time.Minute, MaxRetryAfter: time.Minute}))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.GetUser(ctx, "u1")

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // Providers disagree on scalar encodings (dates with or without a time,
@@ -44,7 +46,7 @@ func (d *DateTime) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("date-time: want a string, got %s", truncate(string(b), 40))
+		return fmt.Errorf("date-time: want a string, got %s", wire.Truncate(string(b), 40))
 	}
 	t, err := parseTime(s)
 	if err != nil {
@@ -97,7 +99,7 @@ func parseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("date-time: cannot parse %q as a date (YYYY-MM-DD) or RFC 3339 date-time", truncate(s, 40))
+	return time.Time{}, fmt.Errorf("date-time: cannot parse %q as a date (YYYY-MM-DD) or RFC 3339 date-time", wire.Truncate(s, 40))
 }
 
 // Number is a float that decodes from a JSON number or a numeric string (the
@@ -120,7 +122,7 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return fmt.Errorf("number: cannot parse %q", truncate(s, 40))
+		return fmt.Errorf("number: cannot parse %q", wire.Truncate(s, 40))
 	}
 	*n = Number(f)
 	return nil
@@ -138,7 +140,7 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(bytes.TrimSpace(b)), `"`)
 	p, err := strconv.ParseBool(strings.ToLower(s))
 	if err != nil {
-		return fmt.Errorf("boolean: cannot parse %q", truncate(s, 40))
+		return fmt.Errorf("boolean: cannot parse %q", wire.Truncate(s, 40))
 	}
 	*v = Bool(p)
 	return nil
@@ -165,7 +167,7 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("text: want a string or number, got %s", truncate(string(b), 40))
+		return fmt.Errorf("text: want a string or number, got %s", wire.Truncate(string(b), 40))
 	}
 	*t = Text(n.String())
 	return nil
@@ -198,7 +200,7 @@ func (s *Strings) UnmarshalJSON(b []byte) error {
 	}
 	var many []Text
 	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("string list: want an array or a comma-separated string, got %s", truncate(string(b), 40))
+		return fmt.Errorf("string list: want an array or a comma-separated string, got %s", wire.Truncate(string(b), 40))
 	}
 	out := make([]string, len(many))
 	for i, v := range many {
@@ -206,18 +208,6 @@ func (s *Strings) UnmarshalJSON(b []byte) error {
 	}
 	*s = out
 	return nil
-}
-
-// truncate shortens s to at most n bytes for error messages, on a rune
-// boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

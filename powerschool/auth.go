@@ -9,9 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"github.com/pskit/pskit/internal/wire"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // TokenPath is PowerSchool's OAuth token endpoint.
@@ -36,69 +35,47 @@ type TokenInfo struct {
 	PowerSchoolVersion string
 }
 
-// tokenManager hands out access tokens: x/oauth2's ReuseTokenSource does the
-// caching and serialises fetches (so concurrent callers cause one request);
-// this type adds the cache hook, the one-time validation of a cached token,
-// and invalidation after a 401.
+// tokenManager hands out access tokens: wire.TokenSource does the caching,
+// the bounded fetch and invalidation; this type adds the cache hook and the
+// one-time validation of a cached token.
 type tokenManager struct {
 	c     *Client
-	cc    clientcredentials.Config
-	ctx   context.Context // long-lived: kept by x/oauth2 for every fetch
+	src   *wire.TokenSource
 	early time.Duration
 	key   string
 
 	initMu   sync.Mutex
 	initDone atomic.Bool
-
-	mu   sync.Mutex
-	src  oauth2.TokenSource
-	cur  string // token last handed out by src
-	dead string // token last invalidated
 }
 
 func newTokenManager(c *Client, hc *http.Client) *tokenManager {
-	// Token requests are POSTs, but asking again is harmless: mark them retryable.
-	tokenHC := *hc
-	tokenHC.Transport = retryableTransport{&retryablehttp.RoundTripper{Client: c.retry}}
-	m := &tokenManager{
-		c: c,
-		cc: clientcredentials.Config{
-			ClientID:     c.cfg.clientID,
-			ClientSecret: c.cfg.clientSecret,
-			TokenURL:     c.url(TokenPath, nil),
-			AuthStyle:    oauth2.AuthStyleInHeader,
-		},
-		ctx:   context.WithValue(context.Background(), oauth2.HTTPClient, &tokenHC),
-		early: c.cfg.earlyExpiry,
-		key:   CacheKey(c.base.String(), c.cfg.clientID),
-	}
-	m.src = oauth2.ReuseTokenSourceWithExpiry(nil, tokenSourceFunc(m.fetch), m.early)
+	m := &tokenManager{c: c, early: c.cfg.earlyExpiry, key: CacheKey(c.base.String(), c.cfg.clientID)}
+	m.src = wire.NewTokenSource(wire.TokenConfig{
+		ClientID:     c.cfg.clientID,
+		ClientSecret: c.cfg.clientSecret,
+		TokenURL:     c.url(TokenPath, nil),
+		HTTPClient:   hc,
+		EarlyExpiry:  m.early,
+		FetchTimeout: c.cfg.TokenFetchTimeout(),
+		OnToken:      m.fetched,
+	})
 	return m
 }
 
-// fetch asks the server for a new token.
-func (m *tokenManager) fetch() (*oauth2.Token, error) {
-	tok, err := m.cc.Token(m.ctx)
-	if err != nil {
-		return nil, m.c.tokenError(err)
-	}
+// fetched records a new token: known to the scrubber, stored in the cache.
+func (m *tokenManager) fetched(ctx context.Context, tok *oauth2.Token) {
+	m.c.redact.AddToken(tok.AccessToken)
 	m.c.logger.Debug("new token obtained", "expires_in", time.Until(tok.Expiry).Round(time.Second))
 	if cache := m.c.cfg.cache; cache != nil {
-		if err := cache.Store(m.ctx, m.key, tok); err != nil {
+		if err := cache.Store(ctx, m.key, tok); err != nil {
 			m.c.logger.Warn("could not store the token in the cache", "error", err)
 		}
 	}
-	return tok, nil
-}
-
-func (m *tokenManager) current() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.cur
 }
 
 // token returns a valid access token. A slow fetch keeps going in the
-// background when ctx ends, so the next caller gets its result.
+// background (within its own deadline) when ctx ends, so the next caller
+// gets its result.
 func (m *tokenManager) token(ctx context.Context) (string, error) {
 	t, err := m.oauthToken(ctx)
 	if err != nil {
@@ -111,32 +88,14 @@ func (m *tokenManager) oauthToken(ctx context.Context) (*oauth2.Token, error) {
 	if err := m.init(ctx); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	src := m.src
-	m.mu.Unlock()
-	type result struct {
-		t   *oauth2.Token
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		t, err := src.Token()
-		ch <- result{t, err}
-	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return nil, r.err
+	t, err := m.src.Token(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("powerschool: waiting for an access token: %w", ctx.Err())
 		}
-		m.mu.Lock()
-		if m.src == src {
-			m.cur = r.t.AccessToken
-		}
-		m.mu.Unlock()
-		return r.t, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("powerschool: waiting for an access token: %w", ctx.Err())
+		return nil, m.c.tokenError(err)
 	}
+	return t, nil
 }
 
 // init loads a cached token once and validates it before it is used.
@@ -163,6 +122,7 @@ func (m *tokenManager) init(ctx context.Context) error {
 		m.initDone.Store(true)
 		return nil
 	}
+	m.c.redact.AddToken(tok.AccessToken)
 	m.c.logger.DebugContext(ctx, "validating existing token")
 	info, err := m.c.validate(ctx, tok.AccessToken)
 	if err != nil {
@@ -170,10 +130,7 @@ func (m *tokenManager) init(ctx context.Context) error {
 	}
 	if info.Valid {
 		m.c.logger.DebugContext(ctx, "token valid", "plugin_id", info.PluginID)
-		m.mu.Lock()
-		m.src = oauth2.ReuseTokenSourceWithExpiry(tok, tokenSourceFunc(m.fetch), m.early)
-		m.cur = tok.AccessToken
-		m.mu.Unlock()
+		m.src.Seed(tok)
 	} else {
 		m.c.logger.DebugContext(ctx, "token invalid, getting a new one")
 		if err := cache.Delete(ctx, m.key); err != nil {
@@ -187,33 +144,14 @@ func (m *tokenManager) init(ctx context.Context) error {
 // invalidate drops failed (a token the server refused) unless another
 // goroutine already replaced it; "" drops whatever token is current.
 func (m *tokenManager) invalidate(ctx context.Context, failed string) {
-	m.mu.Lock()
-	if failed != "" && (failed == m.dead || (m.cur != "" && m.cur != failed)) {
-		m.mu.Unlock()
+	if !m.src.Invalidate(failed) {
 		return
 	}
-	m.dead = m.cur
-	if failed != "" {
-		m.dead = failed
-	}
-	m.src = oauth2.ReuseTokenSourceWithExpiry(nil, tokenSourceFunc(m.fetch), m.early)
-	m.cur = ""
-	m.mu.Unlock()
 	if cache := m.c.cfg.cache; cache != nil {
 		if err := cache.Delete(ctx, m.key); err != nil {
 			m.c.logger.Warn("could not delete the token from the cache", "error", err)
 		}
 	}
-}
-
-// retryableTransport sends token requests through the retry layer.
-type retryableTransport struct{ rt *retryablehttp.RoundTripper }
-
-func (t retryableTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := withRetryable(req.Context(), true)
-	ctx = withRead(ctx, true) // asking for the client's token again changes nothing
-	ctx = context.WithValue(ctx, attemptsKey, new(atomic.Int32))
-	return t.rt.RoundTrip(req.WithContext(ctx))
 }
 
 // Token returns the current access token, fetching one if needed (for
@@ -275,19 +213,25 @@ func (c *Client) tokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		status := re.Response.StatusCode
-		desc := c.scrub(truncate(re.ErrorCode+" "+re.ErrorDescription, 200))
+		desc := c.scrub(wire.Truncate(re.ErrorCode+" "+re.ErrorDescription, 200))
 		switch {
 		case status == http.StatusUnauthorized || re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client":
 			return &AuthError{StatusCode: status, TokenEndpoint: true, Method: http.MethodPost, Path: TokenPath, Description: trimSpace(desc)}
 		case status == http.StatusTooManyRequests:
-			d, _ := parseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+			d, _ := wire.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
 			return &RateLimitError{Method: http.MethodPost, Path: TokenPath, RetryAfter: d}
 		}
 		return newAPIError(status, http.MethodPost, TokenPath, re.Body, c.scrub)
 	}
-	return fmt.Errorf("powerschool: getting an access token from %s%s: %s; check the server URL and the network", c.base.Host, TokenPath, c.scrub(err.Error()))
+	var timeout *wire.TimeoutError
+	if errors.As(err, &timeout) {
+		return fmt.Errorf("powerschool: getting an access token: %w", timeout)
+	}
+	if errors.Is(err, wire.ErrRedirectRefused) {
+		return fmt.Errorf("powerschool: getting an access token from %s%s: %s", c.base.Host, TokenPath, c.scrub(wire.ErrorText(err)))
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("powerschool: getting an access token from %s%s: no token within %s; check the server URL and the network", c.base.Host, TokenPath, c.cfg.TokenFetchTimeout())
+	}
+	return fmt.Errorf("powerschool: getting an access token from %s%s: %s; check the server URL and the network", c.base.Host, TokenPath, c.scrub(wire.ErrorText(err)))
 }
-
-type tokenSourceFunc func() (*oauth2.Token, error)
-
-func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
@@ -30,7 +30,7 @@ type Client struct {
 	logger *slog.Logger
 	retry  *retryablehttp.Client
 	tokens *tokenManager
-	scrub  func(string) string
+	redact *wire.Redactor
 
 	metaMu sync.Mutex
 	meta   *Metadata
@@ -43,15 +43,15 @@ type Client struct {
 	Courses            *CoursesService
 	Terms              *TermsService
 	Tables             *TablesService
+	// XTE is PowerTeacher Pro's /ws/xte API.
+	XTE *XTEService
 }
 
 // NewClient returns a client for the server and plugin credentials given by
 // the options. WithBaseURL and WithCredentials are required.
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{
-		logger:      slog.New(slog.DiscardHandler),
-		userAgent:   DefaultUserAgent,
-		retry:       DefaultRetryPolicy,
+		Settings:    wire.NewSettings(DefaultUserAgent),
 		concurrency: DefaultPageConcurrency,
 		earlyExpiry: time.Minute,
 	}
@@ -60,23 +60,21 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("powerschool: %w", err)
 		}
 	}
-	base, err := checkBaseURL(cfg.baseURL, cfg.insecureHTTP)
+	if strings.TrimSpace(cfg.baseURL) == "" {
+		return nil, errors.New("powerschool: no server URL; pass WithBaseURL(\"https://<district>.powerschool.com\")")
+	}
+	base, err := wire.CheckURL("server", cfg.baseURL, cfg.Insecure)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("powerschool: %w", err)
 	}
 	if strings.TrimSpace(cfg.clientID) == "" || strings.TrimSpace(cfg.clientSecret) == "" {
 		return nil, errors.New("powerschool: the client ID and client secret must both be set (WithCredentials); an administrator finds them under " + pluginConfigPath)
 	}
 
-	var inner http.Client
-	var baseRT http.RoundTripper = http.DefaultTransport
-	if cfg.httpClient != nil {
+	var own http.RoundTripper
+	if cfg.HTTPClient != nil {
 		if cfg.tlsConfig != nil {
 			return nil, errors.New("powerschool: WithTLSConfig/WithRootCAPEM cannot be combined with WithHTTPClient; set the TLS config on that client's transport instead")
-		}
-		inner = *cfg.httpClient
-		if inner.Transport != nil {
-			baseRT = inner.Transport
 		}
 	} else if tr, ok := http.DefaultTransport.(*http.Transport); ok {
 		tr = tr.Clone()
@@ -84,21 +82,18 @@ func NewClient(opts ...Option) (*Client, error) {
 		if cfg.tlsConfig != nil {
 			tr.TLSClientConfig = cfg.tlsConfig
 		}
-		baseRT = tr
+		own = tr
 	} else if cfg.tlsConfig != nil {
 		return nil, errors.New("powerschool: http.DefaultTransport has been replaced, so WithTLSConfig/WithRootCAPEM cannot apply; pass WithHTTPClient with the TLS config on its transport")
 	}
-	inner.Transport = newThrottleTransport(baseRT, cfg.throttle, cfg.retry, cfg.logger, cfg.userAgent)
+	// Every attempt, token requests included, passes the throttle, then
+	// the per-attempt deadline and body limit.
+	rt := newThrottleTransport(cfg.Attempt(cfg.Transport(own)), cfg.throttle, cfg.Retry, cfg.Logger, cfg.UserAgent)
 
-	c := &Client{base: base, cfg: cfg, logger: cfg.logger, retry: newRetryClient(&inner, cfg.retry)}
-	c.tokens = newTokenManager(c, &inner)
-	c.scrub = func(s string) string {
-		s = strings.ReplaceAll(s, cfg.clientSecret, "[REDACTED]")
-		if tok := c.tokens.current(); tok != "" {
-			s = strings.ReplaceAll(s, tok, "[REDACTED]")
-		}
-		return s
-	}
+	c := &Client{base: base, cfg: cfg, logger: cfg.Logger, retry: cfg.APIClient(rt, base), redact: &wire.Redactor{}}
+	c.redact.AddSecret(cfg.clientSecret)
+	c.redact.AddBasic(cfg.clientID, cfg.clientSecret)
+	c.tokens = newTokenManager(c, cfg.TokenHTTPClient(rt))
 	c.Schools = &SchoolsService{c}
 	c.Students = &StudentsService{c}
 	c.Staff = &StaffService{c}
@@ -107,38 +102,15 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Courses = &CoursesService{c}
 	c.Terms = &TermsService{c}
 	c.Tables = &TablesService{c}
+	c.XTE = &XTEService{c}
 	return c, nil
 }
 
 // BaseURL returns the server's base URL as configured.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-func checkBaseURL(raw string, insecure bool) (*url.URL, error) {
-	if strings.TrimSpace(raw) == "" {
-		return nil, errors.New("powerschool: no server URL; pass WithBaseURL(\"https://<district>.powerschool.com\")")
-	}
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("powerschool: %q is not a server URL; use the form https://<district>.powerschool.com", raw)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("powerschool: the server URL must not carry user info, a query or a fragment; pass credentials with WithCredentials")
-	}
-	if u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("powerschool: refusing plain http to %s: the client secret and tokens would cross the network unencrypted; use https, or WithInsecureHTTP() on a trusted test network", u.Host)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// scrub removes secrets (client secret, Basic header, tokens) from s.
+func (c *Client) scrub(s string) string { return c.redact.Text(s) }
 
 // request is one logical API call.
 type request struct {
@@ -149,7 +121,12 @@ type request struct {
 	// readOnly marks a POST that only reads (PowerQuery); it is allowed on a
 	// read-only client and retried like a GET.
 	readOnly bool
+	// stream marks an answer read as it arrives (not buffered, no size limit).
+	stream bool
 }
+
+// powerQueryPrefix is where POSTs only read.
+const powerQueryPrefix = "/ws/schema/query/"
 
 func (r *request) writes() bool {
 	switch r.method {
@@ -171,6 +148,18 @@ func (c *Client) url(path string, q url.Values) string {
 // send performs r with a bearer token, fetching a new token and retrying once
 // after a 401. The caller owns the returned 2xx response's body.
 func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
+	clean, err := wire.CleanPath(r.path)
+	if err != nil {
+		return nil, fmt.Errorf("powerschool: %s: %w; give the path without . or .. segments", r.method, err)
+	}
+	if clean != r.path {
+		cp := *r
+		cp.path = clean
+		r = &cp
+	}
+	if r.readOnly && !strings.HasPrefix(r.path, powerQueryPrefix) {
+		r.readOnly = false // only a PowerQuery is a read sent as a POST
+	}
 	if c.cfg.readOnly && r.writes() {
 		return nil, fmt.Errorf("%w: refusing %s %s before sending it, because it could change data; use a client without WithReadOnly for writes", ErrReadOnly, r.method, r.path)
 	}
@@ -206,16 +195,21 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 
 // attempt sends r once through the retry and throttle layers with token tok.
 func (c *Client) attempt(ctx context.Context, r *request, tok string) (*http.Response, error) {
-	ctx = withRetryable(ctx, safeMethod(r.method) || r.readOnly)
-	ctx = withRead(ctx, r.method == http.MethodGet || r.method == http.MethodHead || r.readOnly)
-	ctx = context.WithValue(ctx, attemptsKey, new(atomic.Int32))
+	actx := ctx
+	if !r.writes() {
+		actx = wire.MarkRead(actx)
+	}
+	if r.stream {
+		actx = wire.MarkStream(actx)
+	}
+	actx = context.WithValue(actx, attemptsKey, new(atomic.Int32))
 	var body any
 	if r.body != nil {
 		body = r.body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, c.url(r.path, r.query), body)
+	req, err := retryablehttp.NewRequestWithContext(actx, r.method, c.url(r.path, r.query), body)
 	if err != nil {
-		return nil, fmt.Errorf("powerschool: building %s %s: %w", r.method, r.path, err)
+		return nil, fmt.Errorf("powerschool: building %s %s: %s", r.method, r.path, c.scrub(wire.ErrorText(err)))
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Accept", "application/json")
@@ -224,19 +218,25 @@ func (c *Client) attempt(ctx context.Context, r *request, tok string) (*http.Res
 	}
 	resp, err := c.retry.Do(req)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("powerschool: %s %s: %w", r.method, r.path, ctxErr)
-		}
-		return nil, fmt.Errorf("powerschool: %s %s: %s; check the server URL and the network", r.method, r.path, c.scrub(err.Error()))
+		return nil, c.transportError(ctx, r.method, r.path, err)
 	}
 	return resp, nil
+}
+
+// transportError explains a request that got no answer, without the URL's
+// query string (a q= filter can hold names and birth dates) or a secret.
+func (c *Client) transportError(ctx context.Context, method, path string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("powerschool: %s %s: %w", method, path, ctxErr)
+	}
+	return wire.TransportError("powerschool", method, path, err, c.redact)
 }
 
 // responseError turns a non-2xx response into a typed error and closes it.
 func (c *Client) responseError(method, path string, resp *http.Response) error {
 	defer drain(resp)
 	if resp.StatusCode == http.StatusTooManyRequests {
-		d, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		d, _ := wire.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return &RateLimitError{Method: method, Path: path, RetryAfter: d}
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -275,7 +275,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	if raw, ok := out.(*json.RawMessage); ok {
 		b, err := io.ReadAll(resp.Body)
 		if err != nil {
-			return fmt.Errorf("powerschool: reading %s %s: %w", r.method, r.path, err)
+			return c.transportError(ctx, r.method, r.path, err)
 		}
 		*raw = b
 		return nil
@@ -301,14 +301,21 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (json.R
 // (a []byte or json.RawMessage is sent as is), and the JSON answer is decoded
 // into out (if not nil; a *json.RawMessage receives the raw bytes). POSTs to
 // /ws/schema/query/ are treated as reads (PowerQuery); every other POST, PUT,
-// PATCH and DELETE is refused by a read-only client.
+// PATCH and DELETE is refused by a read-only client. The path is cleaned
+// first ("." and ".." resolved, also when percent-encoded; a path that
+// climbs above the root is refused), and the cleaned path is what is judged
+// and sent.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	method = strings.ToUpper(method)
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	r := &request{method: method, path: path, query: query}
-	r.readOnly = method == http.MethodPost && strings.HasPrefix(path, "/ws/schema/query/")
+	clean, err := wire.CleanPath(path)
+	if err != nil {
+		return fmt.Errorf("powerschool: %s: %w; give the path without . or .. segments", method, err)
+	}
+	r := &request{method: method, path: clean, query: query}
+	r.readOnly = method == http.MethodPost && strings.HasPrefix(clean, powerQueryPrefix)
 	if body != nil {
 		b, err := encodeBody(body)
 		if err != nil {

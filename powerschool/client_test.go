@@ -32,7 +32,10 @@ func TestNewClientURLRules(t *testing.T) {
 		{url: "http://ps.example.org", wantErr: "WithInsecureHTTP"},
 		{url: "http://10.0.0.5", wantErr: "unencrypted"},
 		{url: "", wantErr: "WithBaseURL"},
-		{url: "ftp://x.org", wantErr: "not a server URL"},
+		{url: "ftp://x.org", wantErr: "not an absolute http(s) URL"},
+		{url: "http://LOCALHOST:1234"},
+		{url: "http://ps.Localhost:1234"},
+		{url: "http://localhost.example.org", wantErr: "WithInsecureHTTP"},
 		{url: "https://user:pw@x.org", wantErr: "user info"},
 	} {
 		_, err := NewClient(append([]Option{WithBaseURL(tc.url), creds}, tc.opts...)...)
@@ -104,48 +107,6 @@ func TestRetryAfterSlowsTheWholeClient(t *testing.T) {
 	for i, a := range arrivals {
 		if d := a.Sub(limitedAt); d < 190*time.Millisecond {
 			t.Errorf("request %d arrived %s after the 429, want at least the 200ms Retry-After (capped)", i, d)
-		}
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"3", 3 * time.Second, true},
-		{"0", 0, true},
-		{"Sat, 31 Jan 2026 12:00:05 GMT", 5 * time.Second, true},
-		{"Sat, 31 Jan 2026 11:00:00 GMT", 0, true}, // in the past
-		{"-1", 0, false},
-		{"soon", 0, false},
-		{"", 0, false},
-	} {
-		got, ok := parseRetryAfter(tc.in, now)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseRetryAfter(%q) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestBackoffHonoursRetryAfterDateWithCap(t *testing.T) {
-	b := backoff(80 * time.Millisecond)
-	date := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
-	resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {date}}}
-	if d := b(time.Millisecond, time.Second, 0, resp); d != 80*time.Millisecond {
-		t.Errorf("Retry-After an hour away with an 80ms cap waited %s", d)
-	}
-	resp.Header.Set("Retry-After", time.Now().Add(40*time.Second).UTC().Format(http.TimeFormat))
-	if d := backoff(time.Minute)(time.Millisecond, time.Second, 0, resp); d < 38*time.Second || d > 41*time.Second {
-		t.Errorf("Retry-After date 40s away waited %s", d)
-	}
-	for attempt := range 10 {
-		d := b(10*time.Millisecond, 100*time.Millisecond, attempt, nil)
-		want := min(10*time.Millisecond<<attempt, 100*time.Millisecond)
-		if d < want/2 || d > want {
-			t.Errorf("attempt %d: backoff %s outside [%s, %s]", attempt, d, want/2, want)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func schoolCourses(schoolID int64) resource {
 
 // List iterates over one school's courses.
 func (s *CoursesService) List(ctx context.Context, schoolID int64, opts *ListOptions) iter.Seq2[Course, error] {
-	return list[Course](s.c, ctx, schoolCourses(schoolID), opts)
+	return list[Course](ctx, s.c, schoolCourses(schoolID), opts)
 }
 
 // Count counts one school's courses.
@@ -58,7 +58,7 @@ func schoolTerms(schoolID int64) resource {
 
 // List iterates over one school's terms.
 func (s *TermsService) List(ctx context.Context, schoolID int64, opts *ListOptions) iter.Seq2[Term, error] {
-	return list[Term](s.c, ctx, schoolTerms(schoolID), opts)
+	return list[Term](ctx, s.c, schoolTerms(schoolID), opts)
 }
 
 // Count counts one school's terms.

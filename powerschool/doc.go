@@ -4,10 +4,13 @@
 //
 // The client handles the token completely (fetched once, shared by all
 // goroutines, reused until shortly before expiry, optionally cached between
-// runs and validated once, replaced after a 401), retries requests that are
-// safe to repeat (honouring Retry-After), throttles itself, and turns
-// failures into typed errors (*APIError, *AuthError, *RateLimitError) that
-// say what to do next. Secrets never appear in logs or errors.
+// runs and validated once, replaced after a 401), retries reads (honouring
+// Retry-After) but never repeats a write blindly, gives every attempt a
+// deadline (WithTimeout) and every answer a size limit
+// (WithMaxResponseSize), follows redirects only within the server, throttles
+// itself, and turns failures into typed errors (*APIError, *AuthError,
+// *RateLimitError, *TimeoutError) that say what to do next. Secrets and
+// query strings never appear in logs or errors.
 //
 // PowerSchool's JSON has quirks (one record sent as an object instead of a
 // list, "" for empty blocks, numbers as strings); the models decode all of

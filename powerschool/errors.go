@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // ErrReadOnly is wrapped by the error returned when a read-only client is
@@ -183,10 +185,10 @@ func newAPIError(status int, method, path string, body []byte, scrub func(string
 	} else if text := strings.TrimSpace(string(body)); text != "" && !strings.HasPrefix(text, "<") {
 		e.Message = text
 	}
-	e.Message = scrub(truncate(strings.Join(strings.Fields(e.Message), " "), 300))
+	e.Message = scrub(wire.Truncate(strings.Join(strings.Fields(e.Message), " "), 300))
 	for i := range e.Errors {
 		d := &e.Errors[i]
-		d.Resource, d.Field, d.Code, d.Message = scrub(d.Resource), scrub(d.Field), scrub(d.Code), scrub(truncate(d.Message, 200))
+		d.Resource, d.Field, d.Code, d.Message = scrub(d.Resource), scrub(d.Field), scrub(d.Code), scrub(wire.Truncate(d.Message, 200))
 	}
 	if status == http.StatusForbidden {
 		for _, d := range e.Errors {
@@ -227,9 +229,11 @@ func decodeErrorDetails(raw json.RawMessage) []ErrorDetail {
 	return out
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+// TimeoutError means the server did not answer one attempt (or stopped
+// sending its answer) within the per-attempt timeout (WithTimeout). It
+// matches errors.Is(err, context.DeadlineExceeded); Limit is the timeout.
+type TimeoutError = wire.TimeoutError
+
+// ResponseTooLargeError means an answer was larger than WithMaxResponseSize
+// allows; Limit is the limit in bytes.
+type ResponseTooLargeError = wire.TooLargeError

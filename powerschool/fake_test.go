@@ -39,7 +39,12 @@ type fakePS struct {
 	token500s atomic.Int32
 }
 
-func newFakePS(t testing.TB) *fakePS {
+func newFakePS(t testing.TB) *fakePS { return startFakePS(t, httptest.NewServer) }
+
+// newFakePSTLS is a fakePS over https; f.client trusts its certificate.
+func newFakePSTLS(t testing.TB) *fakePS { return startFakePS(t, httptest.NewTLSServer) }
+
+func startFakePS(t testing.TB, start func(http.Handler) *httptest.Server) *fakePS {
 	t.Helper()
 	f := &fakePS{t: t, mux: http.NewServeMux(), valid: map[string]bool{}, expiresIn: "1814654"}
 	f.mux.HandleFunc("POST "+basePath+"/oauth/access_token", f.handleToken)
@@ -57,7 +62,7 @@ func newFakePS(t testing.TB) *fakePS {
 		f.mu.Unlock()
 		writeJSON(w, map[string]any{"metadata": md})
 	})
-	f.srv = httptest.NewServer(f.mux)
+	f.srv = start(f.mux)
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -124,7 +129,11 @@ var fastRetry = RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 5
 
 func (f *fakePS) client(opts ...Option) *Client {
 	f.t.Helper()
-	all := append([]Option{WithBaseURL(f.url()), WithCredentials(testClientID, testSecret), WithRetryPolicy(fastRetry)}, opts...)
+	all := []Option{WithBaseURL(f.url()), WithCredentials(testClientID, testSecret), WithRetryPolicy(fastRetry)}
+	if f.srv.TLS != nil {
+		all = append(all, WithHTTPClient(f.srv.Client()))
+	}
+	all = append(all, opts...)
 	c, err := NewClient(all...)
 	if err != nil {
 		f.t.Fatalf("NewClient: %v", err)

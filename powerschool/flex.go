@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // PowerSchool's JSON comes from an XML-to-JSON conversion: numbers may arrive
@@ -45,7 +47,7 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 		*n = FlexInt(int64(f))
 		return nil
 	}
-	return fmt.Errorf("powerschool: cannot read %s as an integer", truncate(string(b), 40))
+	return fmt.Errorf("powerschool: cannot read %s as an integer", wire.Truncate(string(b), 40))
 }
 
 // Int returns n as an int.
@@ -85,7 +87,7 @@ func (s *FlexString) UnmarshalJSON(b []byte) error {
 		*s = FlexString(num.String())
 		return nil
 	}
-	return fmt.Errorf("powerschool: cannot read %s as a string", truncate(string(b), 40))
+	return fmt.Errorf("powerschool: cannot read %s as a string", wire.Truncate(string(b), 40))
 }
 
 // FlexBool decodes true/false from a JSON boolean or the strings "true",
@@ -104,7 +106,7 @@ func (v *FlexBool) UnmarshalJSON(b []byte) error {
 	case "false", "0", "no", "":
 		*v = false
 	default:
-		return fmt.Errorf("powerschool: cannot read %s as a boolean", truncate(string(b), 40))
+		return fmt.Errorf("powerschool: cannot read %s as a boolean", wire.Truncate(string(b), 40))
 	}
 	return nil
 }

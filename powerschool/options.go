@@ -8,24 +8,32 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // Option configures a Client. Options are applied in order by NewClient.
 type Option func(*config) error
 
-// RetryPolicy controls how requests that are safe to repeat are retried after
-// a transport error or a 429, 502, 503 or 504 answer.
-type RetryPolicy struct {
-	// MaxRetries is the number of retries after the first attempt. 0 disables retries.
-	MaxRetries int
-	// MinWait and MaxWait bound the exponential backoff (with jitter).
-	MinWait, MaxWait time.Duration
-	// MaxRetryAfter caps how long a server's Retry-After may make the client wait.
-	MaxRetryAfter time.Duration
-}
+// RetryPolicy controls how requests are tried again after a transport error
+// (a dropped connection, a body cut short, an attempt that timed out) or a
+// 429, 500, 502, 503 or 504 answer. Reads (GETs, token requests,
+// PowerQueries) are retried on all of those; a write only after a 429,
+// which says the server did not act on it. Both SDKs share this type.
+type RetryPolicy = wire.RetryPolicy
 
-// DefaultRetryPolicy is used unless WithRetryPolicy says otherwise.
-var DefaultRetryPolicy = RetryPolicy{MaxRetries: 4, MinWait: 500 * time.Millisecond, MaxWait: 15 * time.Second, MaxRetryAfter: 2 * time.Minute}
+// DefaultRetryPolicy returns the policy used unless WithRetryPolicy says
+// otherwise: 4 retries, backoff from 500 ms to 15 s, Retry-After honoured up
+// to 2 minutes.
+func DefaultRetryPolicy() RetryPolicy { return wire.DefaultRetryPolicy() }
+
+// DefaultTimeout is how long one attempt of a request (answer included) may
+// take unless WithTimeout says otherwise.
+const DefaultTimeout = wire.DefaultTimeout
+
+// DefaultMaxResponseSize is the largest response body read unless
+// WithMaxResponseSize says otherwise.
+const DefaultMaxResponseSize = wire.DefaultMaxResponseSize
 
 // Throttle limits the client's own request rate, across all goroutines.
 type Throttle struct {
@@ -36,17 +44,13 @@ type Throttle struct {
 }
 
 type config struct {
+	wire.Settings
 	baseURL      string
 	clientID     string
 	clientSecret string
-	httpClient   *http.Client
-	logger       *slog.Logger
-	userAgent    string
 	tlsConfig    *tls.Config
-	insecureHTTP bool
 	cache        TokenCache
 	throttle     Throttle
-	retry        RetryPolicy
 	readOnly     bool
 	concurrency  int
 	earlyExpiry  time.Duration
@@ -65,33 +69,22 @@ func WithCredentials(clientID, clientSecret string) Option {
 	return func(c *config) error { c.clientID, c.clientSecret = clientID, clientSecret; return nil }
 }
 
-// WithHTTPClient supplies the HTTP client whose transport, timeout, cookie jar
-// and redirect policy are used. The SDK adds its own retry and throttle layers
-// on top of its transport and never modifies the given client.
+// WithHTTPClient supplies the HTTP client whose transport, timeout and
+// cookie jar are used. Its redirect policy is not: redirects are followed
+// only to the server's own scheme and host, so the token never reaches
+// another server or plain http. The SDK adds its own retry, deadline and
+// throttle layers on top of its transport and never modifies the client.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("WithHTTPClient: client is nil; pass an *http.Client or leave the option out")
-		}
-		c.httpClient = hc
-		return nil
-	}
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
 // WithLogger sends debug logs (token lifecycle, one line per HTTP attempt) to l.
 // Secrets and tokens are never logged. The default discards logs.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l != nil {
-			c.logger = l
-		}
-		return nil
-	}
-}
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { return c.SetLogger(l) } }
 
 // WithUserAgent sets the User-Agent header sent with every request.
 func WithUserAgent(ua string) Option {
-	return func(c *config) error { c.userAgent = ua; return nil }
+	return func(c *config) error { c.UserAgent = ua; return nil }
 }
 
 // WithTLSConfig sets the TLS configuration, e.g. for an on-premises server
@@ -130,7 +123,7 @@ func WithRootCAPEM(pem []byte) Option {
 // client secret and tokens then cross the network unencrypted: use it only on
 // a trusted test network.
 func WithInsecureHTTP() Option {
-	return func(c *config) error { c.insecureHTTP = true; return nil }
+	return func(c *config) error { c.Insecure = true; return nil }
 }
 
 // WithTokenCache keeps tokens between runs. A cached token is validated once
@@ -150,15 +143,23 @@ func WithThrottle(t Throttle) Option {
 	}
 }
 
-// WithRetryPolicy replaces DefaultRetryPolicy.
+// WithRetryPolicy replaces DefaultRetryPolicy().
 func WithRetryPolicy(p RetryPolicy) Option {
-	return func(c *config) error {
-		if p.MaxRetries < 0 || p.MinWait < 0 || p.MaxWait < p.MinWait || p.MaxRetryAfter < 0 {
-			return fmt.Errorf("WithRetryPolicy: need MaxRetries >= 0, 0 <= MinWait <= MaxWait and MaxRetryAfter >= 0 (got %+v)", p)
-		}
-		c.retry = p
-		return nil
-	}
+	return func(c *config) error { return c.SetRetryPolicy(p) }
+}
+
+// WithTimeout bounds each attempt of a request, from sending it to the last
+// byte of the answer (default DefaultTimeout; 0 means no limit). A server
+// that does not answer within it fails the attempt with an error that says
+// so; reads are then retried under the retry policy. A streamed PowerQuery
+// (PageSize 0) may take longer as a whole, but not fall silent for longer.
+func WithTimeout(d time.Duration) Option { return func(c *config) error { return c.SetTimeout(d) } }
+
+// WithMaxResponseSize bounds the size of one response body (default
+// DefaultMaxResponseSize); a larger answer fails with an error that says so.
+// A streamed PowerQuery (PageSize 0) is read record by record and not bounded.
+func WithMaxResponseSize(n int64) Option {
+	return func(c *config) error { return c.SetMaxResponseSize(n) }
 }
 
 // WithReadOnly makes the client refuse, before sending, every request that

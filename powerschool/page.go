@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // DefaultPageSize is used when the metadata names no maximum page size.
@@ -285,7 +287,7 @@ func decodeCount(body []byte) (int, error) {
 	case v.Count != nil:
 		return v.Count.Int(), nil
 	}
-	return 0, fmt.Errorf("no count in %s", truncate(string(body), 80))
+	return 0, fmt.Errorf("no count in %s", wire.Truncate(string(body), 80))
 }
 
 func (c *Client) getBytes(ctx context.Context, path string, q url.Values) ([]byte, error) {
@@ -356,10 +358,8 @@ func (c *Client) workers(want int) int {
 }
 
 // list pulls every record of res: one count (alongside the metadata read
-// that sets the page size), the pages (concurrently, in order), and a
-// re-count at the end to detect records added or removed
-// during the pull (*InconsistentPullError).
-func list[T any](c *Client, ctx context.Context, res resource, opts *ListOptions) iter.Seq2[T, error] {
+// that sets the page size), then the paging driver.
+func list[T any](ctx context.Context, c *Client, res resource, opts *ListOptions) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		if opts == nil {
@@ -387,28 +387,62 @@ func list[T any](c *Client, ctx context.Context, res resource, opts *ListOptions
 			yield(zero, err)
 			return
 		}
-		total := start.n
-		pages := (total + size - 1) / size
 		q := opts.query(true)
-		q.Set("pagesize", strconv.Itoa(size))
-		fetch := func(ctx context.Context, page int) ([]T, error) {
-			pq := url.Values{}
-			for k, v := range q {
-				pq[k] = v
-			}
-			pq.Set("page", strconv.Itoa(page))
-			b, err := c.getBytes(ctx, res.path, pq)
-			if err != nil {
-				return nil, err
-			}
-			items, err := decodePage[T](b, res.plural, res.singular)
-			if err != nil {
-				return nil, fmt.Errorf("powerschool: GET %s page %d: the list is not as expected: %w", res.path, page, err)
-			}
-			return items, nil
-		}
-		done, stopped := 0, false
-		err = fetchOrdered(ctx, pages, c.workers(opts.Concurrency), fetch, func(items []T) bool {
+		pull[T]{
+			path: res.path, total: start.n, size: size, workers: c.workers(opts.Concurrency), progress: opts.Progress,
+			fetch: func(ctx context.Context, page, size int) ([]T, error) {
+				pq := pageQuery(q, page, size)
+				b, err := c.getBytes(ctx, res.path, pq)
+				if err != nil {
+					return nil, err
+				}
+				items, err := decodePage[T](b, res.plural, res.singular)
+				if err != nil {
+					return nil, fmt.Errorf("powerschool: GET %s page %d: the list is not as expected: %w", res.path, page, err)
+				}
+				return items, nil
+			},
+			recount: func(ctx context.Context) (int, error) { return c.count(ctx, countPath, opts.query(false)) },
+		}.run(ctx, yield)
+	}
+}
+
+// pageQuery is q with page and pagesize set.
+func pageQuery(q url.Values, page, size int) url.Values {
+	pq := make(url.Values, len(q)+2)
+	for k, v := range q {
+		pq[k] = v
+	}
+	pq.Set("page", strconv.Itoa(page))
+	pq.Set("pagesize", strconv.Itoa(size))
+	return pq
+}
+
+// pull is the one paging driver of every counted list (/ws/v1 lists, the
+// table API, paged PowerQueries): given the count at the start, it fetches
+// the pages (concurrently, yielded in order), counts again at the end, and
+// reports *InconsistentPullError when the count changed or the records
+// received do not match it. A short page before the last one means the
+// server caps the page size below the one asked for: the pull goes on with
+// the server's size from where it is, rather than ending early.
+type pull[T any] struct {
+	path     string // for errors
+	total    int    // count at the start
+	size     int    // page size asked for
+	workers  int
+	fetch    func(ctx context.Context, page, size int) ([]T, error)
+	recount  func(ctx context.Context) (int, error)
+	progress func(Progress)
+}
+
+func (p pull[T]) run(ctx context.Context, yield func(T, error) bool) {
+	var zero T
+	size, done, stopped := p.size, 0, false
+	for done < p.total {
+		first, last := done/size+1, (p.total+size-1)/size
+		capped := 0
+		fetch := func(ctx context.Context, page int) ([]T, error) { return p.fetch(ctx, page, size) }
+		err := fetchOrdered(ctx, first, last, p.workers, fetch, func(page int, items []T) bool {
 			for _, it := range items {
 				if !yield(it, nil) {
 					stopped = true
@@ -416,8 +450,12 @@ func list[T any](c *Client, ctx context.Context, res resource, opts *ListOptions
 				}
 				done++
 			}
-			if opts.Progress != nil {
-				opts.Progress(Progress{Total: total, Done: done})
+			if p.progress != nil {
+				p.progress(Progress{Total: p.total, Done: done})
+			}
+			if page < last && len(items) > 0 && len(items) < size && done%len(items) == 0 {
+				capped = len(items)
+				return false
 			}
 			return true
 		})
@@ -428,14 +466,18 @@ func list[T any](c *Client, ctx context.Context, res resource, opts *ListOptions
 			yield(zero, err)
 			return
 		}
-		end, err := c.count(ctx, countPath, opts.query(false))
-		if err != nil {
-			yield(zero, err)
-			return
+		if capped == 0 {
+			break
 		}
-		if end != total || done != total {
-			yield(zero, &InconsistentPullError{Path: res.path, CountAtStart: total, CountAtEnd: end, Received: done})
-		}
+		size = capped
+	}
+	end, err := p.recount(ctx)
+	if err != nil {
+		yield(zero, err)
+		return
+	}
+	if end != p.total || done != p.total {
+		yield(zero, &InconsistentPullError{Path: p.path, CountAtStart: p.total, CountAtEnd: end, Received: done})
 	}
 }
 
@@ -444,21 +486,26 @@ type pageResult[T any] struct {
 	err   error
 }
 
-// fetchOrdered fetches pages 1..n over workers goroutines and hands them to
-// yield in page order. At most 2*workers pages are in memory at once, so
-// memory stays bounded whatever n is. It returns the first error, or nil
-// when yield stops early or all pages are done; no goroutine outlives it.
-func fetchOrdered[T any](ctx context.Context, n, workers int, fetch func(context.Context, int) ([]T, error), yield func([]T) bool) error {
+// fetchOrdered fetches pages first..last over workers goroutines and hands
+// them to yield in page order. At most 2*workers pages are in memory at
+// once, so memory stays bounded whatever the number of pages. It returns the
+// first error, or nil when yield stops early or all pages are done; no
+// goroutine outlives it.
+func fetchOrdered[T any](ctx context.Context, first, last, workers int, fetch func(context.Context, int) ([]T, error), yield func(int, []T) bool) error {
+	n := last - first + 1
+	if n <= 0 {
+		return nil
+	}
 	if workers > n {
 		workers = n
 	}
 	if workers <= 1 {
-		for p := 1; p <= n; p++ {
+		for p := first; p <= last; p++ {
 			items, err := fetch(ctx, p)
 			if err != nil {
 				return err
 			}
-			if !yield(items) {
+			if !yield(p, items) {
 				return nil
 			}
 		}
@@ -475,12 +522,12 @@ func fetchOrdered[T any](ctx context.Context, n, workers int, fetch func(context
 		slots[i] = make(chan pageResult[T], 1)
 	}
 	// A page is dispatched only when fewer than window pages are waiting, so
-	// page p's slot ((p-1) % window) has always been emptied before.
+	// page p's slot ((p-first) % window) has always been emptied before.
 	free := make(chan struct{}, window)
 	jobs := make(chan int)
 	wg.Go(func() {
 		defer close(jobs)
-		for p := 1; p <= n; p++ {
+		for p := first; p <= last; p++ {
 			select {
 			case free <- struct{}{}:
 			case <-ctx.Done():
@@ -497,21 +544,21 @@ func fetchOrdered[T any](ctx context.Context, n, workers int, fetch func(context
 		wg.Go(func() {
 			for p := range jobs {
 				items, err := fetch(ctx, p)
-				slots[(p-1)%window] <- pageResult[T]{items, err}
+				slots[(p-first)%window] <- pageResult[T]{items, err}
 			}
 		})
 	}
-	for p := 1; p <= n; p++ {
+	for p := first; p <= last; p++ {
 		var r pageResult[T]
 		select {
-		case r = <-slots[(p-1)%window]:
+		case r = <-slots[(p-first)%window]:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 		if r.err != nil {
 			return r.err
 		}
-		if !yield(r.items) {
+		if !yield(p, r.items) {
 			return nil
 		}
 		// Only now is the page's memory free: releasing its place before

@@ -208,7 +208,7 @@ func TestFetchOrderedBoundsMemory(t *testing.T) {
 		return []int{p}, nil
 	}
 	var got []int
-	err := fetchOrdered(context.Background(), 200, 3, fetch, func(items []int) bool {
+	err := fetchOrdered(context.Background(), 1, 200, 3, fetch, func(_ int, items []int) bool {
 		inFlight.Add(-1)
 		got = append(got, items...)
 		return true

@@ -142,8 +142,10 @@ func (c *Client) PowerQueryCount(ctx context.Context, name string, q *PowerQuery
 
 // PowerQueryRecords iterates over every row of a named query. With
 // q.PageSize 0 it asks for everything in one streamed answer (pagesize=0)
-// and decodes it record by record, so memory stays flat; with a PageSize it
-// pages until a short page.
+// and decodes it record by record, so memory stays flat. With a PageSize
+// (capped at the plugin's schema_table_query_max_page_size from metadata)
+// it pulls like a /ws/v1 list: a count, the pages, a count at the end,
+// and *InconsistentPullError when rows were added or removed meanwhile.
 func (c *Client) PowerQueryRecords(ctx context.Context, name string, q *PowerQuery) iter.Seq2[SchemaRecord, error] {
 	return func(yield func(SchemaRecord, error) bool) {
 		if q == nil {
@@ -158,21 +160,27 @@ func (c *Client) PowerQueryRecords(ctx context.Context, name string, q *PowerQue
 			c.streamPowerQuery(ctx, path, q, yield)
 			return
 		}
-		for page := 1; ; page++ {
-			res, err := c.powerQueryPage(ctx, path, q, page, q.PageSize)
-			if err != nil {
-				yield(SchemaRecord{}, err)
-				return
-			}
-			for _, r := range res.Records {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			if len(res.Records) < q.PageSize {
-				return
-			}
+		size, err := c.pageSize(ctx, q.PageSize, func(m *Metadata) FlexInt { return m.SchemaTableQueryMaxPageSize })
+		if err != nil {
+			yield(SchemaRecord{}, err)
+			return
 		}
+		total, err := c.PowerQueryCount(ctx, name, q)
+		if err != nil {
+			yield(SchemaRecord{}, err)
+			return
+		}
+		pull[SchemaRecord]{
+			path: path, total: total, size: size, workers: c.workers(0),
+			fetch: func(ctx context.Context, page, size int) ([]SchemaRecord, error) {
+				res, err := c.powerQueryPage(ctx, path, q, page, size)
+				if err != nil {
+					return nil, err
+				}
+				return res.Records, nil
+			},
+			recount: func(ctx context.Context) (int, error) { return c.PowerQueryCount(ctx, name, q) },
+		}.run(ctx, yield)
 	}
 }
 
@@ -184,7 +192,7 @@ func (c *Client) streamPowerQuery(ctx context.Context, path string, q *PowerQuer
 		yield(SchemaRecord{}, fmt.Errorf("powerschool: POST %s: encoding the arguments: %w", path, err))
 		return
 	}
-	resp, err := c.send(ctx, &request{method: http.MethodPost, path: path, query: q.query(0, 0), body: body, readOnly: true})
+	resp, err := c.send(ctx, &request{method: http.MethodPost, path: path, query: q.query(0, 0), body: body, readOnly: true, stream: true})
 	if err != nil {
 		yield(SchemaRecord{}, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -78,10 +79,16 @@ func TestPowerQueryForms(t *testing.T) {
 func TestPowerQueryRecordsStreamingAndPaged(t *testing.T) {
 	f := newFakePS(t)
 	const rows = 2345
+	var mu sync.Mutex
 	var requests []string
+	f.handle("POST /ws/schema/query/com.x.all/count", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"count":%d}`, rows)
+	})
 	f.handle("POST /ws/schema/query/com.x.all", func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		mu.Lock()
 		requests = append(requests, r.URL.RawQuery)
+		mu.Unlock()
 		size, _ := strconv.Atoi(r.URL.Query().Get("pagesize"))
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		lo, hi := 1, rows
@@ -113,11 +120,12 @@ func TestPowerQueryRecordsStreamingAndPaged(t *testing.T) {
 		if i != rows {
 			t.Errorf("pagesize %d: %d rows, want %d", size, i, rows)
 		}
+		// A page size above the plugin's maximum (100 here) is capped at it.
 		wantReq := 1
 		if size > 0 {
-			wantReq = rows/size + 1
+			wantReq = rows/100 + 1
 		}
-		if len(requests) != wantReq || (size == 0 && !strings.Contains(requests[0], "pagesize=0")) {
+		if len(requests) != wantReq || (size == 0 && !strings.Contains(requests[0], "pagesize=0")) || (size > 0 && !strings.Contains(requests[0], "pagesize=100")) {
 			t.Errorf("pagesize %d: requests %v", size, requests)
 		}
 	}

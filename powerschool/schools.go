@@ -29,7 +29,7 @@ func districtSchools() resource {
 // List iterates over the district's schools (PowerSchool leaves out the
 // "Graduated Students" school).
 func (s *SchoolsService) List(ctx context.Context, opts *ListOptions) iter.Seq2[School, error] {
-	return list[School](s.c, ctx, districtSchools(), opts)
+	return list[School](ctx, s.c, districtSchools(), opts)
 }
 
 // Count counts the district's schools.

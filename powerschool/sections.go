@@ -40,7 +40,7 @@ func schoolSections(schoolID int64) resource {
 
 // List iterates over one school's sections.
 func (s *SectionsService) List(ctx context.Context, schoolID int64, opts *ListOptions) iter.Seq2[Section, error] {
-	return list[Section](s.c, ctx, schoolSections(schoolID), opts)
+	return list[Section](ctx, s.c, schoolSections(schoolID), opts)
 }
 
 // Count counts one school's sections.
@@ -66,7 +66,7 @@ func sectionEnrollments(sectionID int64) resource {
 
 // List iterates over one section's enrollments.
 func (s *SectionEnrollmentsService) List(ctx context.Context, sectionID int64, opts *ListOptions) iter.Seq2[SectionEnrollment, error] {
-	return list[SectionEnrollment](s.c, ctx, sectionEnrollments(sectionID), opts)
+	return list[SectionEnrollment](ctx, s.c, sectionEnrollments(sectionID), opts)
 }
 
 // Count counts one section's enrollments.

@@ -45,7 +45,7 @@ func schoolStaff(schoolID int64) resource {
 
 // List iterates over one school's active staff.
 func (s *StaffService) List(ctx context.Context, schoolID int64, opts *ListOptions) iter.Seq2[Staff, error] {
-	return list[Staff](s.c, ctx, schoolStaff(schoolID), opts)
+	return list[Staff](ctx, s.c, schoolStaff(schoolID), opts)
 }
 
 // Count counts one school's active staff.

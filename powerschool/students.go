@@ -124,12 +124,12 @@ func schoolStudents(schoolID int64) resource {
 
 // List iterates over every student in the district matching opts.
 func (s *StudentsService) List(ctx context.Context, opts *ListOptions) iter.Seq2[Student, error] {
-	return list[Student](s.c, ctx, districtStudents(), opts)
+	return list[Student](ctx, s.c, districtStudents(), opts)
 }
 
 // ListBySchool iterates over the students of one school (by school ID).
 func (s *StudentsService) ListBySchool(ctx context.Context, schoolID int64, opts *ListOptions) iter.Seq2[Student, error] {
-	return list[Student](s.c, ctx, schoolStudents(schoolID), opts)
+	return list[Student](ctx, s.c, schoolStudents(schoolID), opts)
 }
 
 // Count counts the district's students matching opts.Q.

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // TablesService covers the table API, /ws/schema/table/{table}, for extended
@@ -54,8 +56,8 @@ func (s *TablesService) Count(ctx context.Context, table, q string) (int, error)
 	return s.c.count(ctx, path+"/count", v)
 }
 
-// List iterates over a table's rows: one count, then the pages
-// concurrently, in order.
+// List iterates over a table's rows: one count, the pages (concurrently,
+// in order) and a count at the end, as every list does.
 func (s *TablesService) List(ctx context.Context, table string, opts *TableListOptions) iter.Seq2[SchemaRecord, error] {
 	return func(yield func(SchemaRecord, error) bool) {
 		if opts == nil {
@@ -76,7 +78,7 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			yield(SchemaRecord{}, err)
 			return
 		}
-		q := url.Values{"projection": {projection(opts.Projection)}, "pagesize": {strconv.Itoa(size)}}
+		q := url.Values{"projection": {projection(opts.Projection)}}
 		if opts.Q != "" {
 			q.Set("q", opts.Q)
 		}
@@ -84,41 +86,19 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			q.Set("sort", opts.Sort)
 			q.Set("sortdescending", strconv.FormatBool(opts.Descending))
 		}
-		fetch := func(ctx context.Context, page int) ([]SchemaRecord, error) {
-			pq := url.Values{}
-			for k, v := range q {
-				pq[k] = v
-			}
-			pq.Set("page", strconv.Itoa(page))
-			var res struct {
-				Records List[SchemaRecord] `json:"record"`
-			}
-			if err := s.c.do(ctx, &request{method: http.MethodGet, path: path, query: pq}, &res); err != nil {
-				return nil, err
-			}
-			return res.Records, nil
-		}
-		done, stopped := 0, false
-		err = fetchOrdered(ctx, (total+size-1)/size, s.c.workers(opts.Concurrency), fetch, func(recs []SchemaRecord) bool {
-			for _, r := range recs {
-				if !yield(r, nil) {
-					stopped = true
-					return false
+		pull[SchemaRecord]{
+			path: path, total: total, size: size, workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
+			fetch: func(ctx context.Context, page, size int) ([]SchemaRecord, error) {
+				var res struct {
+					Records List[SchemaRecord] `json:"record"`
 				}
-				done++
-			}
-			if opts.Progress != nil {
-				opts.Progress(Progress{Total: total, Done: done})
-			}
-			return true
-		})
-		switch {
-		case stopped:
-		case err != nil:
-			yield(SchemaRecord{}, err)
-		case done != total:
-			yield(SchemaRecord{}, &InconsistentPullError{Path: path, CountAtStart: total, CountAtEnd: total, Received: done})
-		}
+				if err := s.c.do(ctx, &request{method: http.MethodGet, path: path, query: pageQuery(q, page, size)}, &res); err != nil {
+					return nil, err
+				}
+				return res.Records, nil
+			},
+			recount: func(ctx context.Context) (int, error) { return s.Count(ctx, table, opts.Q) },
+		}.run(ctx, yield)
 	}
 }
 
@@ -181,7 +161,7 @@ func (s *TablesService) Insert(ctx context.Context, table string, fields map[str
 			out.ID = r.SuccessMessage.ID
 		}
 		if strings.EqualFold(r.Status, "ERROR") {
-			return out, fmt.Errorf("powerschool: POST %s: PowerSchool refused the row: %s", path, s.c.scrub(truncate(string(r.ErrorMessage), 300)))
+			return out, fmt.Errorf("powerschool: POST %s: PowerSchool refused the row: %s", path, s.c.scrub(wire.Truncate(string(r.ErrorMessage), 300)))
 		}
 	}
 	return out, nil

@@ -1,164 +1,26 @@
 package powerschool
 
-// Retries use hashicorp/go-retryablehttp: it already rewinds request bodies,
-// drains discarded responses and stops waiting the moment the context ends.
-// This file supplies what PowerSchool needs on top: which requests are safe to
-// repeat, which statuses to retry, a Retry-After-aware backoff with a cap, and
-// an inner RoundTripper (throttleTransport) that applies the client-wide
-// throttle to every attempt and logs it.
+// Retries, deadlines and redirects are internal/wire's, shared with the
+// OneRoster SDK. This file adds what only this SDK has: an inner
+// RoundTripper (throttleTransport) that applies the client-wide throttle to
+// every attempt and logs it.
 
 import (
 	"context"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"github.com/pskit/pskit/internal/wire"
 	"golang.org/x/time/rate"
 )
 
 type ctxKey int
 
-const (
-	retryableKey ctxKey = iota // bool: the request is safe to repeat
-	readKey                    // bool: the request only reads (GET, token, PowerQuery)
-	attemptsKey                // *atomic.Int32: attempts made so far
-)
-
-// withRetryable marks ctx's request as safe (or not) to send again.
-func withRetryable(ctx context.Context, ok bool) context.Context {
-	return context.WithValue(ctx, retryableKey, ok)
-}
-
-// withRead marks ctx's request as one that only reads: even a 500 may be
-// retried, since repeating it cannot apply anything twice.
-func withRead(ctx context.Context, ok bool) context.Context {
-	return context.WithValue(ctx, readKey, ok)
-}
-
-func isRead(ctx context.Context) bool {
-	ok, _ := ctx.Value(readKey).(bool)
-	return ok
-}
-
-func isRetryable(ctx context.Context) bool {
-	ok, _ := ctx.Value(retryableKey).(bool)
-	return ok
-}
-
-// safeMethod reports whether repeating a request with this method cannot
-// change the outcome (RFC 9110 idempotent methods).
-func safeMethod(m string) bool {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
-}
-
-func retryStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	if !isRetryable(ctx) {
-		return false, nil
-	}
-	if err != nil {
-		// Retries network errors, but not TLS verification or bad-URL errors.
-		return retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
-	}
-	if resp.StatusCode == http.StatusInternalServerError {
-		// A 500 on a read (a GET, a token request, a PowerQuery) is usually
-		// a passing server fault (PowerSchool behind a busy load balancer):
-		// reading again is harmless. A write that got a 500 may have been
-		// applied, so it is never repeated here.
-		return isRead(ctx), nil
-	}
-	return retryStatus(resp.StatusCode), nil
-}
-
-// backoff waits as long as the server's Retry-After asks (capped at
-// maxRetryAfter), otherwise exponentially from min to max with jitter.
-func backoff(maxRetryAfter time.Duration) retryablehttp.Backoff {
-	return func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-				return capDuration(d, maxRetryAfter)
-			}
-		}
-		d := min
-		for i := 0; i < attempt && d < max; i++ {
-			d *= 2
-		}
-		d = capDuration(d, max)
-		if d <= 1 {
-			return d
-		}
-		// Jitter in [d/2, d] so that many clients do not retry in step.
-		return d/2 + rand.N(d/2+1)
-	}
-}
-
-func capDuration(d, limit time.Duration) time.Duration {
-	if d > limit {
-		return limit
-	}
-	return d
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
-}
-
-// newRetryClient wraps inner with the retry policy p.
-func newRetryClient(inner *http.Client, p RetryPolicy) *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:   inner,
-		Logger:       nil, // attempts are logged by throttleTransport, without URLs' queries
-		RetryWaitMin: p.MinWait,
-		RetryWaitMax: p.MaxWait,
-		RetryMax:     p.MaxRetries,
-		CheckRetry:   checkRetry,
-		Backoff:      backoff(p.MaxRetryAfter),
-		// Hand back the last response so a final 429 or 5xx becomes a typed error.
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
-}
+const attemptsKey ctxKey = iota // *atomic.Int32: attempts made so far
 
 // throttleTransport runs under the retry layer, so every attempt (including
 // retries and token requests) passes the client-wide throttle: the "not
@@ -258,8 +120,8 @@ func (t *throttleTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", req.Method), slog.String("path", req.URL.Path),
 		slog.Int("status", resp.StatusCode), slog.Duration("duration", elapsed), slog.Int("attempt", attempt))
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > 0 {
-			d = capDuration(d, t.maxRetryAfter)
+		if d, ok := wire.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > 0 {
+			d = wire.CapDuration(d, t.maxRetryAfter)
 			t.logger.LogAttrs(ctx, slog.LevelDebug, "server asked to slow down", slog.Int("status", resp.StatusCode), slog.Duration("retry_after", d))
 			t.slowDown(d)
 		}

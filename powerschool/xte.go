@@ -21,7 +21,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"github.com/pskit/pskit/internal/wire"
 )
 
 // ScoreBatchSize is how many score rows one PUT /ws/xte/score carries.
@@ -37,9 +37,6 @@ const (
 // ScoreTypePoints is the only score type pskit writes: passback into
 // PowerTeacher Pro is points-based.
 const ScoreTypePoints = "POINTS"
-
-// XTE returns the PowerTeacher Pro service.
-func (c *Client) XTE() *XTEService { return &XTEService{c: c} }
 
 // XTEService covers PowerTeacher Pro's /ws/xte API.
 type XTEService struct{ c *Client }
@@ -238,7 +235,7 @@ func (x *XTEService) CreateAssignment(ctx context.Context, usersDCID int64, n Ne
 		return nil, fmt.Errorf("powerschool: encoding the assignment: %w", err)
 	}
 	const p = "/ws/xte/section/assignment/"
-	resp, err := x.once().send(ctx, &request{method: http.MethodPost, path: p, query: usersQuery(usersDCID), body: b})
+	resp, err := x.c.send(ctx, &request{method: http.MethodPost, path: p, query: usersQuery(usersDCID), body: b})
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +252,7 @@ func (x *XTEService) CreateAssignment(ctx context.Context, usersDCID int64, n Ne
 	if h := resp.Header.Get("AssignmentSectionIds"); h != "" {
 		var ids []FlexInt
 		if err := json.Unmarshal([]byte(h), &ids); err != nil {
-			return nil, fmt.Errorf("powerschool: POST %s: the AssignmentSectionIds header %q is not a JSON array of IDs: %w", p, truncate(h, 80), err)
+			return nil, fmt.Errorf("powerschool: POST %s: the AssignmentSectionIds header %q is not a JSON array of IDs: %w", p, wire.Truncate(h, 80), err)
 		}
 		for _, id := range ids {
 			out.AssignmentSectionIDs = append(out.AssignmentSectionIDs, int64(id))
@@ -276,7 +273,7 @@ func (x *XTEService) UpdateAssignment(ctx context.Context, usersDCID, assignment
 	q := usersQuery(usersDCID)
 	q.Set("update_scores", strconv.FormatBool(updateScores))
 	var a Assignment
-	if err := x.once().Do(ctx, http.MethodPut, "/ws/xte/section/assignment/"+strconv.FormatInt(assignmentID, 10), q, n.body(assignmentID), &a); err != nil {
+	if err := x.c.Do(ctx, http.MethodPut, "/ws/xte/section/assignment/"+strconv.FormatInt(assignmentID, 10), q, n.body(assignmentID), &a); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -551,7 +548,7 @@ func (x *XTEService) sendScores(ctx context.Context, usersDCID int64, rows []Sco
 	var out struct {
 		Scores List[AssignmentScore] `json:"assignment_scores"`
 	}
-	if err := x.once().Do(ctx, http.MethodPut, "/ws/xte/score", q, map[string]any{"assignment_scores": rows}, &out); err != nil {
+	if err := x.c.Do(ctx, http.MethodPut, "/ws/xte/score", q, map[string]any{"assignment_scores": rows}, &out); err != nil {
 		return nil, err
 	}
 	return out.Scores, nil
@@ -579,19 +576,4 @@ func (x *XTEService) storedScores(ctx context.Context, usersDCID int64, rows []S
 		}
 	}
 	return out, nil
-}
-
-// once returns a view of the client whose requests are sent exactly once:
-// no retry on timeouts or 5xx (a 401 still fetches a new token and resends,
-// since the server did not act on it).
-func (x *XTEService) once() *Client {
-	c := x.c
-	return &Client{base: c.base, cfg: c.cfg, logger: c.logger, tokens: c.tokens, scrub: c.scrub,
-		retry: &retryablehttp.Client{
-			HTTPClient:   c.retry.HTTPClient,
-			RetryMax:     0,
-			CheckRetry:   func(ctx context.Context, _ *http.Response, _ error) (bool, error) { return false, ctx.Err() },
-			Backoff:      retryablehttp.DefaultBackoff,
-			ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		}}
 }

@@ -388,7 +388,7 @@ func quiz(points float64) NewAssignment {
 
 func TestXTECreateSurfacesLocationAndSectionIDs(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	ctx := context.Background()
 	got, err := x.CreateAssignment(ctx, gbTeacher, quiz(10))
 	if err != nil {
@@ -421,7 +421,7 @@ func TestXTEServerValidationIs409WithMessage(t *testing.T) {
 	g := newFakeGradebook(t)
 	n := quiz(10)
 	n.DueDate = "2030-01-01"
-	_, err := g.ps.client().XTE().CreateAssignment(context.Background(), gbTeacher, n)
+	_, err := g.ps.client().XTE.CreateAssignment(context.Background(), gbTeacher, n)
 	if statusOf(err) != http.StatusConflict || !strings.Contains(err.Error(), "outside the term") {
 		t.Fatalf("err = %v, want 409 naming the due date", err)
 	}
@@ -429,7 +429,7 @@ func TestXTEServerValidationIs409WithMessage(t *testing.T) {
 
 func TestXTERequiresTeacherAndRefusesBadInputBeforeSending(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	ctx := context.Background()
 	if _, err := x.Categories(ctx, 0, 35); err == nil || !strings.Contains(err.Error(), "users_dcid") {
 		t.Errorf("no teacher: err = %v", err)
@@ -450,7 +450,7 @@ func TestXTERequiresTeacherAndRefusesBadInputBeforeSending(t *testing.T) {
 
 func TestXTEReadOnlyClientRefusesWrites(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client(WithReadOnly()).XTE()
+	x := g.ps.client(WithReadOnly()).XTE
 	_, err := x.CreateAssignment(context.Background(), gbTeacher, quiz(10))
 	if !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("err = %v, want ErrReadOnly", err)
@@ -463,7 +463,7 @@ func TestXTEReadOnlyClientRefusesWrites(t *testing.T) {
 
 func TestXTEDeleteNeedsForceWhenScored(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	ctx := context.Background()
 	c, err := x.CreateAssignment(ctx, gbTeacher, quiz(10))
 	if err != nil {
@@ -494,7 +494,7 @@ func scoredQuiz(t *testing.T, x *XTEService) ScoreWrite {
 
 func TestXTEPutScoresIsIdempotentAndBatched(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	ctx := context.Background()
 	base := scoredQuiz(t, x)
 	a, b := base, base
@@ -543,7 +543,7 @@ func TestXTEPutScoresIsIdempotentAndBatched(t *testing.T) {
 
 func TestXTEPutScoresNotEnrolledRefusesBatchNamingStudent(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	base := scoredQuiz(t, x)
 	ok, bad := base, base
 	ok.StudentDCID, ok.Score = 4001, "5"
@@ -563,7 +563,7 @@ func TestXTEPutScoresNotEnrolledRefusesBatchNamingStudent(t *testing.T) {
 
 func TestXTEResubmitRereadsAndRetriesOnce(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	ctx := context.Background()
 	w := scoredQuiz(t, x)
 	w.StudentDCID, w.Score = 4001, "6"
@@ -613,7 +613,7 @@ func TestXTEWritesAreNotRetriedBlindly(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newFakeGradebook(t)
-			x := g.ps.client().XTE()
+			x := g.ps.client().XTE
 			w := scoredQuiz(t, x)
 			w.StudentDCID, w.Score = 4002, "4"
 			var failed atomic.Bool
@@ -642,7 +642,7 @@ func TestXTEWritesAreNotRetriedBlindly(t *testing.T) {
 
 func TestXTECreateAfterLostAnswerDoesNotDuplicate(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	var failed atomic.Bool
 	g.fault = func(r *http.Request) (int, bool) {
 		if r.Method == http.MethodPost && failed.CompareAndSwap(false, true) {
@@ -693,7 +693,7 @@ func push(t *testing.T, x *XTEService, g Gradebook) GradebookSummary {
 
 func TestGradebookPushTwiceSecondWritesNothing(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	gb := gradebook(
 		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1001", Score: "8"},
 		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1002", Score: "10"},
@@ -729,7 +729,7 @@ func TestGradebookPushTwiceSecondWritesNothing(t *testing.T) {
 
 func TestGradebookRejectedRowsDoNotBlockOthers(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	gb := gradebook(
 		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1001", Score: "8"},
 		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1003", Score: "8"}, // dropped
@@ -754,7 +754,7 @@ func TestGradebookRejectedRowsDoNotBlockOthers(t *testing.T) {
 
 func TestGradebookServerRefusalIsReportedPerRow(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	p, err := x.PlanGradebook(context.Background(), gradebook(GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1002", Score: "3"}))
 	if err != nil {
 		t.Fatal(err)
@@ -832,7 +832,7 @@ func TestGradebookPlanRules(t *testing.T) {
 
 func TestGradebookSectionNotFound(t *testing.T) {
 	g := newFakeGradebook(t)
-	_, err := g.ps.client().XTE().PlanGradebook(context.Background(), Gradebook{SectionDCID: 1})
+	_, err := g.ps.client().XTE.PlanGradebook(context.Background(), Gradebook{SectionDCID: 1})
 	if !IsNotFound(err) || !strings.Contains(err.Error(), "section 1 not found") {
 		t.Fatalf("err = %v", err)
 	}
@@ -858,7 +858,7 @@ func TestScoreWriteShape(t *testing.T) {
 func TestXTELoadSectionFindsTeacherThroughSchoolStaff(t *testing.T) {
 	g := newFakeGradebook(t)
 	g.staffByUsersDCID = true
-	f, err := g.ps.client().XTE().LoadSection(context.Background(), gbSection, 0, nil)
+	f, err := g.ps.client().XTE.LoadSection(context.Background(), gbSection, 0, nil)
 	if err != nil {
 		t.Fatalf("LoadSection: %v", err)
 	}
@@ -883,7 +883,7 @@ func TestScoreBatchErrorReadsStudentDCIDLeniently(t *testing.T) {
 
 func TestXTEPutScoresSendsTermID(t *testing.T) {
 	g := newFakeGradebook(t)
-	x := g.ps.client().XTE()
+	x := g.ps.client().XTE
 	ctx := context.Background()
 	w := scoredQuiz(t, x)
 	w.StudentDCID, w.Score, w.TermID = 4001, "7", 3501
@@ -913,7 +913,7 @@ func TestXTELoadSectionReadsTermsID(t *testing.T) {
 	for _, readable := range []bool{true, false} {
 		g := newFakeGradebook(t)
 		g.termsReadable = readable
-		f, err := g.ps.client().XTE().LoadSection(context.Background(), gbSection, gbTeacher, nil)
+		f, err := g.ps.client().XTE.LoadSection(context.Background(), gbSection, gbTeacher, nil)
 		if err != nil {
 			t.Fatalf("readable=%v: %v", readable, err)
 		}

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/pskit/pskit/emulator"
 	"github.com/pskit/pskit/oneroster"
 	"github.com/pskit/pskit/oneroster/conformance"
@@ -70,7 +69,7 @@ func startGradeSection(t *testing.T) *gradeSection {
 			if n < 3 {
 				continue
 			}
-			f, err := c.XTE().LoadSection(ctx, int64(sec.ID), 0, nil)
+			f, err := c.XTE.LoadSection(ctx, int64(sec.ID), 0, nil)
 			if err != nil {
 				t.Fatalf("loading section %d: %v", sec.ID, err)
 			}
@@ -227,7 +226,7 @@ type viewAssignment struct {
 func (g *gradeSection) xteView(t *testing.T) gradebookView {
 	t.Helper()
 	ctx := context.Background()
-	x := g.c.XTE()
+	x := g.c.XTE
 	number := map[int64]string{}
 	for num, dcid := range g.facts.Students {
 		number[dcid] = num

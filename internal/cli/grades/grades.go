@@ -140,7 +140,7 @@ func runPush(ctx context.Context, o *PushOptions) error {
 	if err != nil {
 		return err
 	}
-	x := client.XTE()
+	x := client.XTE
 	plan, err := x.PlanGradebook(ctx, ps.Gradebook{SectionDCID: o.Section, UsersDCID: o.Teacher, Assignments: assignments, Scores: scores})
 	if err != nil {
 		return target.Explain(err)

@@ -215,7 +215,7 @@ func TestApplyOneRosterRefusedLineItemIsReported(t *testing.T) {
 	fake := &fakeOneRoster{items: map[string]map[string]any{}, results: map[string]map[string]any{}, refuseTo: "Quiz 1"}
 	srv := httptest.NewServer(http.HandlerFunc(fake.serve))
 	t.Cleanup(srv.Close)
-	c, _ := or.NewClient(srv.URL, or.WithOAuth2(or.OAuth2{ClientID: "id", ClientSecret: "secret"}), or.WithRetry(0, 0))
+	c, _ := or.NewClient(srv.URL, or.WithOAuth2(or.OAuth2{ClientID: "id", ClientSecret: "secret"}), or.WithRetryPolicy(or.RetryPolicy{}))
 	sum, err := applyOneRoster(context.Background(), c, planFor(ps.ActionCreate, ps.ActionCreate))
 	if err != nil {
 		t.Fatal(err)
