@@ -234,3 +234,36 @@ func TestDeleteConfirmationEOF(t *testing.T) {
 		t.Fatalf("ReadLine at end of input = %v, want ErrAborted", err)
 	}
 }
+
+// A pull to stdout that fails mid-way leaves exactly the records received,
+// each whole, flushed before the exit.
+func TestFailedPullToStdoutLeavesWholeRecords(t *testing.T) {
+	ps := clitest.NewFakePS(t, 25)
+	ps.FailPage.Store(3)
+	id, secret := ps.Credentials()
+	r := newRunner(t)
+	r.ok(secret+"\n", "env", "add", "dev", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
+	out, errOut, code := r.run("", "students", "-o", "ndjson", "--concurrency", "1", "--limit", "0")
+	if code == 0 {
+		t.Fatalf("the pull did not fail: %s", errOut)
+	}
+	var received int
+	if _, err := fmt.Sscanf(errOut[strings.Index(errOut, "(")+1:], "%d records were received", &received); err != nil {
+		t.Fatalf("no record count in %q", errOut)
+	}
+	if received == 0 {
+		t.Fatalf("nothing received before the failure; the test needs a later FailPage: %s", errOut)
+	}
+	if !strings.HasSuffix(out, "\n") {
+		t.Fatalf("stdout ends in a cut record: %q", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != received {
+		t.Errorf("stdout has %d records, stderr says %d were received", len(lines), received)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "{") || !strings.HasSuffix(l, "}") {
+			t.Errorf("not a whole record: %q", l)
+		}
+	}
+}
