@@ -325,6 +325,7 @@ type showRecord struct {
 	ReadOnly     bool   `json:"read_only"`
 	CAFile       string `json:"ca_file,omitempty"`
 	AllowHTTP    bool   `json:"allow_http,omitempty"`
+	Timeout      string `json:"timeout,omitempty"`
 	TokenCached  bool   `json:"token_cached"`
 }
 
@@ -348,6 +349,9 @@ func runShow(o *ShowOptions) error {
 		return cmdutil.UsageError("%v", err)
 	}
 	rec := showRecord{Name: name, Current: cfg.Current == name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP}
+	if env.Timeout > 0 {
+		rec.Timeout = env.Timeout.String()
+	}
 	sec, err := o.Factory.Secrets()
 	if err != nil {
 		return err

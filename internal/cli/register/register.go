@@ -148,6 +148,9 @@ func runListen(ctx context.Context, o *ListenOptions) error {
 	if !strings.HasPrefix(o.Path, "/") {
 		return cmdutil.UsageError("--path %q must start with /", o.Path)
 	}
+	if o.Prefix != "" && config.ValidateName(o.Prefix+"x") != nil {
+		return cmdutil.UsageError("--prefix %q cannot start an environment name: use letters, digits, '.', '_' or '-', starting with a letter or digit", o.Prefix)
+	}
 	// Open the stores before serving, so a broken config fails now.
 	if _, err := o.Factory.Config(); err != nil {
 		return err
