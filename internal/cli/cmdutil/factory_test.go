@@ -2,8 +2,11 @@ package cmdutil
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pskit/pskit/internal/cli/iostreams"
 	"github.com/pskit/pskit/internal/config"
@@ -145,5 +148,30 @@ func TestConsoleLoggerRedacts(t *testing.T) {
 	}
 	if !strings.HasPrefix(got, "* token request env=dev ") || !strings.Contains(got, "status=200") {
 		t.Errorf("log line format: %q", got)
+	}
+}
+
+// --timeout and an environment's timeout setting reach the target (and from
+// there the SDK, through timeoutOptions); the flag wins.
+func TestTimeoutSetting(t *testing.T) {
+	f := testFactory(t, nil)
+	if _, err := f.SaveEnvironment("slow", &config.Environment{URL: "https://slow.example", ClientID: "id", Timeout: 90 * time.Second}, "s", SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := f.ConfigDir()
+	data, _ := os.ReadFile(filepath.Join(dir, config.FileName))
+	if !strings.Contains(string(data), "timeout: 1m30s") {
+		t.Errorf("config.yml lacks the timeout in words:\n%s", data)
+	}
+	tg, err := f.Resolve()
+	if err != nil || tg.Timeout != 90*time.Second {
+		t.Fatalf("Resolve = %+v, %v; want timeout 90s", tg, err)
+	}
+	f.Flags.Timeout = 5 * time.Second
+	if tg, _ := f.Resolve(); tg.Timeout != 5*time.Second {
+		t.Errorf("--timeout 5s gave %v", tg.Timeout)
+	}
+	if _, err := config.Parse([]byte("environments:\n  x:\n    url: https://x\n    client_id: i\n    timeout: -1s\n"), "c.yml"); err == nil {
+		t.Error("a negative timeout was accepted")
 	}
 }

@@ -16,9 +16,11 @@ import (
 func TestOpenSinkRefusesBadDestinations(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
 	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o600)
 	for name, path := range map[string]string{
-		"directory":      dir,
-		"missing parent": filepath.Join(dir, "no", "such", "out.csv"),
+		"directory":        dir,
+		"missing parent":   filepath.Join(dir, "no", "such", "out.csv"),
+		"parent is a file": filepath.Join(dir, "file", "out.csv"),
 	} {
 		if _, err := openSink(ios, path); err == nil || cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("%s: openSink(%s) = %v, want a usage error", name, path, err)
