@@ -36,4 +36,4 @@ func hostOf(u string) string {
 	return h
 }
 
-func equalFoldHost(a, b string) bool { return strings.ToLower(a) == strings.ToLower(b) }
+func equalFoldHost(a, b string) bool { return strings.EqualFold(a, b) }
