@@ -159,9 +159,13 @@ func TestRegeneratedCredentials(t *testing.T) {
 			t.Errorf("stderr lacks %q: %s", want, errOut)
 		}
 	}
-	// New credentials fix it.
+	// New credentials fix it, once --force allows the replacement.
 	id2, secret2 := ps.Credentials()
-	r.ok(secret2, "env", "add", "dev", "--url", ps.URL, "--client-id", id2, "--client-secret-stdin")
+	_, errOut, code = r.run(secret2, "env", "add", "dev", "--url", ps.URL, "--client-id", id2, "--client-secret-stdin")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "--force") || !strings.Contains(errOut, "client ID") || !strings.Contains(errOut, "client secret") {
+		t.Fatalf("replacing without --force: exit %d, %s", code, errOut)
+	}
+	r.ok(secret2, "env", "add", "dev", "--url", ps.URL, "--client-id", id2, "--client-secret-stdin", "--force")
 	r.ok("", "district")
 }
 
@@ -192,7 +196,7 @@ func TestEnvVarsAndUsageErrors(t *testing.T) {
 	r := newRunner(t)
 	r.env["PS_URL"] = "https://ps.example.org"
 	_, errOut, code := r.run("", "district")
-	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "PS_CLIENT_ID and PS_CLIENT_SECRET are not set") {
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "PS_CLIENT_ID and PS_CLIENT_SECRET are not") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 	delete(r.env, "PS_URL")
@@ -244,7 +248,7 @@ func TestTLSOptions(t *testing.T) {
 	ps, caPEM := clitest.NewFakePSTLS(t, 2)
 	id, secret := ps.Credentials()
 	r := newRunner(t)
-	r.ok(secret, "env", "add", "tls", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
+	r.ok(secret, "env", "add", "tls", "--url", ps.URL, "--client-id", id, "--client-secret-stdin", "--no-verify")
 
 	_, errOut, code := r.run("", "district")
 	if code != cmdutil.ExitFailure || !strings.Contains(errOut, "certificate") || !strings.Contains(errOut, "pass --ca-file") {

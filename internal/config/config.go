@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -42,6 +43,8 @@ type Environment struct {
 	ReadOnly    bool   `yaml:"read_only,omitempty"`
 	CAFile      string `yaml:"ca_file,omitempty"`
 	AllowHTTP   bool   `yaml:"allow_http,omitempty"`
+	// Timeout bounds each request attempt (a Go duration such as 90s).
+	Timeout time.Duration `yaml:"timeout,omitempty"`
 }
 
 // Config is the environments file.
@@ -104,9 +107,22 @@ func fixMode(path string, want fs.FileMode, warn io.Writer) error {
 	return nil
 }
 
+// FixFileMode narrows one file to 0600 when others may read it, telling
+// warn; a missing file is fine.
+func FixFileMode(path string, warn io.Writer) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fixMode(path, 0o600, warn)
+}
+
 // FixPermissions narrows the config directory and every file in it (and in
 // its subdirectories) to 0700/0600, warning about each one it changes.
+// A symlinked directory is followed (WalkDir alone would not enter it).
 func FixPermissions(dir string, warn io.Writer) error {
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -172,6 +188,9 @@ func Parse(data []byte, path string) (*Config, error) {
 		if env.URL == "" || env.ClientID == "" {
 			return nil, fmt.Errorf("config file %s: environment %q lacks url or client_id; fix it or run psctl env remove %s", path, name, name)
 		}
+		if env.Timeout < 0 {
+			return nil, fmt.Errorf("config file %s: environment %q has a negative timeout; give a duration such as 90s, or remove it", path, name)
+		}
 		switch env.SecretStore {
 		case "", SecretKeyring, SecretFile:
 		default:
@@ -199,6 +218,32 @@ func (c *Config) Save() error {
 		return fmt.Errorf("encoding config: %w", err)
 	}
 	return WriteFileAtomic(filepath.Join(c.Dir, FileName), data)
+}
+
+// Update runs change on the config as it is on disk now and saves the
+// result, holding the config lock throughout, so that runs changing the
+// config at the same time each see the others' changes. Nothing is saved
+// when change fails.
+func Update(dir string, warn io.Writer, change func(*Config) error) (*Config, error) {
+	if err := EnsureDir(dir, warn); err != nil {
+		return nil, err
+	}
+	unlock, err := LockFile(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	cfg, err := Load(dir, warn)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Save(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // Names returns the environment names, sorted.

@@ -17,11 +17,15 @@ import (
 
 // TokenCache keeps access tokens on disk between psctl runs, one 0600 file
 // per key under <config dir>/tokens, so a second run makes no token request.
-// Keys name a server and client ID (powerschool.CacheKey): regenerated
-// credentials get a new client ID and so never pick up a stale token. It
+// Keys name a server and client ID (powerschool.CacheKey), and the file is
+// chosen by the key and a hash of the client secret too: a token obtained
+// with one secret is never used with another (a mistyped secret saved again
+// fails at once instead of hiding behind a cached token), and two
+// environments with the same server and client ID keep their own tokens. It
 // implements powerschool.TokenCache.
 type TokenCache struct {
-	Dir string // the config directory
+	Dir    string // the config directory
+	Secret string // the client secret the tokens were obtained with
 }
 
 type cachedToken struct {
@@ -32,7 +36,8 @@ type cachedToken struct {
 }
 
 func (c *TokenCache) path(key string) string {
-	sum := sha256.Sum256([]byte(key))
+	secret := sha256.Sum256([]byte(c.Secret))
+	sum := sha256.Sum256([]byte(key + "\x00" + hex.EncodeToString(secret[:])))
 	return filepath.Join(c.Dir, "tokens", hex.EncodeToString(sum[:16])+".json")
 }
 

@@ -176,8 +176,10 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	d.srv.SetFaults(emulator.Faults{FailRate: 0.3, DropRate: 0.1})
 	run(call{"", []string{"students", "-o", "ndjson", "--output", filepath.Join(work, "s.ndjson")}})
 	d.srv.SetFaults(emulator.Faults{})
-	p.env["PS_CLIENT_SECRET"] = "not-the-secret"
+	p.env["PS_URL"], p.env["PS_CLIENT_ID"], p.env["PS_CLIENT_SECRET"] = d.srv.URL(), d.creds.ClientID, "not-the-secret"
 	run(call{"", []string{"district"}}) // wrong secret from the environment
+	delete(p.env, "PS_URL")
+	delete(p.env, "PS_CLIENT_ID")
 	delete(p.env, "PS_CLIENT_SECRET")
 	regen, err := d.srv.Regenerate(d.creds.PluginID)
 	if err != nil {

@@ -16,6 +16,7 @@ func TestAuthStatusChangesNothing(t *testing.T) {
 	d := startDistrict(t, emulator.Options{Students: 20, Seed: 4})
 	p := newPsctl(t)
 	p.addEnv(d, "dev")
+	p.ok("", "auth", "logout") // env add cached the token it checked the credentials with
 	d.srv.ResetStats()
 	out, _ := p.ok("", "auth", "status", "-o", "json")
 	if !strings.Contains(out, `"plugin_id"`) {

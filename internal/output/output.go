@@ -14,7 +14,6 @@
 package output
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -77,6 +76,10 @@ type Options struct {
 	TTY    bool      // table: aligned with a header on a terminal, TSV otherwise
 	Single bool      // a single object, not a list: JSON prints the object, tables print key/value lines
 	Warn   io.Writer // where notes such as dropped columns go (stderr); may be nil
+	// CSVRaw keeps CSV cells as the data has them. By default a text cell
+	// starting with = + - @ tab or CR gets a leading ' so that spreadsheets
+	// show it instead of running it as a formula.
+	CSVRaw bool
 }
 
 // Writer writes records one at a time. Close must be called to flush.
@@ -85,11 +88,15 @@ type Writer interface {
 	Close() error
 	// Count is the number of records written so far.
 	Count() int
+	// Abort passes on the whole records written so far, and nothing of a
+	// record cut short, without a closing trailer: what a failed or
+	// interrupted run leaves on stdout.
+	Abort() error
 }
 
 // New returns a Writer for opts.Format over w.
 func New(w io.Writer, opts Options) (Writer, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := newRecordBuffer(w)
 	switch opts.Format {
 	case JSON, "":
 		return &jsonWriter{w: bw, opts: opts}, nil
@@ -139,7 +146,7 @@ func prepare(rec any, fields []string) (json.RawMessage, error) {
 }
 
 type ndjsonWriter struct {
-	w    *bufio.Writer
+	w    *recordBuffer
 	opts Options
 	n    int
 }
@@ -154,18 +161,17 @@ func (n *ndjsonWriter) Write(rec any) error {
 		return err
 	}
 	buf.WriteByte('\n')
-	if _, err := n.w.WriteString(buf.String()); err != nil {
-		return err
-	}
+	n.w.WriteString(buf.String())
 	n.n++
-	return nil
+	return n.w.endRecord()
 }
 
 func (n *ndjsonWriter) Close() error { return n.w.Flush() }
+func (n *ndjsonWriter) Abort() error { return n.w.flushWhole() }
 func (n *ndjsonWriter) Count() int   { return n.n }
 
 type jsonWriter struct {
-	w    *bufio.Writer
+	w    *recordBuffer
 	opts Options
 	n    int
 }
@@ -190,12 +196,13 @@ func (j *jsonWriter) Write(rec any) error {
 	if err := indentTo(&buf, raw, prefix); err != nil {
 		return err
 	}
-	if _, err := j.w.WriteString(buf.String()); err != nil {
-		return err
-	}
+	j.w.WriteString(buf.String())
 	j.n++
-	return nil
+	return j.w.endRecord()
 }
+
+// Abort leaves the array unclosed: a reader sees the run did not finish.
+func (j *jsonWriter) Abort() error { return j.w.flushWhole() }
 
 func (j *jsonWriter) Close() error {
 	switch {

@@ -59,7 +59,7 @@ func TestFormats(t *testing.T) {
 		{"json single object", Options{Format: JSON, Single: true}, []string{`{"a":{"b":1}}`}, "{\n  \"a\": {\n    \"b\": 1\n  }\n}\n"},
 		{"csv flattens in first-seen order", Options{Format: CSV}, students,
 			"id,local_id,name.first_name,name.last_name,phones.main.number,addresses,name.middle_name,alerts,gpa,active,note\n" +
-				"5851,114679,Ken,TAKA,+41 79,,,,,,\n" +
+				"5851,114679,Ken,TAKA,'+41 79,,,,,,\n" +
 				"7324,565869,Best,TIRA BALL,,,Q,,3.10,true,\n"},
 		{"csv with fields", Options{Format: CSV, Fields: []string{"name.last_name", "id", "name"}}, students[:1],
 			"name.last_name,id,name\nTAKA,5851,\"{\"\"first_name\"\":\"\"Ken\"\",\"\"last_name\"\":\"\"TAKA\"\"}\"\n"},

@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bufio"
 	"encoding/csv"
 	"fmt"
 	"sort"
@@ -19,7 +18,7 @@ type sink interface {
 // tabular picks columns (from --fields, or from the first HeaderSample
 // records) and feeds rows of cells to a sink.
 type tabular struct {
-	w       *bufio.Writer
+	w       *recordBuffer
 	opts    Options
 	sink    sink
 	cols    []string
@@ -30,7 +29,7 @@ type tabular struct {
 	n       int
 }
 
-func newTabular(w *bufio.Writer, opts Options, s sink) *tabular {
+func newTabular(w *recordBuffer, opts Options, s sink) *tabular {
 	t := &tabular{w: w, opts: opts, sink: s}
 	if len(opts.Fields) > 0 {
 		t.cols = opts.Fields
@@ -99,6 +98,9 @@ func (t *tabular) emit(r *row) error {
 		cells[i] = ""
 		if v, ok := r.get(c); ok {
 			cells[i] = cell(v)
+			if _, text := v.(string); text && t.opts.Format == CSV && !t.opts.CSVRaw {
+				cells[i] = neutralizeFormula(cells[i])
+			}
 			found++
 		}
 	}
@@ -107,7 +109,34 @@ func (t *tabular) emit(r *row) error {
 	if len(t.opts.Fields) == 0 && leafCount(r.decoded()) > found {
 		t.noteDropped(r)
 	}
-	return t.sink.row(cells)
+	if err := t.sink.row(cells); err != nil {
+		return err
+	}
+	return t.w.endRecord()
+}
+
+// Abort passes on the rows written so far. Rows still held to choose the
+// columns are written first: they are whole records too.
+func (t *tabular) Abort() error {
+	if t.pending != nil {
+		if err := t.start(); err != nil {
+			return err
+		}
+	}
+	if err := t.sink.flush(); err != nil {
+		return err
+	}
+	t.w.mark = len(t.w.buf)
+	return t.w.flushWhole()
+}
+
+// neutralizeFormula puts a ' before text that a spreadsheet would run as a
+// formula (=HYPERLINK(...), +cmd, -2+3, @SUM, or a leading tab or CR).
+func neutralizeFormula(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func (t *tabular) noteDropped(r *row) {
@@ -154,14 +183,23 @@ func (t *tabular) Count() int { return t.n }
 
 type csvSink struct{ w *csv.Writer }
 
-func newCSVSink(w *bufio.Writer) *csvSink { return &csvSink{w: csv.NewWriter(w)} }
+func newCSVSink(w *recordBuffer) *csvSink { return &csvSink{w: csv.NewWriter(w)} }
 
-func (c *csvSink) header(cols []string) error { return c.w.Write(cols) }
-func (c *csvSink) row(cells []string) error   { return c.w.Write(cells) }
-func (c *csvSink) flush() error               { c.w.Flush(); return c.w.Error() }
+func (c *csvSink) header(cols []string) error { return c.row(cols) }
+
+// row writes and flushes one record, so the buffer below only ever holds
+// whole records.
+func (c *csvSink) row(cells []string) error {
+	if err := c.w.Write(cells); err != nil {
+		return err
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+func (c *csvSink) flush() error { c.w.Flush(); return c.w.Error() }
 
 // tsvSink writes tab-separated lines with a header line, for pipes.
-type tsvSink struct{ w *bufio.Writer }
+type tsvSink struct{ w *recordBuffer }
 
 func (s *tsvSink) header(cols []string) error { return s.row(cols) }
 func (s *tsvSink) row(cells []string) error {
@@ -176,12 +214,31 @@ func (s *tsvSink) row(cells []string) error {
 }
 func (s *tsvSink) flush() error { return nil }
 
-// clean keeps a cell on one line and out of the way of tab separators.
+// clean keeps a cell on one line and out of the way of tab separators, and
+// shows other control characters (ESC, BEL, C1 codes, DEL) as \xNN / \uNNNN
+// so that data cannot drive the terminal.
 func clean(s string) string {
-	if !strings.ContainsAny(s, "\t\r\n") {
+	if !strings.ContainsFunc(s, isControl) {
 		return s
 	}
-	return strings.NewReplacer("\t", " ", "\r", " ", "\n", " ").Replace(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\r' || r == '\n':
+			b.WriteByte(' ')
+		case r < 0x80 && isControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case isControl(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || r == '\u202e'
 }
 
 // MaxCellWidth is where aligned table cells are cut, with an ellipsis.
@@ -190,7 +247,7 @@ const MaxCellWidth = 48
 // alignedSink buffers every row to pad columns, gh style: upper-case
 // header, two spaces between columns.
 type alignedSink struct {
-	w    *bufio.Writer
+	w    *recordBuffer
 	rows [][]string
 }
 
@@ -244,7 +301,7 @@ func (a *alignedSink) flush() error {
 // kvWriter prints one object as "key  value" lines (aligned on a terminal,
 // tab-separated otherwise).
 type kvWriter struct {
-	w    *bufio.Writer
+	w    *recordBuffer
 	opts Options
 	n    int
 }
@@ -275,8 +332,12 @@ func (k *kvWriter) Write(rec any) error {
 			return err
 		}
 	}
-	return s.flush()
+	if err := s.flush(); err != nil {
+		return err
+	}
+	return k.w.endRecord()
 }
 
 func (k *kvWriter) Close() error { return k.w.Flush() }
+func (k *kvWriter) Abort() error { return k.w.Flush() }
 func (k *kvWriter) Count() int   { return k.n }

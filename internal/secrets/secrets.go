@@ -1,7 +1,7 @@
 // Package secrets stores client secrets: in the OS keyring when there is one
 // (every call under a timeout, because a headless Linux session without a
 // Secret Service can hang on D-Bus), else in a 0600 file in the config
-// directory. The PS_CLIENT_SECRET environment variable overrides both.
+// directory.
 package secrets
 
 import (
@@ -111,13 +111,11 @@ func (s *Store) Set(name, secret string) (Location, error) {
 	return Location{Kind: config.SecretFile, Path: s.FilePath()}, nil
 }
 
-// Get returns the secret for environment name. PS_CLIENT_SECRET wins; then
-// the store named by hint (config.SecretKeyring, config.SecretFile, or ""
-// to try both).
+// Get returns the stored secret for environment name, from the store named
+// by hint (config.SecretKeyring, config.SecretFile, or "" to try both).
+// PS_CLIENT_SECRET is not consulted: it belongs to the PS_* set, used only
+// as a whole and never with a stored environment's URL.
 func (s *Store) Get(name, hint string) (string, Location, error) {
-	if v := s.getenv(EnvSecret); v != "" {
-		return v, Location{Kind: "env"}, nil
-	}
 	if hint != config.SecretFile {
 		var secret string
 		err := s.keyringCall(func() error {
@@ -130,14 +128,14 @@ func (s *Store) Get(name, hint string) (string, Location, error) {
 		}
 		if hint == config.SecretKeyring {
 			if errors.Is(err, keyring.ErrNotFound) {
-				return "", Location{}, fmt.Errorf("no client secret for environment %q in the OS keyring: run psctl env add %s again, or set %s", name, name, EnvSecret)
+				return "", Location{}, fmt.Errorf("no client secret for environment %q in the OS keyring: run psctl env add %s --force again", name, name)
 			}
-			return "", Location{}, fmt.Errorf("cannot read the client secret of environment %q from the OS keyring (%v): unlock the keyring, or set %s", name, err, EnvSecret)
+			return "", Location{}, fmt.Errorf("cannot read the client secret of environment %q from the OS keyring (%v): unlock the keyring and try again", name, err)
 		}
 	}
 	secret, err := s.fileGet(name)
 	if errors.Is(err, ErrNotFound) {
-		return "", Location{}, fmt.Errorf("no client secret stored for environment %q: run psctl env add %s again, or set %s", name, name, EnvSecret)
+		return "", Location{}, fmt.Errorf("no client secret stored for environment %q: run psctl env add %s --force again", name, name)
 	}
 	if err != nil {
 		return "", Location{}, err
@@ -194,6 +192,9 @@ func (s *Store) warnFallback() {
 }
 
 func (s *Store) readFile() (map[string]string, error) {
+	if err := config.FixFileMode(s.FilePath(), s.warn); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(s.FilePath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil
@@ -219,7 +220,20 @@ func (s *Store) writeFile(m map[string]string) error {
 	return config.WriteFileAtomic(s.FilePath(), data)
 }
 
+// lockFile holds the secrets file's lock for a read-modify-write.
+func (s *Store) lockFile() (func(), error) {
+	if err := config.EnsureDir(s.dir, s.warn); err != nil {
+		return nil, err
+	}
+	return config.LockFile(s.FilePath())
+}
+
 func (s *Store) fileSet(name, secret string) error {
+	unlock, err := s.lockFile()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := s.readFile()
 	if err != nil {
 		return err
@@ -241,6 +255,14 @@ func (s *Store) fileGet(name string) (string, error) {
 }
 
 func (s *Store) fileDelete(name string) error {
+	if _, err := os.Stat(s.FilePath()); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	unlock, err := s.lockFile()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := s.readFile()
 	if err != nil {
 		return err

@@ -56,16 +56,24 @@ func TestFileBackend(t *testing.T) {
 	}
 }
 
-func TestEnvOverride(t *testing.T) {
+// PS_CLIENT_SECRET never stands in for a stored secret: it belongs to the
+// PS_* set, which is used only as a whole.
+func TestEnvSecretNotConsulted(t *testing.T) {
 	s := New(t.TempDir(), nil, WithoutKeyring(), WithGetenv(func(k string) string {
 		if k == EnvSecret {
 			return "from-env"
 		}
 		return ""
 	}))
-	got, loc, err := s.Get("anything", config.SecretKeyring)
-	if err != nil || got != "from-env" || loc.String() != "environment variable PS_CLIENT_SECRET" {
-		t.Errorf("Get = %q, %v, %v", got, loc, err)
+	if _, err := s.Set("prod", "stored"); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.Get("prod", "")
+	if err != nil || got != "stored" {
+		t.Errorf("Get = %q, %v; want the stored secret", got, err)
+	}
+	if got, _, err := s.Get("anything", ""); err == nil {
+		t.Errorf("Get of an unknown environment = %q from PS_CLIENT_SECRET", got)
 	}
 }
 

@@ -27,7 +27,9 @@ type VerifyFunc func(ctx context.Context, req plugin.RegistrationRequest) error
 
 // Handler receives Registration Requests. Only POST is allowed; the body
 // is JSON (plugin.RegistrationContentType) or a form with the same field
-// names, at most plugin.MaxRegistrationSize bytes. Nothing is saved unless
+// names, at most plugin.MaxRegistrationSize bytes. Requests carrying a
+// browser's Origin or Sec-Fetch-* headers are refused (403), so a web page
+// cannot make a visitor's browser post a registration. Nothing is saved unless
 // the request is complete and, when Verify is set, verified.
 type Handler struct {
 	Save   SaveFunc   // required
@@ -47,6 +49,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, plugin.RegistrationReply{Error: "use POST to send a registration"})
+		return
+	}
+	// A web page can make a browser post a form here (no preflight), so
+	// anything a browser marks as its own is refused: PowerSchool's server
+	// sends neither Origin nor Sec-Fetch-* headers.
+	if r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Sec-Fetch-Mode") != "" {
+		log.Warn("registration refused", "remote", r.RemoteAddr, "reason", "sent by a web browser")
+		reply(w, http.StatusForbidden, plugin.RegistrationReply{Error: "registrations are accepted from PowerSchool's server only, not from a web browser"})
 		return
 	}
 	req, err := decode(w, r)

@@ -189,3 +189,34 @@ func TestHandlerSaveFailure(t *testing.T) {
 		t.Errorf("log should have the cause and not the secret:\n%s", logs)
 	}
 }
+
+// A web page can make a visitor's browser post a form (no CORS preflight);
+// the browser marks such posts, PowerSchool's server does not.
+func TestHandlerRefusesBrowsers(t *testing.T) {
+	rec := &recorder{}
+	srv, _ := newServer(t, &Handler{Save: rec.save})
+	form := url.Values{"server_url": {"https://d.powerschool.com"}, "plugin_name": {"P"}, "plugin_id": {"1"}, "client_id": {"c"}, "client_secret": {secret}}
+	for _, h := range []map[string]string{
+		{"Origin": "https://evil.example"},
+		{"Origin": "null"},
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Sec-Fetch-Mode": "navigate"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%v: status %d, want 403", h, resp.StatusCode)
+		}
+	}
+	if len(rec.saved) != 0 {
+		t.Fatalf("browser posts saved %v", rec.saved)
+	}
+}

@@ -156,7 +156,9 @@ func NewCmdLogout(f *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Co
 			if err != nil {
 				return err
 			}
-			tc := &config.TokenCache{Dir: dir}
+			// The cache entry is this environment's alone (keyed by its URL,
+			// client ID and secret): other environments keep their tokens.
+			tc := &config.TokenCache{Dir: dir, Secret: t.Secret}
 			if err := tc.Delete(cmd.Context(), powerschool.CacheKey(t.URL, t.ClientID)); err != nil {
 				return err
 			}

@@ -31,12 +31,13 @@ const (
 
 // GlobalFlags are the persistent flags of the root command.
 type GlobalFlags struct {
-	Env       string // --env
-	Verbose   bool   // -v
-	ReadOnly  bool   // --read-only
-	Insecure  bool   // --insecure: TLS verification off
-	CAFile    string // --ca-file
-	AllowHTTP bool   // --allow-http
+	Env       string        // --env
+	Verbose   bool          // -v
+	ReadOnly  bool          // --read-only
+	Insecure  bool          // --insecure: TLS verification off
+	CAFile    string        // --ca-file
+	AllowHTTP bool          // --allow-http
+	Timeout   time.Duration // --timeout: per request attempt
 }
 
 // Factory hands commands their dependencies, each built on first use.
@@ -134,6 +135,8 @@ type Target struct {
 	ReadOnly   bool
 	CAFile     string
 	AllowHTTP  bool
+	// Timeout bounds each request attempt; 0 is the SDK's default.
+	Timeout time.Duration
 }
 
 // Label names the target for messages.
@@ -147,11 +150,8 @@ func (t *Target) Label() string {
 // SelectedEnv returns the environment name chosen by --env, PSCTL_ENV or the
 // config's current one, and how it was chosen ("" when none is).
 func (f *Factory) SelectedEnv() (name, how string, err error) {
-	if f.Flags.Env != "" {
-		return f.Flags.Env, "--env", nil
-	}
-	if v := f.getenv(EnvSelect); v != "" {
-		return v, EnvSelect, nil
+	if name, how := f.explicitEnv(); name != "" {
+		return name, how, nil
 	}
 	cfg, err := f.Config()
 	if err != nil {
@@ -163,32 +163,60 @@ func (f *Factory) SelectedEnv() (name, how string, err error) {
 	return "", "", nil
 }
 
-// Resolve finds the server and credentials to use: the selected environment
-// with PS_URL, PS_CLIENT_ID and PS_CLIENT_SECRET overriding its values, or
-// those three variables alone when no environment is selected.
+// explicitEnv is the environment named by --env or PSCTL_ENV.
+func (f *Factory) explicitEnv() (name, how string) {
+	if f.Flags.Env != "" {
+		return f.Flags.Env, "--env"
+	}
+	if v := f.getenv(EnvSelect); v != "" {
+		return v, EnvSelect
+	}
+	return "", ""
+}
+
+// Resolve finds the server and credentials to use. An environment named by
+// --env (or PSCTL_ENV) wins and the PS_* variables are ignored; otherwise a
+// complete PS_URL + PS_CLIENT_ID + PS_CLIENT_SECRET set is used as a whole;
+// a partial set is an error naming what is missing; otherwise the current
+// environment. Values are never mixed, so a stored secret only ever goes
+// to the URL it was stored with.
 func (f *Factory) Resolve() (*Target, error) {
-	vURL, vID, vSecret := f.getenv(EnvURL), f.getenv(EnvClientID), f.getenv(EnvSecret)
+	vars := []struct{ k, v string }{{EnvURL, f.getenv(EnvURL)}, {EnvClientID, f.getenv(EnvClientID)}, {EnvSecret, f.getenv(EnvSecret)}}
+	var set, missing []string
+	for _, v := range vars {
+		if v.v == "" {
+			missing = append(missing, v.k)
+		} else {
+			set = append(set, v.k)
+		}
+	}
+	if name, how := f.explicitEnv(); name != "" {
+		if len(set) > 0 {
+			fmt.Fprintf(f.IOStreams.ErrOut, "note: %s selects environment %q; %s %s ignored\n", how, name, strings.Join(set, ", "), plural(len(set), "is", "are"))
+		}
+		return f.resolveStored(name)
+	}
+	if len(set) > 0 {
+		if len(missing) > 0 {
+			return nil, UsageError("%s %s set but %s %s not: set %s too, unset %s to use a stored environment, or select one with --env NAME", strings.Join(set, " and "), plural(len(set), "is", "are"), strings.Join(missing, " and "), plural(len(missing), "is", "are"), strings.Join(missing, " and "), strings.Join(set, " and "))
+		}
+		t := &Target{URL: normalizeURL(vars[0].v), ClientID: vars[1].v, Secret: vars[2].v, SecretFrom: secrets.Location{Kind: "env"}}
+		f.applyFlags(t)
+		return t, nil
+	}
 	name, _, err := f.SelectedEnv()
 	if err != nil {
 		return nil, err
 	}
 	if name == "" {
-		if vURL == "" && vID == "" && vSecret == "" {
-			return nil, UsageError("no environment selected: add one with psctl env add NAME --url URL --client-id ID (or try psctl demo), pick one with --env NAME or psctl env use NAME, or set %s, %s and %s", EnvURL, EnvClientID, EnvSecret)
-		}
-		var missing []string
-		for _, v := range []struct{ k, v string }{{EnvURL, vURL}, {EnvClientID, vID}, {EnvSecret, vSecret}} {
-			if v.v == "" {
-				missing = append(missing, v.k)
-			}
-		}
-		if len(missing) > 0 {
-			return nil, UsageError("%s %s not set: set %s too, or select a stored environment with --env NAME", strings.Join(missing, " and "), plural(len(missing), "is", "are"), strings.Join(missing, " and "))
-		}
-		t := &Target{URL: normalizeURL(vURL), ClientID: vID, Secret: vSecret, SecretFrom: secrets.Location{Kind: "env"}}
-		f.applyFlags(t)
-		return t, nil
+		return nil, UsageError("no environment selected: add one with psctl env add NAME --url URL --client-id ID (or try psctl demo), pick one with --env NAME or psctl env use NAME, or set %s, %s and %s", EnvURL, EnvClientID, EnvSecret)
 	}
+	return f.resolveStored(name)
+}
+
+// resolveStored is a stored environment with its own URL, client ID and
+// secret, nothing taken from the PS_* variables.
+func (f *Factory) resolveStored(name string) (*Target, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return nil, err
@@ -197,13 +225,7 @@ func (f *Factory) Resolve() (*Target, error) {
 	if err != nil {
 		return nil, UsageError("%v", err)
 	}
-	t := &Target{Name: name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP}
-	if vURL != "" {
-		t.URL = normalizeURL(vURL)
-	}
-	if vID != "" {
-		t.ClientID = vID
-	}
+	t := &Target{Name: name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP, Timeout: env.Timeout}
 	sec, err := f.Secrets()
 	if err != nil {
 		return nil, err
@@ -225,6 +247,9 @@ func (f *Factory) applyFlags(t *Target) {
 	}
 	if f.Flags.AllowHTTP {
 		t.AllowHTTP = true
+	}
+	if f.Flags.Timeout > 0 {
+		t.Timeout = f.Flags.Timeout
 	}
 }
 
@@ -251,6 +276,12 @@ func CheckURL(raw string, allowHTTP bool) error {
 		return UsageError("refusing plain http to %s: credentials and student data would cross the network unencrypted; use https, or pass --allow-http if you really mean it", u.Host)
 	}
 	return nil
+}
+
+// IsLoopbackURL reports whether raw points at this machine.
+func IsLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && isLoopback(u.Hostname())
 }
 
 func isLoopback(host string) bool {
@@ -287,8 +318,9 @@ func (f *Factory) ClientFor(t *Target) (*powerschool.Client, error) {
 		powerschool.WithBaseURL(t.URL),
 		powerschool.WithCredentials(t.ClientID, t.Secret),
 		powerschool.WithUserAgent("psctl/" + f.Version),
-		powerschool.WithTokenCache(&config.TokenCache{Dir: dir}),
+		powerschool.WithTokenCache(&config.TokenCache{Dir: dir, Secret: t.Secret}),
 	}
+	opts = append(opts, timeoutOptions(t.Timeout)...)
 	if t.AllowHTTP {
 		opts = append(opts, powerschool.WithInsecureHTTP())
 	}
@@ -316,21 +348,47 @@ func (f *Factory) ClientFor(t *Target) (*powerschool.Client, error) {
 	return c, nil
 }
 
+// timeoutOptions bounds each request attempt at d (0: the SDK's default).
+// This is the one place the --timeout flag and the per-environment timeout
+// setting reach the SDK.
+func timeoutOptions(d time.Duration) []powerschool.Option {
+	if d <= 0 {
+		return nil
+	}
+	return nil // powerschool.WithTimeout(d) once the SDK has it
+}
+
+// SaveOptions say how SaveEnvironment may treat an existing environment.
+type SaveOptions struct {
+	// Use makes the environment current.
+	Use bool
+	// Force replaces an existing environment whose URL, client ID, secret
+	// or settings differ. Without it such a save fails, naming what would
+	// change, and writes nothing.
+	Force bool
+	// ReadOnlyGiven means env.ReadOnly was set explicitly (--read-only or
+	// --read-only=false); otherwise a replaced environment keeps its own.
+	ReadOnlyGiven bool
+}
+
 // SaveEnvironment stores env under name with its secret (keyring, else the
-// 0600 file) and saves the config. It makes name current when use is true or
-// when it is the first environment. It reports where the secret went.
-func (f *Factory) SaveEnvironment(name string, env *config.Environment, secret string, use bool) (secrets.Location, error) {
+// 0600 file) and saves the config, holding the config lock so concurrent
+// runs lose nothing. It makes name current when opts.Use is set or when it
+// is the first environment. Replacing an environment keeps its settings
+// (read_only, ca_file, allow_http, timeout) unless new ones are given. It
+// reports where the secret went.
+func (f *Factory) SaveEnvironment(name string, env *config.Environment, secret string, opts SaveOptions) (secrets.Location, error) {
 	if err := config.ValidateName(name); err != nil {
 		return secrets.Location{}, UsageError("%v", err)
 	}
 	env.URL = normalizeURL(env.URL)
-	if err := CheckURL(env.URL, env.AllowHTTP); err != nil {
-		return secrets.Location{}, err
-	}
 	if strings.TrimSpace(env.ClientID) == "" {
 		return secrets.Location{}, UsageError("the client ID is empty: copy it from the plugin's Data Provider Configuration page")
 	}
-	cfg, err := f.Config()
+	if secret == "" {
+		return secrets.Location{}, UsageError("the client secret is empty: copy it from the plugin's Data Provider Configuration page")
+	}
+	dir, err := f.ConfigDir()
 	if err != nil {
 		return secrets.Location{}, err
 	}
@@ -338,26 +396,109 @@ func (f *Factory) SaveEnvironment(name string, env *config.Environment, secret s
 	if err != nil {
 		return secrets.Location{}, err
 	}
-	if old, ok := cfg.Environments[name]; ok {
-		// Replaced credentials: the old token belongs to the old client ID.
-		tc := &config.TokenCache{Dir: f.dir}
-		_ = tc.Delete(context.Background(), powerschool.CacheKey(old.URL, old.ClientID))
-	}
-	loc, err := sec.Set(name, secret)
+	var loc secrets.Location
+	cfg, err := config.Update(dir, f.IOStreams.ErrOut, func(cfg *config.Config) error {
+		old, exists := cfg.Environments[name]
+		if exists {
+			keepSettings(env, old, opts.ReadOnlyGiven)
+		}
+		if err := CheckURL(env.URL, env.AllowHTTP); err != nil {
+			return err
+		}
+		var oldSecret string
+		if exists {
+			oldSecret, _, _ = sec.Get(name, old.SecretStore)
+			if changes := Changes(old, env, oldSecret != secret); len(changes) > 0 && !opts.Force {
+				return UsageError("environment %q already exists; saving would change %s. Nothing was written: add --force to replace it, or choose another name", name, strings.Join(changes, ", "))
+			}
+		}
+		l, err := sec.Set(name, secret)
+		if err != nil {
+			return err
+		}
+		loc = l
+		env.SecretStore = l.Kind
+		if err := cfg.Set(name, env); err != nil {
+			return UsageError("%v", err)
+		}
+		if opts.Use {
+			cfg.Current = name
+		}
+		if exists {
+			// The old credentials' token is of no use any more.
+			tc := &config.TokenCache{Dir: dir, Secret: oldSecret}
+			_ = tc.Delete(context.Background(), powerschool.CacheKey(old.URL, old.ClientID))
+		}
+		return nil
+	})
 	if err != nil {
 		return secrets.Location{}, err
 	}
-	env.SecretStore = loc.Kind
-	if err := cfg.Set(name, env); err != nil {
-		return secrets.Location{}, UsageError("%v", err)
-	}
-	if use {
-		cfg.Current = name
-	}
-	if err := cfg.Save(); err != nil {
-		return secrets.Location{}, err
-	}
+	f.cfg = cfg
 	return loc, nil
+}
+
+// UpdateConfig changes the config on disk under its lock (see config.Update)
+// and makes the result the Factory's config.
+func (f *Factory) UpdateConfig(change func(*config.Config) error) error {
+	dir, err := f.ConfigDir()
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Update(dir, f.IOStreams.ErrOut, change)
+	if err != nil {
+		return err
+	}
+	f.cfg = cfg
+	return nil
+}
+
+// keepSettings carries an existing environment's settings over to its
+// replacement where the replacement does not give them.
+func keepSettings(env, old *config.Environment, readOnlyGiven bool) {
+	if !readOnlyGiven {
+		env.ReadOnly = env.ReadOnly || old.ReadOnly
+	}
+	if env.CAFile == "" {
+		env.CAFile = old.CAFile
+	}
+	if !env.AllowHTTP {
+		env.AllowHTTP = old.AllowHTTP
+	}
+	if env.Timeout == 0 {
+		env.Timeout = old.Timeout
+	}
+}
+
+// Changes lists, in words, what replacing old by env would change; nil
+// when nothing would. Secrets are compared, never shown.
+func Changes(old, env *config.Environment, secretChanged bool) []string {
+	var c []string
+	if old.URL != env.URL {
+		c = append(c, fmt.Sprintf("the URL (%q to %q)", old.URL, env.URL))
+	}
+	if old.ClientID != env.ClientID {
+		c = append(c, fmt.Sprintf("the client ID (%q to %q)", old.ClientID, env.ClientID))
+	}
+	if secretChanged {
+		c = append(c, "the client secret")
+	}
+	if old.ReadOnly && !env.ReadOnly {
+		c = append(c, "read_only (dropped)")
+	}
+	if !old.ReadOnly && env.ReadOnly {
+		c = append(c, "read_only (added)")
+	}
+	if old.CAFile != env.CAFile {
+		c = append(c, "ca_file")
+	}
+	if old.AllowHTTP != env.AllowHTTP {
+		c = append(c, "allow_http")
+	}
+	if old.Timeout != env.Timeout {
+		c = append(c, "timeout")
+	}
+	return c
 }
 
 // NewConsoleLogger mirrors the Postman collection's console on w: one line per
@@ -426,7 +567,7 @@ func (t *Target) Explain(err error) error {
 	}
 	fix := "check PS_URL, PS_CLIENT_ID and PS_CLIENT_SECRET"
 	if t.Name != "" {
-		fix = fmt.Sprintf("if the client ID and secret were regenerated, save the new ones with psctl env add %s --url %s --client-id NEW_ID (or psctl env import FILE --name %s)", t.Name, t.URL, t.Name)
+		fix = fmt.Sprintf("if the client ID and secret were regenerated, save the new ones with psctl env add %s --url %s --client-id NEW_ID --force (or psctl env import FILE --name %s --force)", t.Name, t.URL, t.Name)
 	}
 	return AuthError(fmt.Errorf("%s: %w\n%s", t.Label(), err, fix))
 }

@@ -13,6 +13,7 @@ import (
 type OutputFlags struct {
 	Format string
 	Fields string
+	CSVRaw bool
 }
 
 // AddOutputFlags registers -o/--format and --fields with a default format.
@@ -20,6 +21,7 @@ func AddOutputFlags(cmd *cobra.Command, o *OutputFlags, def output.Format) {
 	o.Format = string(def)
 	cmd.Flags().StringVarP(&o.Format, "format", "o", string(def), "output format: "+strings.Join(output.Formats, ", "))
 	cmd.Flags().StringVar(&o.Fields, "fields", "", "comma-separated fields to show, nested with dots (id,name.last_name)")
+	cmd.Flags().BoolVar(&o.CSVRaw, "csv-raw", false, "CSV: keep text starting with = + - @ as it is (by default it gets a leading ' so spreadsheets do not run it as a formula)")
 }
 
 // Options turns the flags into output options for io's stdout.
@@ -32,7 +34,7 @@ func (o *OutputFlags) Options(ios *iostreams.IOStreams, single bool) (output.Opt
 	if err != nil {
 		return output.Options{}, UsageError("%v", err)
 	}
-	return output.Options{Format: f, Fields: fields, TTY: ios.IsStdoutTTY(), Single: single, Warn: ios.ErrOut}, nil
+	return output.Options{Format: f, Fields: fields, TTY: ios.IsStdoutTTY(), Single: single, Warn: ios.ErrOut, CSVRaw: o.CSVRaw}, nil
 }
 
 // WriteOne prints one object to stdout in the chosen format.

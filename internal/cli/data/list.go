@@ -11,8 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
@@ -166,7 +169,7 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 	}
 	w, err := output.New(sink.w, opts)
 	if err != nil {
-		sink.abort()
+		sink.stop(nil)
 		return nil, err
 	}
 
@@ -227,7 +230,7 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 		err = w.Close()
 	}
 	if err != nil {
-		sink.abort()
+		sink.stop(w)
 		return nil, explainPullError(err, written, o, target)
 	}
 	if err := sink.commit(); err != nil {
@@ -283,22 +286,60 @@ func explainPullError(err error, written int, o *ListOptions, t *cmdutil.Target)
 	return err
 }
 
-// sink is stdout, or a temp file renamed over --output on success so a
-// failed or interrupted pull never leaves a truncated file.
+// sink is stdout, a device or pipe written through, or a temp file renamed
+// over --output on success so a failed or interrupted pull never leaves a
+// truncated file.
 type sink struct {
 	w      interface{ Write([]byte) (int, error) }
+	stdout bool // a failed run still shows the whole records it wrote
 	commit func() error
 	abort  func()
 }
 
+// stop ends a failed run: whole records stay on stdout, a temp file goes.
+func (s *sink) stop(w output.Writer) {
+	if s.stdout && w != nil {
+		_ = w.Abort()
+	}
+	s.abort()
+}
+
+// openSink checks the --output destination before anything is pulled:
+// "" and "-" are stdout; a directory, a missing parent or a dangling
+// symlink fail at once; devices and pipes are written through; a symlink
+// to a file has its target replaced, never the link itself.
 func openSink(ios *iostreams.IOStreams, path string) (*sink, error) {
-	if path == "" {
-		return &sink{w: ios.Out, commit: func() error { return nil }, abort: func() {}}, nil
+	if path == "" || path == "-" {
+		return &sink{w: ios.Out, stdout: true, commit: func() error { return nil }, abort: func() {}}, nil
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return nil, cmdutil.UsageError("--output %s is a symbolic link whose target cannot be used (%v): give the target's path, or remove the link", path, err)
+		}
+		return openSink(ios, target)
+	case err == nil && fi.IsDir():
+		return nil, cmdutil.UsageError("--output %s is a directory: give a file name, such as %s", path, filepath.Join(path, "out.json"))
+	case err == nil && !fi.Mode().IsRegular():
+		// A device, a named pipe or a socket: write through, never replace.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, cmdutil.UsageError("cannot write to --output %s: %v", path, err)
+		}
+		return &sink{w: f, commit: f.Close, abort: func() { f.Close() }}, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, cmdutil.UsageError("cannot write to --output %s: %v", path, err)
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-*")
+	if di, err := os.Stat(dir); err != nil || !di.IsDir() {
+		return nil, cmdutil.UsageError("cannot write to --output %s: the folder %s does not exist; create it first", path, dir)
+	}
+	removeStalePartials(dir, filepath.Base(path))
+	tmp, err := os.CreateTemp(dir, partialPrefix(filepath.Base(path))+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
-		return nil, cmdutil.UsageError("cannot write to %s: %v", path, err)
+		return nil, cmdutil.UsageError("cannot write to --output %s: %v", path, err)
 	}
 	// Student data: readable by the owner only.
 	if err := tmp.Chmod(0o600); err != nil {
@@ -327,6 +368,30 @@ func openSink(ios *iostreams.IOStreams, path string) (*sink, error) {
 		return nil
 	}
 	return s, nil
+}
+
+// partialPrefix names the temp files of an --output file: the writer's
+// process ID follows, so a later run can tell a killed run's leftovers
+// from a live run's file.
+func partialPrefix(base string) string { return "." + base + ".partial-" }
+
+// removeStalePartials deletes temp files of base left by runs that no
+// longer exist (killed before they could clean up).
+func removeStalePartials(dir, base string) {
+	prefix := partialPrefix(base)
+	matches, _ := filepath.Glob(filepath.Join(dir, globEscape(prefix)+"*"))
+	for _, m := range matches {
+		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(m), prefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		os.Remove(m)
+	}
+}
+
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(s)
 }
 
 // CountOptions are the inputs of psctl count.

@@ -34,7 +34,7 @@ func OpenRecordOutput(ios *iostreams.IOStreams, of cmdutil.OutputFlags, file str
 	}
 	w, err := output.New(s.w, opts)
 	if err != nil {
-		s.abort()
+		s.stop(nil)
 		return nil, cmdutil.UsageError("%v", err)
 	}
 	return &RecordOutput{sink: s, w: w, file: file}, nil
@@ -54,14 +54,15 @@ func (r *RecordOutput) Count() int { return r.w.Count() }
 // Finish flushes the records and, with --output, puts the file in place.
 func (r *RecordOutput) Finish() error {
 	if err := r.w.Close(); err != nil {
-		r.sink.abort()
+		r.sink.stop(nil)
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return r.sink.commit()
 }
 
-// Abort drops a partial --output file.
-func (r *RecordOutput) Abort() { r.sink.abort() }
+// Abort drops a partial --output file, or passes on to stdout the whole
+// records written so far.
+func (r *RecordOutput) Abort() { r.sink.stop(r.w) }
 
 // Explain turns a failed pull into the error to show: interrupted runs exit
 // 2, and the message says how many records came and that --output was not

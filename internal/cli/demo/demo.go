@@ -4,7 +4,12 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pskit/pskit/emulator"
@@ -41,7 +46,9 @@ func NewCmdDemo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Long: `Start an emulated PowerSchool district in this process, install an example
 plugin, take the client ID and secret it is given, save them as environment
 "demo", obtain and validate a token, show the district, and pull every
-student into students.csv with a progress bar.
+student into students.csv with a progress bar. An existing file is never
+replaced: when students.csv exists, the students go to students-1.csv (or
+the next free number), and the same for --output.
 
 The emulator lives as long as this command: with --serve it keeps running
 after the tour until Ctrl-C, so the demo environment can be used from
@@ -59,6 +66,28 @@ another terminal.`,
 	cmd.Flags().StringVar(&o.Output, "output", "students.csv", "where to write the students")
 	cmd.Flags().BoolVar(&o.Serve, "serve", false, "keep the emulator running after the tour, until Ctrl-C")
 	return cmd
+}
+
+// claimOutput creates path, or when it exists the first free path-N.ext
+// (students-1.csv, ...), without opening anything that exists: the demo
+// then replaces only a file it created itself.
+func claimOutput(path string) (string, error) {
+	ext := filepath.Ext(path)
+	stem := strings.TrimSuffix(path, ext)
+	for i := 0; i < 1000; i++ {
+		p := path
+		if i > 0 {
+			p = fmt.Sprintf("%s-%d%s", stem, i, ext)
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return p, f.Close()
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%s and the next 999 numbered names all exist", path)
 }
 
 func run(ctx context.Context, o *Options) error {
@@ -94,7 +123,12 @@ func run(ctx context.Context, o *Options) error {
 		return err
 	}
 	makeCurrent := cfg.Current == "" || cfg.Current == EnvName
-	loc, err := o.Factory.SaveEnvironment(EnvName, &config.Environment{URL: srv.URL(), ClientID: creds.ClientID}, creds.ClientSecret, makeCurrent)
+	if old, ok := cfg.Environments[EnvName]; ok && !cmdutil.IsLoopbackURL(old.URL) {
+		return cmdutil.UsageError("an environment named %q already exists for %s, which is not a demo emulator; the demo leaves it alone: rename it (psctl env import) or remove it (psctl env remove %s) first", EnvName, old.URL, EnvName)
+	}
+	// The demo environment always points at a throw-away local emulator:
+	// each run replaces the last run's.
+	loc, err := o.Factory.SaveEnvironment(EnvName, &config.Environment{URL: srv.URL(), ClientID: creds.ClientID}, creds.ClientSecret, cmdutil.SaveOptions{Use: makeCurrent, Force: true})
 	if err != nil {
 		return err
 	}
@@ -130,13 +164,21 @@ func run(ctx context.Context, o *Options) error {
 		return err
 	}
 
-	next("Pulling every student into %s", o.Output)
+	outFile, err := claimOutput(o.Output)
+	if err != nil {
+		return cmdutil.UsageError("cannot create %s: %v; choose another file with --output", o.Output, err)
+	}
+	if outFile != o.Output {
+		say("\n   %s already exists and is left alone.", o.Output)
+	}
+	next("Pulling every student into %s", outFile)
 	pullStart := time.Now()
 	res, err := data.Pull(ctx, &data.ListOptions{
-		IO: o.IO, Factory: o.Factory, Resource: "students", OutFile: o.Output, Target: target,
+		IO: o.IO, Factory: o.Factory, Resource: "students", OutFile: outFile, Target: target,
 		Output: cmdutil.OutputFlags{Format: string(output.CSV)},
 	})
 	if err != nil {
+		os.Remove(outFile) // the empty file claimed above
 		return err
 	}
 	say("   %d students in %s", res.Records, time.Since(pullStart).Round(time.Millisecond))
@@ -169,8 +211,10 @@ For a real server: psctl env add NAME --url https://... --client-id ID (see docs
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("stopping the emulator: %w", err)
+	} else if err != nil {
+		say("Connections still open after 5s were closed.")
 	}
 	say("Emulator stopped.")
 	return nil

@@ -4,6 +4,7 @@ package emulatorcmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -26,6 +27,7 @@ type Options struct {
 	PluginFile      string
 	CredentialsFile string
 	SaveEnv         string
+	Force           bool
 	TokenTTL        time.Duration
 	Latency         time.Duration
 	FailRate        float64
@@ -71,6 +73,7 @@ psctl environment with --save-env. Stops cleanly on Ctrl-C or SIGTERM.`,
 	fl.StringVar(&o.PluginFile, "plugin", "", "plugin.xml or plugin zip to install (default: an example plugin)")
 	fl.StringVar(&o.CredentialsFile, "credentials-file", "", `write {"url","client_id","client_secret","plugin_id"} here, mode 0600`)
 	fl.StringVar(&o.SaveEnv, "save-env", "", "save the plugin's credentials as this psctl environment")
+	fl.BoolVar(&o.Force, "force", false, "let --save-env replace an existing environment of that name")
 	fl.DurationVar(&o.TokenTTL, "token-ttl", 0, "access token lifetime (default 30 days)")
 	fl.DurationVar(&o.Latency, "latency", 0, "delay added to every API answer")
 	fl.Float64Var(&o.FailRate, "fail-rate", 0, "fraction (0..1) of API requests answered with 500/502/503")
@@ -150,7 +153,7 @@ func run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.IO.ErrOut, "Credentials written to %s (mode 0600). Use them with:\n  psctl env import %s --name local\n", o.CredentialsFile, o.CredentialsFile)
 	}
 	if o.SaveEnv != "" {
-		loc, err := o.Factory.SaveEnvironment(o.SaveEnv, &config.Environment{URL: creds.URL, ClientID: creds.ClientID}, creds.ClientSecret, false)
+		loc, err := o.Factory.SaveEnvironment(o.SaveEnv, &config.Environment{URL: creds.URL, ClientID: creds.ClientID}, creds.ClientSecret, cmdutil.SaveOptions{Force: o.Force})
 		if err != nil {
 			return err
 		}
@@ -166,8 +169,12 @@ func run(ctx context.Context, o *Options) error {
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("stopping the emulator: %w", err)
+	} else if err != nil {
+		// Connections still open after the grace period were cut: the
+		// emulator is stopped all the same.
+		fmt.Fprintln(o.IO.ErrOut, "Connections still open after 5s were closed.")
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Emulator stopped.")
 	return nil

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
@@ -40,6 +42,12 @@ type AddOptions struct {
 	CAFile      string
 	AllowHTTP   bool
 	Use         bool
+	Force       bool
+	NoVerify    bool
+	// ReadOnlyGiven is set when --read-only was on the command line.
+	ReadOnlyGiven bool
+	// Timeout is the environment's timeout setting (0: none).
+	Timeout time.Duration
 }
 
 // NewCmdAdd returns psctl env add.
@@ -47,10 +55,17 @@ func NewCmdAdd(f *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
 	o := &AddOptions{IO: f.IOStreams, Factory: f}
 	cmd := &cobra.Command{
 		Use:   "add NAME --url URL --client-id ID",
-		Short: "Add or replace an environment",
+		Short: "Add an environment (or replace one, with --force)",
 		Long: `Add an environment. The client secret is read from a prompt that does not
 echo it, or from standard input with --client-secret-stdin; it is never a
 flag value, so it stays out of shell history and process lists.
+
+Before saving, a token is requested with the credentials, so a mistyped
+secret fails now (--no-verify skips this, e.g. for a server not reachable
+from here). An existing environment is replaced only with --force; without
+it psctl says what would change and writes nothing. A replaced environment
+keeps its read_only, ca_file, allow_http and timeout settings unless new
+ones are given (--read-only=false drops read_only).
 
 Find the client ID and secret in PowerSchool under System > System Settings >
 Plugin Management Configuration > [plugin] > Data Provider Configuration.`,
@@ -59,10 +74,11 @@ Plugin Management Configuration > [plugin] > Data Provider Configuration.`,
 		Args: cmdutil.ExactArgs(1, "an environment name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
+			o.ReadOnlyGiven = cmd.Flags().Changed("read-only")
 			if runF != nil {
 				return runF(o)
 			}
-			return runAdd(o)
+			return runAdd(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.URL, "url", "", "PowerSchool server URL, e.g. https://district.powerschool.com (required)")
@@ -72,19 +88,32 @@ Plugin Management Configuration > [plugin] > Data Provider Configuration.`,
 	cmd.Flags().StringVar(&o.CAFile, "ca-file", "", "PEM file of the CA that signed the server's certificate (on-premises servers)")
 	cmd.Flags().BoolVar(&o.AllowHTTP, "allow-http", false, "allow a plain http:// URL to a non-loopback host")
 	cmd.Flags().BoolVar(&o.Use, "use", false, "make it the current environment")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "replace an existing environment of that name")
+	cmd.Flags().BoolVar(&o.NoVerify, "no-verify", false, "save without first requesting a token with the credentials")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "give up on a request attempt to this environment after this long, e.g. 90s")
 	return cmd
 }
 
 // ReadSecret gets a client secret from stdin or a no-echo prompt.
-func ReadSecret(ios *iostreams.IOStreams, fromStdin bool) (string, error) {
+// Ctrl-C and Ctrl-D abort (exit 2) before anything is saved.
+func ReadSecret(ctx context.Context, ios *iostreams.IOStreams, fromStdin bool) (string, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	var s string
 	var err error
 	if fromStdin {
-		s, err = ios.ReadLine()
+		s, err = ios.ReadLine(ctx)
+		if errors.Is(err, iostreams.ErrAborted) {
+			return "", cmdutil.UsageError("the client secret is empty: pipe it in on standard input with --client-secret-stdin")
+		}
 	} else {
-		s, err = ios.ReadSecret("Client secret (input hidden): ")
+		s, err = ios.ReadSecret(ctx, "Client secret (input hidden): ")
 		if errors.Is(err, iostreams.ErrNoTTY) {
 			return "", cmdutil.UsageError("no terminal to prompt for the client secret: pipe it in with --client-secret-stdin")
+		}
+		if errors.Is(err, iostreams.ErrAborted) {
+			return "", &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: errors.New("cancelled: nothing was saved")}
 		}
 	}
 	if err != nil {
@@ -96,7 +125,7 @@ func ReadSecret(ios *iostreams.IOStreams, fromStdin bool) (string, error) {
 	return s, nil
 }
 
-func runAdd(o *AddOptions) error {
+func runAdd(ctx context.Context, o *AddOptions) error {
 	if o.URL == "" || o.ClientID == "" {
 		return cmdutil.UsageError("psctl env add needs --url and --client-id (the client secret is then prompted for)")
 	}
@@ -106,12 +135,20 @@ func runAdd(o *AddOptions) error {
 	if err := cmdutil.CheckURL(o.URL, o.AllowHTTP); err != nil {
 		return err
 	}
-	secret, err := ReadSecret(o.IO, o.SecretStdin)
+	secret, err := ReadSecret(ctx, o.IO, o.SecretStdin)
 	if err != nil {
 		return err
 	}
-	env := &config.Environment{URL: o.URL, ClientID: o.ClientID, ReadOnly: o.ReadOnly, CAFile: o.CAFile, AllowHTTP: o.AllowHTTP}
-	loc, err := o.Factory.SaveEnvironment(o.Name, env, secret, o.Use)
+	if o.Timeout < 0 {
+		return cmdutil.UsageError("--timeout must be a positive duration such as 90s")
+	}
+	env := &config.Environment{URL: o.URL, ClientID: o.ClientID, ReadOnly: o.ReadOnly, CAFile: o.CAFile, AllowHTTP: o.AllowHTTP, Timeout: o.Timeout}
+	if !o.NoVerify {
+		if err := verifyCredentials(ctx, o, env, secret); err != nil {
+			return err
+		}
+	}
+	loc, err := o.Factory.SaveEnvironment(o.Name, env, secret, cmdutil.SaveOptions{Use: o.Use, Force: o.Force, ReadOnlyGiven: o.ReadOnlyGiven})
 	if err != nil {
 		return err
 	}
@@ -121,6 +158,31 @@ func runAdd(o *AddOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "It is the current environment. Check it with: psctl auth status\n")
 	} else {
 		fmt.Fprintf(o.IO.ErrOut, "Use it with --env %s, or make it current with: psctl env use %s\n", o.Name, o.Name)
+	}
+	return nil
+}
+
+// verifyCredentials requests a token with the new credentials; nothing is
+// saved when the server refuses them or cannot be reached.
+func verifyCredentials(ctx context.Context, o *AddOptions, env *config.Environment, secret string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	t := &cmdutil.Target{Name: o.Name, URL: strings.TrimRight(env.URL, "/"), ClientID: env.ClientID, Secret: secret, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP, Timeout: env.Timeout}
+	c, err := o.Factory.ClientFor(t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if _, err := c.Token(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return cmdutil.ErrCancelled
+		}
+		if powerschool.IsAuthError(err) {
+			return cmdutil.AuthError(fmt.Errorf("%s refused the client ID and secret (%v); nothing was saved: copy them again from the plugin's Data Provider Configuration page", t.URL, err))
+		}
+		return fmt.Errorf("could not check the credentials with %s: %w\nnothing was saved: fix the URL, or save without checking with --no-verify", t.URL, t.Explain(err))
 	}
 	return nil
 }
@@ -208,15 +270,14 @@ func NewCmdUse(f *cmdutil.Factory, runF func(*UseOptions) error) *cobra.Command 
 			if runF != nil {
 				return runF(o)
 			}
-			cfg, err := o.Factory.Config()
+			err := o.Factory.UpdateConfig(func(cfg *config.Config) error {
+				if _, err := cfg.Get(o.Name); err != nil {
+					return cmdutil.UsageError("%v", err)
+				}
+				cfg.Current = o.Name
+				return nil
+			})
 			if err != nil {
-				return err
-			}
-			if _, err := cfg.Get(o.Name); err != nil {
-				return cmdutil.UsageError("%v", err)
-			}
-			cfg.Current = o.Name
-			if err := cfg.Save(); err != nil {
 				return err
 			}
 			fmt.Fprintf(o.IO.ErrOut, "Now using environment %q.\n", o.Name)
@@ -264,6 +325,7 @@ type showRecord struct {
 	ReadOnly     bool   `json:"read_only"`
 	CAFile       string `json:"ca_file,omitempty"`
 	AllowHTTP    bool   `json:"allow_http,omitempty"`
+	Timeout      string `json:"timeout,omitempty"`
 	TokenCached  bool   `json:"token_cached"`
 }
 
@@ -287,11 +349,15 @@ func runShow(o *ShowOptions) error {
 		return cmdutil.UsageError("%v", err)
 	}
 	rec := showRecord{Name: name, Current: cfg.Current == name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP}
+	if env.Timeout > 0 {
+		rec.Timeout = env.Timeout.String()
+	}
 	sec, err := o.Factory.Secrets()
 	if err != nil {
 		return err
 	}
-	if _, loc, err := sec.Get(name, env.SecretStore); err != nil {
+	secret, loc, err := sec.Get(name, env.SecretStore)
+	if err != nil {
 		rec.ClientSecret = "(missing)"
 		rec.SecretStored = err.Error()
 	} else {
@@ -299,7 +365,7 @@ func runShow(o *ShowOptions) error {
 		rec.SecretStored = loc.String()
 	}
 	dir, _ := o.Factory.ConfigDir()
-	tc := &config.TokenCache{Dir: dir}
+	tc := &config.TokenCache{Dir: dir, Secret: secret}
 	if tok, _ := tc.Load(context.Background(), powerschool.CacheKey(env.URL, env.ClientID)); tok != nil {
 		rec.TokenCached = true
 	}
@@ -344,21 +410,21 @@ func runRemove(o *RemoveOptions) error {
 	if err != nil {
 		return err
 	}
+	secret, _, _ := sec.Get(o.Name, env.SecretStore)
 	if err := sec.Delete(o.Name); err != nil {
 		return err
 	}
 	dir, _ := o.Factory.ConfigDir()
-	tc := &config.TokenCache{Dir: dir}
+	tc := &config.TokenCache{Dir: dir, Secret: secret}
 	if err := tc.Delete(context.Background(), powerschool.CacheKey(env.URL, env.ClientID)); err != nil {
 		return err
 	}
 	wasCurrent := cfg.Current == o.Name
-	if err := cfg.Remove(o.Name); err != nil {
+	err = o.Factory.UpdateConfig(func(cfg *config.Config) error { return cfg.Remove(o.Name) })
+	if err != nil {
 		return err
 	}
-	if err := cfg.Save(); err != nil {
-		return err
-	}
+	cfg, _ = o.Factory.Config()
 	fmt.Fprintf(o.IO.ErrOut, "Removed environment %q, its secret and its cached token.\n", o.Name)
 	if wasCurrent && len(cfg.Environments) > 0 {
 		fmt.Fprintln(o.IO.ErrOut, "It was the current environment; pick another with psctl env use NAME.")

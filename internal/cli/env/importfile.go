@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
@@ -176,6 +177,13 @@ func parseText(text string) *Imported {
 	return im
 }
 
+// printable shows text taken from a file with its control characters
+// escaped, so that the file cannot drive the terminal.
+func printable(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
 var badNameChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // suggestName turns a Postman environment name or a file name into a valid
@@ -201,6 +209,9 @@ type ImportOptions struct {
 	Use       bool
 	ReadOnly  bool
 	AllowHTTP bool
+	Force     bool
+	// ReadOnlyGiven is set when --read-only was on the command line.
+	ReadOnlyGiven bool
 }
 
 // NewCmdImport returns psctl env import.
@@ -222,10 +233,13 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
         Client Secret: 365301c4-4562-4d32-9ab0-2ad05c8952eb
 
 The environment is named by --name, else by the Postman environment's name,
-else by the file name. Delete the file afterwards: it holds the secret.`,
+else by the file name. An existing environment is replaced only with
+--force; without it psctl says what would change and writes nothing.
+Delete the file afterwards: it holds the secret.`,
 		Args: cmdutil.ExactArgs(1, "a file to import"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
+			o.ReadOnlyGiven = cmd.Flags().Changed("read-only")
 			if runF != nil {
 				return runF(o)
 			}
@@ -236,6 +250,7 @@ else by the file name. Delete the file afterwards: it holds the secret.`,
 	cmd.Flags().BoolVar(&o.Use, "use", false, "make it the current environment")
 	cmd.Flags().BoolVar(&o.ReadOnly, "read-only", false, "refuse every request that could write, for this environment")
 	cmd.Flags().BoolVar(&o.AllowHTTP, "allow-http", false, "allow a plain http:// URL to a non-loopback host")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "replace an existing environment of that name")
 	return cmd
 }
 
@@ -259,11 +274,11 @@ func runImport(o *ImportOptions) error {
 		return cmdutil.UsageError("cannot derive an environment name from %s: give one with --name NAME", o.File)
 	}
 	env := &config.Environment{URL: im.URL, ClientID: im.ClientID, ReadOnly: o.ReadOnly, AllowHTTP: o.AllowHTTP}
-	loc, err := o.Factory.SaveEnvironment(name, env, im.Secret, o.Use)
+	loc, err := o.Factory.SaveEnvironment(name, env, im.Secret, cmdutil.SaveOptions{Use: o.Use, Force: o.Force, ReadOnlyGiven: o.ReadOnlyGiven})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.IO.ErrOut, "Imported environment %q from %s (%s): %s, client ID %s; secret stored in %s.\n", name, o.File, im.Kind, env.URL, env.ClientID, loc)
+	fmt.Fprintf(o.IO.ErrOut, "Imported environment %q from %s (%s): %s, client ID %s; secret stored in %s.\n", name, o.File, im.Kind, printable(env.URL), printable(env.ClientID), loc)
 	cfg, _ := o.Factory.Config()
 	if cfg.Current == name {
 		fmt.Fprintln(o.IO.ErrOut, "It is the current environment. Check it with: psctl auth status")

@@ -7,6 +7,7 @@ package iostreams
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,9 @@ type IOStreams struct {
 
 	inTTY, outTTY, errTTY bool
 	inFd                  int
+	// readPassword reads a line without echo (term.ReadPassword; tests
+	// replace it).
+	readPassword func(fd int) ([]byte, error)
 }
 
 // System returns the process's streams.
@@ -59,28 +63,84 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // ErrNoTTY means a prompt was needed but there is no terminal to show it.
 var ErrNoTTY = errors.New("no terminal to prompt on")
 
+// ErrAborted means the user pressed Ctrl-C or Ctrl-D (end of input) at a
+// prompt.
+var ErrAborted = errors.New("cancelled at the prompt")
+
+// SetSecretReader makes ReadSecret read through f as if stdin were a
+// terminal (tests).
+func (s *IOStreams) SetSecretReader(f func() ([]byte, error)) {
+	s.inTTY, s.inFd = true, 0
+	s.readPassword = func(int) ([]byte, error) { return f() }
+}
+
 // ReadSecret prompts on ErrOut and reads a line from the terminal without
-// echoing it.
-func (s *IOStreams) ReadSecret(prompt string) (string, error) {
+// echoing it. Ctrl-C (ctx cancelled by the interrupt) and Ctrl-D return
+// ErrAborted at once, with the terminal restored: nothing typed afterwards
+// is taken as the answer.
+func (s *IOStreams) ReadSecret(ctx context.Context, prompt string) (string, error) {
 	if !s.inTTY || s.inFd < 0 {
 		return "", ErrNoTTY
 	}
-	fmt.Fprint(s.ErrOut, prompt)
-	b, err := term.ReadPassword(s.inFd)
-	fmt.Fprintln(s.ErrOut)
-	if err != nil {
-		return "", fmt.Errorf("reading from the terminal: %w", err)
+	read := s.readPassword
+	if read == nil {
+		read = term.ReadPassword
 	}
-	return strings.TrimSpace(string(b)), nil
+	fmt.Fprint(s.ErrOut, prompt)
+	state, _ := term.GetState(s.inFd)
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { // abandoned on Ctrl-C: the process is about to exit
+		b, err := read(s.inFd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(s.ErrOut)
+		if errors.Is(r.err, io.EOF) {
+			return "", ErrAborted
+		}
+		if r.err != nil {
+			return "", fmt.Errorf("reading from the terminal: %w", r.err)
+		}
+		return strings.TrimSpace(string(r.b)), nil
+	case <-ctx.Done():
+		if state != nil {
+			_ = term.Restore(s.inFd, state)
+		}
+		fmt.Fprintln(s.ErrOut)
+		return "", ErrAborted
+	}
 }
 
-// ReadLine reads one line from In (for --client-secret-stdin).
-func (s *IOStreams) ReadLine() (string, error) {
-	line, err := bufio.NewReader(s.In).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
+// ReadLine reads one line from In (--client-secret-stdin, confirmations).
+// Ctrl-C (ctx cancelled) and an end of input before any text return
+// ErrAborted.
+func (s *IOStreams) ReadLine(ctx context.Context) (string, error) {
+	type result struct {
+		line string
+		err  error
 	}
-	return strings.TrimSpace(line), nil
+	done := make(chan result, 1)
+	go func() {
+		line, err := bufio.NewReader(s.In).ReadString('\n')
+		done <- result{line, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil && !errors.Is(r.err, io.EOF) {
+			return "", r.err
+		}
+		if errors.Is(r.err, io.EOF) && r.line == "" {
+			return "", ErrAborted
+		}
+		return strings.TrimSpace(r.line), nil
+	case <-ctx.Done():
+		return "", ErrAborted
+	}
 }
 
 // Progress returns a progress bar on ErrOut when it is a terminal, else

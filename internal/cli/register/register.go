@@ -5,6 +5,10 @@ package register
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +53,10 @@ type ListenOptions struct {
 	Path    string
 	Prefix  string
 	Verify  bool
+	Force   bool
+	// Token is the shared secret in the registration URL's path; a random
+	// one is made when empty.
+	Token string
 	// Ready, when set, receives the listening address (tests).
 	Ready func(addr string)
 }
@@ -59,12 +67,22 @@ func NewCmdListen(f *cmdutil.Factory, runF func(*ListenOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "listen [--addr HOST:PORT] [--prefix NAME-] [--verify]",
 		Short: "Accept registrations and save each as an environment",
-		Long: `Serve POST requests at --path on --addr until interrupted. Each valid
-registration is saved as the environment PREFIX + plugin name + server
-host (lower case, e.g. reg-roster-sync-district-powerschool-com), with the
-secret in the OS keyring or the 0600 secrets file. With --verify, a token
-is requested with the credentials first and the registration is refused
-(422) when that fails.
+		Long: `Serve POST requests at --path/TOKEN on --addr until interrupted. TOKEN is a
+random shared secret made at start (or given with --token / the
+PSCTL_REGISTER_TOKEN variable); the full URL to put in the plugin's
+<registration url="..."> is printed, and requests to any other path are
+refused, so a stranger who finds the port cannot plant credentials.
+Requests that carry a browser's Origin or Sec-Fetch-* headers are refused
+(403): registrations come from PowerSchool's server, never from a web page.
+
+Each valid registration is saved as the environment PREFIX + plugin name +
+"_" + server host (lower case, e.g. reg-roster-sync_district.powerschool.com;
+characters other than letters, digits, '.' and '-' in the host are written
+as _XX), with the secret in the OS keyring or the 0600 secrets file. An
+environment of that name for another URL is never replaced; one for the
+same URL is replaced only with --force. With --verify, a token is requested
+with the credentials first and the registration is refused (422) when that
+fails.
 
 Plain http is served, so keep it on loopback or behind a TLS-terminating
 proxy: PowerSchool sends registrations only to https:// URLs.`,
@@ -82,20 +100,45 @@ proxy: PowerSchool sends registrations only to https:// URLs.`,
 	cmd.Flags().StringVar(&o.Path, "path", "/register", "URL path that receives registrations")
 	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "prefix for the names of saved environments, e.g. district-")
 	cmd.Flags().BoolVar(&o.Verify, "verify", false, "obtain a token with the credentials before saving them")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "let a registration replace the environment of the same server and plugin (new client ID or secret)")
+	cmd.Flags().StringVar(&o.Token, "token", "", "shared secret for the registration URL (default: $"+TokenEnv+", else a random one)")
 	return cmd
 }
 
-var nonName = regexp.MustCompile(`[^a-z0-9]+`)
+// TokenEnv names the variable that can hold the listener's shared secret.
+const TokenEnv = "PSCTL_REGISTER_TOKEN"
 
-// EnvName derives the environment name for a registration.
+var nonSlug = regexp.MustCompile(`[^a-z0-9.]+`)
+
+// EnvName derives the environment name for a registration: prefix, the
+// plugin name folded to letters, digits, '.' and '-', "_", and the server's
+// host kept exactly (lower case; any other character as _XX), so that two
+// different hosts never get the same name. A name over 64 characters is
+// cut and ends in a hash of the whole.
 func EnvName(prefix string, req plugin.RegistrationRequest) string {
 	host := req.ServerURL
 	if i := strings.Index(host, "://"); i >= 0 {
 		host = host[i+3:]
 	}
 	host, _, _ = strings.Cut(host, "/")
-	name := strings.Trim(nonName.ReplaceAllString(strings.ToLower(req.PluginName+"-"+host), "-"), "-")
-	return prefix + name
+	var h strings.Builder
+	for _, c := range []byte(strings.ToLower(host)) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' {
+			h.WriteByte(c)
+		} else {
+			fmt.Fprintf(&h, "_%02x", c)
+		}
+	}
+	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(req.PluginName), "-"), "-.")
+	if slug == "" {
+		slug = "plugin"
+	}
+	name := prefix + slug + "_" + h.String()
+	if len(name) > 64 {
+		sum := sha256.Sum256([]byte(name))
+		name = name[:55] + "-" + hex.EncodeToString(sum[:4])
+	}
+	return name
 }
 
 func runListen(ctx context.Context, o *ListenOptions) error {
@@ -104,6 +147,9 @@ func runListen(ctx context.Context, o *ListenOptions) error {
 	}
 	if !strings.HasPrefix(o.Path, "/") {
 		return cmdutil.UsageError("--path %q must start with /", o.Path)
+	}
+	if o.Prefix != "" && config.ValidateName(o.Prefix+"x") != nil {
+		return cmdutil.UsageError("--prefix %q cannot start an environment name: use letters, digits, '.', '_' or '-', starting with a letter or digit", o.Prefix)
 	}
 	// Open the stores before serving, so a broken config fails now.
 	if _, err := o.Factory.Config(); err != nil {
@@ -123,10 +169,24 @@ func runListen(ctx context.Context, o *ListenOptions) error {
 	if o.Verify {
 		h.Verify = func(ctx context.Context, req plugin.RegistrationRequest) error { return verify(ctx, o, req) }
 	}
-	mux := http.NewServeMux()
-	mux.Handle(o.Path, h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	fmt.Fprintf(o.IO.ErrOut, "Listening for registrations on http://%s%s (Ctrl-C to stop)\n", ln.Addr(), o.Path)
+	token := o.Token
+	if token == "" {
+		token = o.Factory.Getenv(TokenEnv)
+	}
+	if token == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		token = hex.EncodeToString(b)
+	}
+	if len(token) < 16 || strings.ContainsAny(token, "/?#% ") {
+		ln.Close()
+		return cmdutil.UsageError("--token must be at least 16 characters without / ? # %% or spaces; leave it out to get a random one")
+	}
+	path := strings.TrimRight(o.Path, "/") + "/" + token
+	srv := &http.Server{Handler: tokenGate(path, h), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	fmt.Fprintf(o.IO.ErrOut, "Listening for registrations (Ctrl-C to stop). Put this URL, which holds a shared secret, in the plugin's <registration url=\"...\"> (behind your https proxy):\n  http://%s%s\n", ln.Addr(), path)
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
 	}
@@ -149,6 +209,18 @@ func runListen(ctx context.Context, o *ListenOptions) error {
 	}
 }
 
+// tokenGate passes on only requests for exactly path (which holds the
+// shared secret), compared in constant time.
+func tokenGate(path string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.URL.Path), []byte(path)) != 1 {
+			http.Error(w, "not found: the registration URL holds a token; use the exact URL psctl register listen printed", http.StatusNotFound)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // saveMu serialises saves: the config file is rewritten on each one.
 var saveMu sync.Mutex
 
@@ -159,7 +231,14 @@ func save(o *ListenOptions, req plugin.RegistrationRequest) error {
 	env := &config.Environment{URL: req.ServerURL, ClientID: req.ClientID}
 	saveMu.Lock()
 	defer saveMu.Unlock()
-	loc, err := o.Factory.SaveEnvironment(name, env, req.ClientSecret, false)
+	cfg, err := o.Factory.Config()
+	if err != nil {
+		return err
+	}
+	if old, ok := cfg.Environments[name]; ok && old.URL != strings.TrimRight(strings.TrimSpace(req.ServerURL), "/") {
+		return fmt.Errorf("environment %q exists for %s, not %s: it is never replaced by a registration; remove or rename it to accept this one", name, old.URL, req.ServerURL)
+	}
+	loc, err := o.Factory.SaveEnvironment(name, env, req.ClientSecret, cmdutil.SaveOptions{Force: o.Force})
 	if err != nil {
 		return fmt.Errorf("saving environment %q: %w", name, err)
 	}

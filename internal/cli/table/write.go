@@ -2,6 +2,7 @@ package table
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -169,7 +170,11 @@ func runDelete(ctx context.Context, o *WriteOptions) error {
 			return cmdutil.UsageError("psctl table delete asks for confirmation, and there is no terminal: pass --yes to delete row %d of %s", o.ID, o.Table)
 		}
 		fmt.Fprintf(o.IO.ErrOut, "Delete row %d of %s in %s? Type the row ID to confirm: ", o.ID, o.Table, target.Label())
-		line, err := o.IO.ReadLine()
+		line, err := o.IO.ReadLine(ctx)
+		if errors.Is(err, iostreams.ErrAborted) {
+			fmt.Fprintln(o.IO.ErrOut)
+			return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: fmt.Errorf("cancelled: row %d of %s was not deleted", o.ID, o.Table)}
+		}
 		if err != nil {
 			return err
 		}
