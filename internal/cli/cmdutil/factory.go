@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/pskit/pskit/internal/cli/iostreams"
 	"github.com/pskit/pskit/internal/config"
 	"github.com/pskit/pskit/internal/secrets"
+	"github.com/pskit/pskit/internal/wire"
 	"github.com/pskit/pskit/powerschool"
 )
 
@@ -284,13 +284,9 @@ func IsLoopbackURL(raw string) bool {
 	return err == nil && isLoopback(u.Hostname())
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// isLoopback is the SDKs' one loopback rule, so the CLI and the SDK agree
+// on which plain-http URLs need --allow-http.
+func isLoopback(host string) bool { return wire.IsLoopback(host) }
 
 // Client opens an SDK client for the selected environment, with the token
 // cache, verbose log and TLS settings wired in. The client is not bound to
@@ -355,7 +351,7 @@ func timeoutOptions(d time.Duration) []powerschool.Option {
 	if d <= 0 {
 		return nil
 	}
-	return nil // powerschool.WithTimeout(d) once the SDK has it
+	return []powerschool.Option{powerschool.WithTimeout(d)}
 }
 
 // SaveOptions say how SaveEnvironment may treat an existing environment.
@@ -504,14 +500,18 @@ func Changes(old, env *config.Environment, secretChanged bool) []string {
 // NewConsoleLogger mirrors the Postman collection's console on w: one line per
 // event, secrets replaced by [REDACTED] as a last line of defence.
 func NewConsoleLogger(w interface{ Write([]byte) (int, error) }, secrets []string) *slog.Logger {
-	return slog.New(&consoleHandler{w: w, secrets: secrets, mu: &sync.Mutex{}})
+	red := &wire.Redactor{}
+	for _, s := range secrets {
+		red.AddSecret(s)
+	}
+	return slog.New(&consoleHandler{w: w, red: red, mu: &sync.Mutex{}})
 }
 
 type consoleHandler struct {
-	w       interface{ Write([]byte) (int, error) }
-	secrets []string
-	attrs   []slog.Attr
-	mu      *sync.Mutex
+	w     interface{ Write([]byte) (int, error) }
+	red   *wire.Redactor // whole values only, as in the SDKs' errors
+	attrs []slog.Attr
+	mu    *sync.Mutex
 }
 
 func (h *consoleHandler) Enabled(context.Context, slog.Level) bool { return true }
@@ -533,12 +533,7 @@ func (h *consoleHandler) Handle(_ context.Context, r slog.Record) error {
 		write(a)
 	}
 	r.Attrs(write)
-	line := b.String()
-	for _, s := range h.secrets {
-		if s != "" {
-			line = strings.ReplaceAll(line, s, "[REDACTED]")
-		}
-	}
+	line := h.red.Text(b.String())
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, err := h.w.Write([]byte(line + "\n"))
