@@ -1,11 +1,17 @@
 package emulator
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTrailingSlashIsTheSameResource(t *testing.T) {
@@ -104,5 +110,88 @@ func TestSchemaAreas(t *testing.T) {
 	}
 	if a := get(t, s.URL(), "/ws/schema/area", ""); a.status != 401 {
 		t.Errorf("no token = %d, want 401", a.status)
+	}
+}
+
+func TestTLSServesHTTPSForLoopbackNames(t *testing.T) {
+	s, c := start(t, Options{Students: 20, TLS: true})
+	if !strings.HasPrefix(s.URL(), "https://127.0.0.1:") || c.URL != s.URL() {
+		t.Fatalf("URL %q, credentials URL %q: want https://127.0.0.1:port for both", s.URL(), c.URL)
+	}
+	block, _ := pem.Decode(s.CACertPEM())
+	if block == nil || block.Type != "CERTIFICATE" {
+		t.Fatalf("CACertPEM is not a PEM certificate: %q", s.CACertPEM())
+	}
+	ca, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || !ca.IsCA {
+		t.Fatalf("CA certificate: %v (IsCA %v)", err, ca != nil && ca.IsCA)
+	}
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.URL(), "https://"))
+
+	// A plain client that trusts only the written CA reaches every loopback
+	// name; the token request and an API call work over it.
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(s.CACertPEM()) {
+		t.Fatal("the CA PEM does not load into a pool")
+	}
+	trusting := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		res, err := trusting.Get("https://" + net.JoinHostPort(host, port) + "/ws/v1/metadata")
+		if err != nil {
+			t.Fatalf("GET over https via %s: %v", host, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 401 && res.StatusCode != 200 {
+			t.Errorf("via %s: status %d", host, res.StatusCode)
+		}
+	}
+	// ::1 is named in the certificate even where IPv6 loopback is missing.
+	leaf := s.tls.config.Certificates[0].Leaf
+	if leaf == nil {
+		leaf, _ = x509.ParseCertificate(s.tls.config.Certificates[0].Certificate[0])
+	}
+	for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+		if err := leaf.VerifyHostname(h); err != nil {
+			t.Errorf("certificate does not cover %s: %v", h, err)
+		}
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "localhost"}); err != nil {
+		t.Errorf("certificate does not chain to the CA: %v", err)
+	}
+
+	tok := func(cl *http.Client) (int, error) {
+		req, _ := http.NewRequest("POST", s.URL()+"/oauth/access_token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(c.ClientID, c.ClientSecret)
+		res, err := cl.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		res.Body.Close()
+		return res.StatusCode, nil
+	}
+	if code, err := tok(s.Client()); err != nil || code != 200 {
+		t.Errorf("token over Server.Client: %d %v", code, err)
+	}
+	// A client that does not trust the CA is refused: the certificate is
+	// not one any system trusts.
+	var unknown x509.UnknownAuthorityError
+	if _, err := tok(&http.Client{Timeout: 10 * time.Second}); !errors.As(err, &unknown) {
+		t.Errorf("untrusting client: err %v, want an unknown-authority error", err)
+	}
+	// Plain http on the TLS port gets no API answer.
+	res, err := http.Get("http://127.0.0.1:" + port + "/ws/v1/metadata")
+	if err == nil {
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("plain http on the https port: status %d, want 400", res.StatusCode)
+		}
+	}
+}
+
+func TestWithoutTLSThereIsNoCA(t *testing.T) {
+	s, _ := start(t, Options{Students: 20})
+	if !strings.HasPrefix(s.URL(), "http://") || s.CACertPEM() != nil || s.CertPool() != nil {
+		t.Errorf("plain server: URL %s, CA %q", s.URL(), s.CACertPEM())
 	}
 }

@@ -48,6 +48,9 @@ type Credentials struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
 	PluginID     int    `json:"plugin_id"`
+	// CAFile, when the server speaks TLS with its own CA, is the PEM file
+	// of that CA for clients to trust (psctl emulator --tls fills it in).
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // String hides the secret, so credentials are safe to log.
