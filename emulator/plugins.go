@@ -16,14 +16,47 @@ import (
 	"github.com/pskit/pskit/plugin"
 )
 
-// DefaultPlugin is the example plugin `psctl emulator` installs when given
-// none: OAuth with read access to /ws/v1, and the access_request fields
-// grade passback through /ws/xte needs (plugin.GradebookFields).
+// DefaultPlugin is the example plugin `psctl emulator` and `psctl demo`
+// install when given none: OAuth with read access to /ws/v1, and the
+// access_request fields that the PowerQuery and table API examples of
+// docs/cli.md and grade passback through /ws/xte (plugin.GradebookFields)
+// need, so each of those examples works against the emulator as it is.
 var DefaultPlugin = defaultPlugin()
+
+// demoFields are the fields of DefaultPlugin beyond the gradebook's: the
+// columns of the core PowerQueries get_student_basic_info and
+// sectionEnrollments, and FullAccess to every column of
+// U_STUDENTSUSERFIELDS (PowerSchool deletes a row only with that).
+var demoFields = []plugin.Field{
+	{Table: "STUDENTS", Field: "DCID", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "LASTFIRST", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "ID", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "STUDENT_NUMBER", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "FIRST_NAME", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "MIDDLE_NAME", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "LAST_NAME", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "GRADE_LEVEL", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "SCHOOLID", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "ENROLL_STATUS", Access: plugin.ViewOnly},
+	{Table: "SECTIONS", Field: "DCID", Access: plugin.ViewOnly},
+	{Table: "CC", Field: "DATEENROLLED", Access: plugin.ViewOnly},
+	{Table: "CC", Field: "DATELEFT", Access: plugin.ViewOnly},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "STUDENTSDCID", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "EMAIL", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "TRANSCRIPTADDRCITY", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "LOCKER_NUMBER", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "BUS_ROUTE", Access: plugin.FullAccess},
+}
 
 func defaultPlugin() []byte {
 	var fields strings.Builder
-	for _, f := range plugin.GradebookFields() {
+	seen := map[string]bool{}
+	for _, f := range append(append([]plugin.Field(nil), demoFields...), plugin.GradebookFields()...) {
+		key := strings.ToUpper(f.Table + "." + f.Field)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		fmt.Fprintf(&fields, "    <field table=%q field=%q access=%q/>\n", f.Table, f.Field, f.Access)
 	}
 	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
@@ -34,8 +67,6 @@ func defaultPlugin() []byte {
   <oauth accessLevelV1Api="READ"/>
   <publisher name="pskit"><contact email="dev@example.org"/></publisher>
   <access_request>
-    <field table="STUDENTS" field="DCID" access="ViewOnly"/>
-    <field table="STUDENTS" field="LASTFIRST" access="ViewOnly"/>
 ` + fields.String() + `  </access_request>
 </plugin>
 `)

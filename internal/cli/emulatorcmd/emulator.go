@@ -163,18 +163,20 @@ func run(ctx context.Context, o *Options) error {
 	} else {
 		fmt.Fprintf(o.IO.ErrOut, "Admin pages: %s/admin/ (user %q, password from %s)\n", creds.URL, user, adminPasswordEnv)
 	}
-	if o.CredentialsFile != "" {
-		if err := emulator.WriteCredentials(o.CredentialsFile, creds); err != nil {
-			return cmdutil.UsageError("%v", err)
-		}
-		fmt.Fprintf(o.IO.ErrOut, "Credentials written to %s (mode 0600). Use them with:\n  psctl env import %s --name local\n", o.CredentialsFile, o.CredentialsFile)
-	}
+	// The environment is saved before the credentials file is written, so
+	// a script that waits for the file finds both.
 	if o.SaveEnv != "" {
 		loc, err := o.Factory.SaveEnvironment(o.SaveEnv, &config.Environment{URL: creds.URL, ClientID: creds.ClientID, CAFile: creds.CAFile}, creds.ClientSecret, false)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(o.IO.ErrOut, "Saved as environment %q (secret in %s). Try:\n  psctl --env %s auth status\n", o.SaveEnv, loc, o.SaveEnv)
+	}
+	if o.CredentialsFile != "" {
+		if err := emulator.WriteCredentials(o.CredentialsFile, creds); err != nil {
+			return cmdutil.UsageError("%v", err)
+		}
+		fmt.Fprintf(o.IO.ErrOut, "Credentials written to %s (mode 0600). Use them with:\n  psctl env import %s --name local\n", o.CredentialsFile, o.CredentialsFile)
 	}
 	if o.CredentialsFile == "" && o.SaveEnv == "" {
 		fmt.Fprintln(o.IO.ErrOut, "To use it from psctl, restart with --save-env NAME, or with --credentials-file FILE and then psctl env import FILE.")
