@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -193,5 +194,34 @@ func TestWithoutTLSThereIsNoCA(t *testing.T) {
 	s, _ := start(t, Options{Students: 20})
 	if !strings.HasPrefix(s.URL(), "http://") || s.CACertPEM() != nil || s.CertPool() != nil {
 		t.Errorf("plain server: URL %s, CA %q", s.URL(), s.CACertPEM())
+	}
+}
+
+// A student created through POST /ws/v1/student has no web id and no
+// middle name: its OneRoster user carries neither "username" nor
+// "middleName", rather than empty strings.
+func TestOneRosterUserOfAWrittenStudent(t *testing.T) {
+	s, c := start(t, Options{Students: 40, Seed: 2, Plugin: schemaPluginZip(t)})
+	tok := token(t, c)
+	school := path(t, get(t, c.URL, "/ws/v1/district/school", tok).json(t), "schools", "school").([]any)[0].(map[string]any)["school_number"]
+	body := fmt.Sprintf(`{"students":{"student":{"client_uid":"1","action":"INSERT","name":{"first_name":"Ada","last_name":"Quill"},
+		"school_enrollment":{"grade_level":"7","entry_date":"2025-08-25","exit_date":"2026-06-05","school_number":%v,"enroll_status":"A"}}}}`, school)
+	a := send(t, "POST", c.URL+"/ws/v1/student", tok, body)
+	if a.status != 200 || !strings.Contains(string(a.body), `"status":"SUCCESS"`) {
+		t.Fatalf("insert: %d %s", a.status, a.body)
+	}
+	id := fmt.Sprint(path(t, a.json(t), "results", "result", "success_message", "id"))
+	u := get(t, s.URL(), "/ims/oneroster/v1p1/users/"+id, tok)
+	if u.status != 200 {
+		t.Fatalf("GET users/%s: %d %s", id, u.status, u.body)
+	}
+	user := path(t, u.json(t), "user").(map[string]any)
+	if user["givenName"] != "Ada" {
+		t.Fatalf("user %s = %v", id, user)
+	}
+	for _, k := range []string{"username", "middleName"} {
+		if v, ok := user[k]; ok {
+			t.Errorf("user %s carries %s = %q; want it left out", id, k, v)
+		}
 	}
 }
