@@ -90,7 +90,8 @@ func (c Credentials) String() string {
 }
 
 // WriteCredentials writes c as JSON {"url","client_id","client_secret",
-// "plugin_id"} to path with mode 0600, replacing the file atomically.
+// "plugin_id"} (and "ca_file" when set) to path with mode 0600, replacing
+// the file atomically.
 func WriteCredentials(path string, c Credentials) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
