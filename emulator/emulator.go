@@ -14,6 +14,7 @@ package emulator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -48,6 +49,10 @@ const (
 type Options struct {
 	// Addr is where Start listens; "" means 127.0.0.1:0 (a random port).
 	Addr string
+	// TLS serves https, as PowerSchool does, with a certificate made at
+	// New for localhost, 127.0.0.1 and ::1 (and Addr's host), signed by a
+	// CA of its own: trust Server.CACertPEM, CertPool or use Server.Client.
+	TLS bool
 	// Students is the district size (default 1000, at most 1,000,000).
 	Students int
 	// Seed makes the district and the fault sequence reproducible.
@@ -113,6 +118,7 @@ type Server struct {
 
 	stats     stats
 	gradebook *gradebook.Gradebook // /ws/xte and OneRoster
+	tls       *loopbackTLS         // nil unless Options.TLS
 
 	httpMu   sync.Mutex
 	httpSrv  *http.Server
@@ -166,6 +172,17 @@ func New(opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	s.start = s.now()
+	if opts.TLS {
+		var hosts []string
+		if h, _, err := net.SplitHostPort(opts.Addr); err == nil && h != "" && !isLoopback(h) {
+			hosts = append(hosts, h)
+		}
+		t, err := newLoopbackTLS(time.Now(), hosts...)
+		if err != nil {
+			return nil, fmt.Errorf("emulator: %w", err)
+		}
+		s.tls = t
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, opts.DBPath)
 	if err != nil {
@@ -247,6 +264,11 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: serverLog(s.log)}
 	s.url = "http://" + l.Addr().String()
+	if s.tls != nil {
+		s.httpSrv.TLSConfig = s.tls.config.Clone()
+		l = tls.NewListener(l, s.httpSrv.TLSConfig)
+		s.url = "https://" + l.Addr().String()
+	}
 	srv := s.httpSrv
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -257,7 +279,8 @@ func (s *Server) Serve(l net.Listener) error {
 	return nil
 }
 
-// URL is the base URL, e.g. http://127.0.0.1:41234 ("" before Listen).
+// URL is the base URL, e.g. http://127.0.0.1:41234, or https:// with
+// Options.TLS ("" before Listen).
 func (s *Server) URL() string {
 	s.httpMu.Lock()
 	defer s.httpMu.Unlock()

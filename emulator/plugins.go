@@ -16,14 +16,47 @@ import (
 	"github.com/pskit/pskit/plugin"
 )
 
-// DefaultPlugin is the example plugin `psctl emulator` installs when given
-// none: OAuth with read access to /ws/v1, and the access_request fields
-// grade passback through /ws/xte needs (plugin.GradebookFields).
+// DefaultPlugin is the example plugin `psctl emulator` and `psctl demo`
+// install when given none: OAuth with read access to /ws/v1, and the
+// access_request fields that the PowerQuery and table API examples of
+// docs/cli.md and grade passback through /ws/xte (plugin.GradebookFields)
+// need, so each of those examples works against the emulator as it is.
 var DefaultPlugin = defaultPlugin()
+
+// demoFields are the fields of DefaultPlugin beyond the gradebook's: the
+// columns of the core PowerQueries get_student_basic_info and
+// sectionEnrollments, and FullAccess to every column of
+// U_STUDENTSUSERFIELDS (PowerSchool deletes a row only with that).
+var demoFields = []plugin.Field{
+	{Table: "STUDENTS", Field: "DCID", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "LASTFIRST", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "ID", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "STUDENT_NUMBER", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "FIRST_NAME", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "MIDDLE_NAME", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "LAST_NAME", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "GRADE_LEVEL", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "SCHOOLID", Access: plugin.ViewOnly},
+	{Table: "STUDENTS", Field: "ENROLL_STATUS", Access: plugin.ViewOnly},
+	{Table: "SECTIONS", Field: "DCID", Access: plugin.ViewOnly},
+	{Table: "CC", Field: "DATEENROLLED", Access: plugin.ViewOnly},
+	{Table: "CC", Field: "DATELEFT", Access: plugin.ViewOnly},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "STUDENTSDCID", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "EMAIL", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "TRANSCRIPTADDRCITY", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "LOCKER_NUMBER", Access: plugin.FullAccess},
+	{Table: "U_STUDENTSUSERFIELDS", Field: "BUS_ROUTE", Access: plugin.FullAccess},
+}
 
 func defaultPlugin() []byte {
 	var fields strings.Builder
-	for _, f := range plugin.GradebookFields() {
+	seen := map[string]bool{}
+	for _, f := range append(append([]plugin.Field(nil), demoFields...), plugin.GradebookFields()...) {
+		key := strings.ToUpper(f.Table + "." + f.Field)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		fmt.Fprintf(&fields, "    <field table=%q field=%q access=%q/>\n", f.Table, f.Field, f.Access)
 	}
 	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
@@ -34,8 +67,6 @@ func defaultPlugin() []byte {
   <oauth accessLevelV1Api="READ"/>
   <publisher name="pskit"><contact email="dev@example.org"/></publisher>
   <access_request>
-    <field table="STUDENTS" field="DCID" access="ViewOnly"/>
-    <field table="STUDENTS" field="LASTFIRST" access="ViewOnly"/>
 ` + fields.String() + `  </access_request>
 </plugin>
 `)
@@ -48,6 +79,9 @@ type Credentials struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
 	PluginID     int    `json:"plugin_id"`
+	// CAFile, when the server speaks TLS with its own CA, is the PEM file
+	// of that CA for clients to trust (psctl emulator --tls fills it in).
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // String hides the secret, so credentials are safe to log.
@@ -56,7 +90,8 @@ func (c Credentials) String() string {
 }
 
 // WriteCredentials writes c as JSON {"url","client_id","client_secret",
-// "plugin_id"} to path with mode 0600, replacing the file atomically.
+// "plugin_id"} (and "ca_file" when set) to path with mode 0600, replacing
+// the file atomically.
 func WriteCredentials(path string, c Credentials) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {

@@ -29,6 +29,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.URL.RawQuery, ";") {
 		r.URL.RawQuery = keepSemicolons(r.URL.RawQuery)
 	}
+	trimTrailingSlash(r)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	_, pattern := s.mux.Handler(r)
 	key := pattern
@@ -46,6 +47,23 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// trimTrailingSlash makes /ws/a/b/ the same resource as /ws/a/b, as
+// PowerSchool answers both; routes are declared without the slash.
+func trimTrailingSlash(r *http.Request) {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/ws/") || !strings.HasSuffix(p, "/") {
+		return
+	}
+	trimmed := strings.TrimRight(p, "/")
+	if trimmed == "/ws" {
+		return
+	}
+	r.URL.Path = trimmed
+	if r.URL.RawPath != "" {
+		r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
+	}
 }
 
 // keepSemicolons re-encodes a query string so ";" inside values survives

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/pskit/pskit/emulator/internal/searchq"
+	"github.com/pskit/pskit/emulator/internal/fiql"
 )
 
 // This file holds what every /ws/v1 resource shares: paging, expansions,
@@ -241,11 +240,34 @@ type searchField struct {
 	kind fieldKind
 }
 
-var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-
 // enrollCodes translates enroll_status letters to ENROLL_STATUS codes
 // (reference §3.5); "I" is any other code.
 var enrollCodes = map[string]int{"A": 0, "P": -1, "T": 2, "G": 3, "H": 4}
+
+// fiqlField is how the shared FIQL compiler filters the field.
+func (f searchField) fiqlField(name string) fiql.Field {
+	switch f.kind {
+	case kindInt:
+		return fiql.Field{Expr: f.col, Kind: fiql.Int}
+	case kindDate:
+		return fiql.Field{Expr: f.col, Kind: fiql.Date}
+	case kindEnrollStatus:
+		return fiql.Field{Expr: f.col, Custom: func(op fiql.Op, v string) (string, []any, error) {
+			if op != fiql.Eq {
+				return "", nil, fmt.Errorf("%s takes only == (with A, P, T, G, H or I)", name)
+			}
+			letter := strings.ToUpper(v)
+			if code, ok := enrollCodes[letter]; ok {
+				return f.col + " = ?", []any{code}, nil
+			}
+			if letter == "I" {
+				return f.col + " NOT IN (0, -1, 2, 3, 4)", nil, nil
+			}
+			return "", nil, fmt.Errorf("%s must be A, P, T, G, H or I, got %q", name, v)
+		}}
+	}
+	return fiql.Field{Expr: f.col, Kind: fiql.Text}
+}
 
 // badQuery is a q= the client must fix (400).
 type badQuery struct{ msg string }
@@ -257,77 +279,26 @@ func compileQ(q string, fields map[string]searchField) (string, []any, error) {
 	if q == "" {
 		return "1=1", nil, nil
 	}
-	crit, err := searchq.Parse(q)
+	conds, err := fiql.V1.Parse(q)
 	if err != nil {
 		return "", nil, &badQuery{err.Error()}
 	}
-	var conds []string
-	var args []any
-	for _, c := range crit {
-		f, ok := fields[strings.ToLower(c.Field)]
+	where, args, err := fiql.V1.Where(conds, func(sel string) (fiql.Field, error) {
+		f, ok := fields[strings.ToLower(sel)]
 		if !ok {
 			names := make([]string, 0, len(fields))
 			for n := range fields {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return "", nil, &badQuery{fmt.Sprintf("invalid q: %q is not a searchable field here; use one of %s", c.Field, strings.Join(names, ", "))}
+			return fiql.Field{}, fmt.Errorf("%q is not a searchable field here; use one of %s", sel, strings.Join(names, ", "))
 		}
-		var alts []string
-		for _, v := range c.Values {
-			cond, a, err := compileValue(c, f, v)
-			if err != nil {
-				return "", nil, &badQuery{"invalid q: " + err.Error()}
-			}
-			alts = append(alts, cond)
-			args = append(args, a...)
-		}
-		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
+		return f.fiqlField(sel), nil
+	})
+	if err != nil {
+		return "", nil, &badQuery{"invalid q: " + err.Error()}
 	}
-	return strings.Join(conds, " AND "), args, nil
-}
-
-var sqlOps = map[searchq.Op]string{searchq.Eq: "=", searchq.Gt: ">", searchq.Ge: ">=", searchq.Lt: "<", searchq.Le: "<="}
-
-func compileValue(c searchq.Criterion, f searchField, v string) (string, []any, error) {
-	op := sqlOps[c.Op]
-	wild := searchq.HasWildcard(v)
-	switch f.kind {
-	case kindInt:
-		if wild {
-			return "", nil, fmt.Errorf("%s is a number and takes no * wildcard", c.Field)
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return "", nil, fmt.Errorf("%s expects a whole number, got %q", c.Field, v)
-		}
-		return f.col + " " + op + " ?", []any{n}, nil
-	case kindDate:
-		if wild || !datePattern.MatchString(v) {
-			return "", nil, fmt.Errorf("%s expects a date as YYYY-MM-DD, got %q", c.Field, v)
-		}
-		return f.col + " " + op + " ?", []any{v}, nil
-	case kindEnrollStatus:
-		if c.Op != searchq.Eq {
-			return "", nil, fmt.Errorf("%s takes only == (with A, P, T, G, H or I)", c.Field)
-		}
-		letter := strings.ToUpper(v)
-		if code, ok := enrollCodes[letter]; ok {
-			return f.col + " = ?", []any{code}, nil
-		}
-		if letter == "I" {
-			return f.col + " NOT IN (0, -1, 2, 3, 4)", nil, nil
-		}
-		return "", nil, fmt.Errorf("%s must be A, P, T, G, H or I, got %q", c.Field, v)
-	default:
-		if wild {
-			if c.Op != searchq.Eq {
-				return "", nil, fmt.Errorf("* wildcards work only with ==, not %s", c.Op)
-			}
-			return f.col + ` LIKE ? ESCAPE '\'`, []any{searchq.Like(v)}, nil
-		}
-		return f.col + " " + op + " ? COLLATE NOCASE", []any{v}, nil
-	}
+	return where, args, nil
 }
 
 // writeQueryError answers 400 for a bad q and 500 otherwise.

@@ -12,21 +12,21 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	got, err := Parse("students.grade_level=ge=8;students.enroll_status==0;cc.course_number==M%26Ms;x.y==\\u0000;a.b!=Sm*")
+	got, err := Schema.Parse("students.grade_level=ge=8;students.enroll_status==0;cc.course_number==M%26Ms;x.y==\\u0000;a.b!=Sm*")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Condition{
-		{Selector: "students.grade_level", Op: "=ge=", Value: "8"},
-		{Selector: "students.enroll_status", Op: "==", Value: "0"},
-		{Selector: "cc.course_number", Op: "==", Value: "M&Ms"},
+		{Selector: "students.grade_level", Op: "=ge=", Values: []string{"8"}},
+		{Selector: "students.enroll_status", Op: "==", Values: []string{"0"}},
+		{Selector: "cc.course_number", Op: "==", Values: []string{"M&Ms"}},
 		{Selector: "x.y", Op: "==", Null: true},
-		{Selector: "a.b", Op: "!=", Value: "Sm*"},
+		{Selector: "a.b", Op: "!=", Values: []string{"Sm*"}},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Parse (-want +got):\n%s", d)
 	}
-	if c, _ := Parse("a==\x00"); len(c) != 1 || !c[0].Null {
+	if c, _ := Schema.Parse("a==\x00"); len(c) != 1 || !c[0].Null {
 		t.Errorf("a NUL character should be the null marker, got %+v", c)
 	}
 }
@@ -43,7 +43,7 @@ func TestParseErrors(t *testing.T) {
 		"a b==1":       "may hold only",
 		"a==":          "no value",
 	} {
-		_, err := Parse(in)
+		_, err := Schema.Parse(in)
 		var se *SyntaxError
 		if !errors.As(err, &se) || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v; want a SyntaxError mentioning %q", in, err, want)
@@ -84,11 +84,11 @@ func TestWhereOnSQLite(t *testing.T) {
 		"s.dob=gt=2010-01-01":            "1,4",
 		"s.name=le=Jones":                "3",
 	} {
-		conds, err := Parse(q)
+		conds, err := Schema.Parse(q)
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", q, err)
 		}
-		where, args, err := Where(conds, resolve)
+		where, args, err := Schema.Where(conds, Columns(resolve))
 		if err != nil {
 			t.Fatalf("Where(%q): %v", q, err)
 		}
@@ -107,8 +107,8 @@ func TestWhereOnSQLite(t *testing.T) {
 			t.Errorf("%q matched %q; want %q", q, got, want)
 		}
 	}
-	conds, _ := Parse("s.nope==1")
-	if _, _, err := Where(conds, resolve); !errors.Is(err, ErrUnknownField) {
+	conds, _ := Schema.Parse("s.nope==1")
+	if _, _, err := Schema.Where(conds, Columns(resolve)); !errors.Is(err, ErrUnknownField) {
 		t.Errorf("unknown field: err = %v", err)
 	}
 }
@@ -118,7 +118,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		conds, err := Parse(q)
+		conds, err := Schema.Parse(q)
 		if err != nil {
 			var se *SyntaxError
 			if !errors.As(err, &se) {
@@ -126,7 +126,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		where, args, err := Where(conds, func(sel string) (string, error) { return "col", nil })
+		where, args, err := Schema.Where(conds, Columns(func(sel string) (string, error) { return "col", nil }))
 		if err != nil {
 			t.Fatal(err)
 		}

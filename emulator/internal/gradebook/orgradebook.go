@@ -216,7 +216,7 @@ func resultRecord(r *http.Request, s scoreRow) record {
 	rec := base(s.resultID())
 	rec["dateLastModified"] = modified(s.Modified)
 	rec["lineItem"] = refTo(r, "lineItem", "lineItems", s.LineItemID)
-	rec["student"] = refTo(r, "student", "students", str(s.StudentDCID))
+	rec["student"] = refTo(r, "user", "users", str(s.StudentDCID))
 	switch {
 	case s.Exempt:
 		rec["scoreStatus"] = "exempt"

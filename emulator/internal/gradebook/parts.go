@@ -171,6 +171,15 @@ func findIn(r *http.Request, parts []part, id string) (record, bool, error) {
 	return nil, false, nil
 }
 
+// setOptional sets an optional string field only when it has a value:
+// strict OneRoster 1.1 clients reject an empty string where a field may
+// simply be absent.
+func setOptional(rec record, key, val string) {
+	if val != "" {
+		rec[key] = val
+	}
+}
+
 // --- the district's parts ---
 
 var coursesPart = sqlPart{
@@ -212,7 +221,7 @@ var classesPart = sqlPart{
 		rec["title"] = name + " - " + section
 		rec["classCode"] = number + "." + section
 		rec["classType"] = "scheduled"
-		rec["location"] = room
+		setOptional(rec, "location", room)
 		rec["metadata"] = record{"sectionId": id}
 		if course != 0 {
 			rec["course"] = refTo(r, "course", "courses", str(course))
@@ -245,7 +254,9 @@ var studentsPart = sqlPart{
 			return nil, err
 		}
 		rec := base(str(dcid))
-		rec["username"], rec["givenName"], rec["familyName"], rec["middleName"] = web, first, last, middle
+		rec["givenName"], rec["familyName"] = first, last
+		setOptional(rec, "username", web)
+		setOptional(rec, "middleName", middle)
 		rec["role"], rec["identifier"], rec["enabledUser"] = "student", str(number), strconv.FormatBool(status == 0)
 		rec["userIds"] = []record{{"type": "studentNumber", "identifier": str(number)}}
 		if school != 0 {
@@ -273,8 +284,11 @@ var staffPart = sqlPart{
 			return nil, err
 		}
 		rec := base("t" + str(dcid))
-		rec["username"], rec["givenName"], rec["familyName"], rec["middleName"] = login, first, last, middle
-		rec["identifier"], rec["email"], rec["enabledUser"] = number, email, "false"
+		rec["givenName"], rec["familyName"], rec["enabledUser"] = first, last, "false"
+		setOptional(rec, "username", login)
+		setOptional(rec, "middleName", middle)
+		setOptional(rec, "identifier", number)
+		setOptional(rec, "email", email)
 		rec["role"] = "administrator"
 		if pt == 1 {
 			rec["role"] = "teacher"
@@ -359,6 +373,37 @@ var tsPart = sqlPart{
 		rec["class"] = refTo(r, "class", "classes", str(section))
 		rec["school"] = refTo(r, "org", "orgs", str(school))
 		rec["role"], rec["primary"], rec["beginDate"], rec["endDate"] = "teacher", "true", begin, end
+		return rec, nil
+	},
+}
+
+// demographicsPart gives one demographics record per student, with the
+// student's sourcedId (STUDENTS.DCID) as its own.
+var demographicsPart = sqlPart{
+	cols:   "st.DCID, COALESCE(st.DOB, ''), COALESCE(st.GENDER, ''), st.FEDETHNICITY",
+	from:   "FROM STUDENTS st",
+	order:  "st.DCID",
+	idExpr: "CAST(st.DCID AS TEXT)",
+	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+		var dcid int64
+		var dob, gender string
+		var hispanic sql.NullInt64
+		if err := rows.Scan(&dcid, &dob, &gender, &hispanic); err != nil {
+			return nil, err
+		}
+		rec := base(str(dcid))
+		if len(dob) >= 10 {
+			rec["birthDate"] = dob[:10]
+		}
+		switch gender {
+		case "M":
+			rec["sex"] = "male"
+		case "F":
+			rec["sex"] = "female"
+		}
+		if hispanic.Valid {
+			rec["hispanicOrLatinoEthnicity"] = strconv.FormatBool(hispanic.Int64 == 1)
+		}
 		return rec, nil
 	},
 }

@@ -2,6 +2,7 @@ package gradebook
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -18,12 +19,16 @@ func fieldsOf(extra ...string) []string {
 }
 
 var (
-	orgFields        = fieldsOf("name", "type", "identifier", "parent", "children")
-	sessionFields    = fieldsOf("title", "startDate", "endDate", "type", "parent", "children", "schoolYear")
-	courseFields     = fieldsOf("title", "schoolYear", "courseCode", "grades", "subjects", "org", "subjectCodes", "resources")
-	classFields      = fieldsOf("title", "classCode", "classType", "location", "grades", "subjects", "course", "school", "terms", "subjectCodes", "periods", "resources")
-	userFields       = fieldsOf("username", "userIds", "enabledUser", "givenName", "familyName", "middleName", "role", "identifier", "email", "sms", "phone", "agents", "orgs", "grades")
-	enrollmentFields = fieldsOf("user", "class", "school", "role", "primary", "beginDate", "endDate")
+	orgFields         = fieldsOf("name", "type", "identifier", "parent", "children")
+	sessionFields     = fieldsOf("title", "startDate", "endDate", "type", "parent", "children", "schoolYear")
+	courseFields      = fieldsOf("title", "schoolYear", "courseCode", "grades", "subjects", "org", "subjectCodes", "resources")
+	classFields       = fieldsOf("title", "classCode", "classType", "location", "grades", "subjects", "course", "school", "terms", "subjectCodes", "periods", "resources")
+	userFields        = fieldsOf("username", "userIds", "enabledUser", "givenName", "familyName", "middleName", "role", "identifier", "email", "sms", "phone", "agents", "orgs", "grades")
+	enrollmentFields  = fieldsOf("user", "class", "school", "role", "primary", "beginDate", "endDate")
+	demographicFields = fieldsOf("birthDate", "sex", "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
+		"nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity",
+		"countryOfBirthCode", "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus")
+	resourceFields = fieldsOf("title", "roles", "importance", "vendorResourceId", "vendorId", "applicationId")
 )
 
 type loader func(r *http.Request) ([]record, error)
@@ -61,11 +66,15 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 	students := collection{"users", "user", userFields, fixed(studentsPart)}
 	teachers := collection{"users", "user", userFields, fixed(teachersPart)}
 	enrollments := collection{"enrollments", "enrollment", enrollmentFields, fixed(ccPart, tsPart)}
+	// Demographics use "demographics" as both wrapper keys (1.1 OpenAPI).
+	demographics := collection{"demographics", "demographics", demographicFields, fixed(demographicsPart)}
+	// The district holds no learning resources: the collections exist, empty.
+	resources := collection{"resources", "resource", resourceFields, mem(noRecords)}
 
 	for path, c := range map[string]collection{
 		"orgs": orgs, "schools": schools, "academicSessions": sessions, "terms": terms, "gradingPeriods": periods,
 		"courses": courses, "classes": classes, "users": users, "students": students, "teachers": teachers,
-		"enrollments": enrollments,
+		"enrollments": enrollments, "demographics": demographics, "resources": resources,
 	} {
 		mux.HandleFunc("GET /"+path, g.list(c))
 		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
@@ -103,6 +112,11 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 			return []part{teachersPart.and(`u.DCID IN (SELECT ss.USERS_DCID FROM SCHOOLSTAFF ss
 				JOIN SCHOOLS x ON x.SCHOOL_NUMBER = ss.SCHOOLID WHERE CAST(x.DCID AS TEXT) = ?)`, id)}
 		})},
+		{"/schools/{id}/terms", schools, with(terms, func(id string) []part {
+			return []part{memPart(g.termsOfSchool)}
+		})},
+		{"/courses/{id}/resources", courses, with(resources, func(string) []part { return []part{memPart(noRecords)} })},
+		{"/classes/{id}/resources", classes, with(resources, func(string) []part { return []part{memPart(noRecords)} })},
 		{"/courses/{id}/classes", courses, with(classes, func(id string) []part {
 			return []part{classesPart.and("CAST(c.DCID AS TEXT) = ?", id)}
 		})},
@@ -125,6 +139,43 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		{"/users/{id}/classes", users, with(classes, func(id string) []part {
 			return []part{classesPart.and("s.ID IN ("+studentSections+") OR s.TEACHER IN ("+teacherStaff+")", id, id)}
 		})},
+	}
+	// A class within a school: the path's {id} is the class, which must
+	// belong to the school.
+	inSchool := []struct {
+		path  string
+		child collection
+	}{
+		{"/schools/{school}/classes/{id}/students", with(students, func(id string) []part {
+			return []part{studentsPart.and("st.ID IN ("+sectionStudents+")", id)}
+		})},
+		{"/schools/{school}/classes/{id}/teachers", with(teachers, func(id string) []part {
+			return []part{teachersPart.and("u.DCID IN (SELECT ss.USERS_DCID FROM SECTIONS x JOIN SCHOOLSTAFF ss ON ss.ID = x.TEACHER WHERE x.DCID = CAST(? AS INTEGER))", id)}
+		})},
+		{"/schools/{school}/classes/{id}/enrollments", with(enrollments, func(id string) []part {
+			return []part{ccPart.and("s.DCID = CAST(? AS INTEGER)", id), tsPart.and("s.DCID = CAST(? AS INTEGER)", id)}
+		})},
+	}
+	for _, n := range inSchool {
+		mux.HandleFunc("GET "+n.path, func(w http.ResponseWriter, r *http.Request) {
+			school, class := r.PathValue("school"), r.PathValue("id")
+			if _, ok, err := findIn(r, schools.parts(r), school); err != nil || !ok {
+				if err == nil {
+					err = unknownObject("no school with sourcedId %q", school)
+				}
+				writeOR(w, err)
+				return
+			}
+			rec, ok, err := classesPart.byID(r, class)
+			if err == nil && (!ok || refID(rec["school"]) != school) {
+				err = unknownObject("no class with sourcedId %q in school %q", class, school)
+			}
+			if err != nil {
+				writeOR(w, err)
+				return
+			}
+			g.list(n.child)(w, r)
+		})
 	}
 	for _, n := range nested {
 		mux.HandleFunc("GET "+n.path, func(w http.ResponseWriter, r *http.Request) {
@@ -337,6 +388,32 @@ func (g *Gradebook) loadSessions(r *http.Request) ([]record, error) {
 	}
 	return append(out, gps...), nil
 }
+
+// termsOfSchool lists the academic sessions (not grading periods) of the
+// school in the path's {id}.
+func (g *Gradebook) termsOfSchool(r *http.Request) ([]record, error) {
+	var number int64
+	err := g.db.QueryRowContext(r.Context(), "SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE CAST(DCID AS TEXT) = ?", r.PathValue("id")).Scan(&number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the school: %w", err)
+	}
+	all, err := g.loadSessions(r)
+	if err != nil {
+		return nil, err
+	}
+	var out []record
+	for _, s := range all {
+		if s["type"] != "gradingPeriod" && s["metadata"].(record)["schoolNumber"] == number {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func noRecords(*http.Request) ([]record, error) { return nil, nil }
 
 // periodsOf lists the grading periods under a term (a year term's come
 // through its semesters).

@@ -145,7 +145,7 @@ func (h *Handler) parseCall(r *http.Request, q plugin.NamedQuery) (*call, error)
 	if err := h.bindArgs(r.Context(), cl, given); err != nil {
 		return nil, err
 	}
-	if cl.filter, err = fiql.Parse(filter); err != nil {
+	if cl.filter, err = fiql.Schema.Parse(filter); err != nil {
 		return nil, badf("$q: %v", err)
 	}
 	for _, c := range cl.filter {

@@ -102,7 +102,7 @@ func (cl *call) sql(count bool) (string, []any, error) {
 	b.WriteString(") AS (\n")
 	b.WriteString(inner)
 	b.WriteString("\n) ")
-	where, wargs, err := fiql.Where(cl.filter, cl.resolve)
+	where, wargs, err := fiql.Schema.Where(cl.filter, fiql.Columns(cl.resolve))
 	if err != nil {
 		return "", nil, err
 	}

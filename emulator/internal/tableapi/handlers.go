@@ -91,13 +91,13 @@ func projection(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, 
 // filter renders ?q= as a WHERE clause over readable columns; it writes the
 // error and returns ok=false when it cannot.
 func filter(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) (string, []any, bool) {
-	conds, err := fiql.Parse(pluginaccess.Query(r).Get("q"))
+	conds, err := fiql.Schema.Parse(pluginaccess.Query(r).Get("q"))
 	if err != nil {
 		pluginaccess.WriteError(w, http.StatusBadRequest, "q: "+err.Error())
 		return "", nil, false
 	}
 	var missing []string
-	where, args, err := fiql.Where(conds, func(sel string) (string, error) {
+	where, args, err := fiql.Schema.Where(conds, fiql.Columns(func(sel string) (string, error) {
 		name := sel
 		if tn, cn, ok := strings.Cut(sel, "."); ok && strings.EqualFold(tn, t.name) {
 			name = cn
@@ -110,7 +110,7 @@ func filter(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *t
 			missing = append(missing, col.name)
 		}
 		return quote(col.name), nil
-	})
+	}))
 	if err != nil {
 		pluginaccess.WriteError(w, http.StatusBadRequest, "q: "+err.Error())
 		return "", nil, false

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pskit/pskit/emulator"
@@ -37,6 +39,8 @@ type Options struct {
 	DropRate        float64
 	AllowRemote     bool
 	AdminUser       string
+	TLS             bool
+	TLSCAFile       string
 	// Ready, when set, is called once the server is listening (tests).
 	Ready func(url string)
 }
@@ -51,12 +55,17 @@ func NewCmdEmulator(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 and the /ws/v1 resources over a synthetic district, on loopback. A plugin is
 installed at start (--plugin, or an example plugin with <oauth/>); its
 credentials are written to --credentials-file (mode 0600) and/or saved as a
-psctl environment with --save-env. Stops cleanly on Ctrl-C or SIGTERM.`,
+psctl environment with --save-env. With --tls it serves https, as PowerSchool
+does, and writes the CA it made to a file that the credentials file and the
+saved environment name, so psctl trusts it without --insecure. Stops cleanly
+on Ctrl-C or SIGTERM.`,
 		Example: `  psctl emulator --credentials-file emu.json &
   psctl env import emu.json --name local
   psctl --env local students --limit 5 -o table
 
-  psctl emulator --students 100000 --db district.db --save-env local`,
+  psctl emulator --students 100000 --db district.db --save-env local
+
+  psctl emulator --tls --save-env local   # https; the environment trusts its CA`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -82,6 +91,8 @@ psctl environment with --save-env. Stops cleanly on Ctrl-C or SIGTERM.`,
 	fl.DurationVar(&o.Jitter, "jitter", 0, "random extra delay, up to this much, added to every API answer")
 	fl.Float64Var(&o.DropRate, "drop-rate", 0, "fraction (0..1) of connections closed without an answer")
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (requires "+adminKeyEnv+" for /emulator/)")
+	fl.BoolVar(&o.TLS, "tls", false, "serve https with a certificate for localhost, 127.0.0.1 and ::1 signed by a CA made at start")
+	fl.StringVar(&o.TLSCAFile, "tls-ca-file", "", "with --tls, write the CA certificate here (default: beside --credentials-file, else emulator-ca.pem in the psctl config directory)")
 	fl.StringVar(&o.AdminUser, "admin-user", emulator.DefaultAdminUser, "user name for the admin pages at /admin/ (password from "+adminPasswordEnv+", else generated)")
 	return cmd
 }
@@ -109,6 +120,9 @@ func run(ctx context.Context, o *Options) error {
 		return cmdutil.UsageError("--allow-remote needs an admin key for /emulator/: set %s to a long random value", adminKeyEnv)
 	}
 	adminPassword := getenv(adminPasswordEnv)
+	if o.TLSCAFile != "" && !o.TLS {
+		return cmdutil.UsageError("--tls-ca-file needs --tls")
+	}
 	plugin := emulator.DefaultPlugin
 	if o.PluginFile != "" {
 		b, err := os.ReadFile(o.PluginFile)
@@ -119,7 +133,7 @@ func run(ctx context.Context, o *Options) error {
 	}
 	fmt.Fprintf(o.IO.ErrOut, "Starting the emulator (%d students, seed %d)...\n", o.Students, o.Seed)
 	srv, err := emulator.Start(ctx, emulator.Options{
-		Addr: o.Addr, Students: o.Students, Seed: o.Seed, DBPath: o.DB, Plugin: plugin,
+		Addr: o.Addr, TLS: o.TLS, Students: o.Students, Seed: o.Seed, DBPath: o.DB, Plugin: plugin,
 		TokenTTL: o.TokenTTL, Latency: o.Latency, FailRate: o.FailRate,
 		MinInterval: o.MinInterval, MaxPageSize: o.MaxPageSize,
 		Jitter: o.Jitter, DropRate: o.DropRate,
@@ -138,6 +152,12 @@ func run(ctx context.Context, o *Options) error {
 
 	fmt.Fprintf(o.IO.ErrOut, "PowerSchool emulator listening on %s\n", creds.URL)
 	fmt.Fprintf(o.IO.ErrOut, "Plugin ID %d, client ID %s.\n", creds.PluginID, creds.ClientID)
+	if o.TLS {
+		if creds.CAFile, err = writeCA(o, srv.CACertPEM()); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.ErrOut, "TLS CA certificate written to %s; clients trust it with --ca-file (psctl environments saved or imported from this run already do).\n", creds.CAFile)
+	}
 	user, password := srv.AdminLogin()
 	if adminPassword == "" {
 		// A generated password is shown once, so the admin pages can be used;
@@ -146,18 +166,20 @@ func run(ctx context.Context, o *Options) error {
 	} else {
 		fmt.Fprintf(o.IO.ErrOut, "Admin pages: %s/admin/ (user %q, password from %s)\n", creds.URL, user, adminPasswordEnv)
 	}
+	// The environment is saved before the credentials file is written, so
+	// a script that waits for the file finds both.
+	if o.SaveEnv != "" {
+		loc, err := o.Factory.SaveEnvironment(o.SaveEnv, &config.Environment{URL: creds.URL, ClientID: creds.ClientID, CAFile: creds.CAFile}, creds.ClientSecret, cmdutil.SaveOptions{Force: o.Force})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.ErrOut, "Saved as environment %q (secret in %s). Try:\n  psctl --env %s auth status\n", o.SaveEnv, loc, o.SaveEnv)
+	}
 	if o.CredentialsFile != "" {
 		if err := emulator.WriteCredentials(o.CredentialsFile, creds); err != nil {
 			return cmdutil.UsageError("%v", err)
 		}
 		fmt.Fprintf(o.IO.ErrOut, "Credentials written to %s (mode 0600). Use them with:\n  psctl env import %s --name local\n", o.CredentialsFile, o.CredentialsFile)
-	}
-	if o.SaveEnv != "" {
-		loc, err := o.Factory.SaveEnvironment(o.SaveEnv, &config.Environment{URL: creds.URL, ClientID: creds.ClientID}, creds.ClientSecret, cmdutil.SaveOptions{Force: o.Force})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(o.IO.ErrOut, "Saved as environment %q (secret in %s). Try:\n  psctl --env %s auth status\n", o.SaveEnv, loc, o.SaveEnv)
 	}
 	if o.CredentialsFile == "" && o.SaveEnv == "" {
 		fmt.Fprintln(o.IO.ErrOut, "To use it from psctl, restart with --save-env NAME, or with --credentials-file FILE and then psctl env import FILE.")
@@ -178,4 +200,36 @@ func run(ctx context.Context, o *Options) error {
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Emulator stopped.")
 	return nil
+}
+
+// writeCA writes the emulator's CA certificate (public, mode 0644) where
+// --tls-ca-file says, else beside the credentials file, else in the psctl
+// config directory, and returns its absolute path.
+func writeCA(o *Options, pemBytes []byte) (string, error) {
+	path := o.TLSCAFile
+	switch {
+	case path != "":
+	case o.CredentialsFile != "":
+		path = strings.TrimSuffix(o.CredentialsFile, filepath.Ext(o.CredentialsFile)) + "-ca.pem"
+	default:
+		dir, err := o.Factory.ConfigDir()
+		if err != nil {
+			return "", cmdutil.UsageError("cannot find the psctl config directory for the TLS CA (%v): give --tls-ca-file FILE", err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", cmdutil.UsageError("cannot create %s for the TLS CA (%v): give --tls-ca-file FILE", dir, err)
+		}
+		path = filepath.Join(dir, "emulator-ca.pem")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", cmdutil.UsageError("--tls-ca-file %s: %v", path, err)
+	}
+	if err := os.WriteFile(abs, pemBytes, 0o644); err != nil {
+		return "", cmdutil.UsageError("cannot write the TLS CA to %s (%v): give --tls-ca-file FILE in a writable directory", abs, err)
+	}
+	if err := os.Chmod(abs, 0o644); err != nil {
+		return "", cmdutil.UsageError("cannot set the mode of %s: %v", abs, err)
+	}
+	return abs, nil
 }

@@ -22,6 +22,7 @@ type Imported struct {
 	URL      string
 	ClientID string
 	Secret   string
+	CAFile   string // the CA to trust, from an emulator credentials file
 	Kind     string // "Postman environment", "credentials JSON" or "text"
 }
 
@@ -80,12 +81,13 @@ func parseJSON(data []byte, filename string) (*Imported, error) {
 		URL          string `json:"url"`
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
+		CAFile       string `json:"ca_file"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, cmdutil.UsageError("%s is not valid JSON (%v): give a Postman environment export, an emulator credentials file, or the text copied from PowerSchool", filename, err)
 	}
 	if doc.Values == nil {
-		return &Imported{URL: doc.URL, ClientID: doc.ClientID, Secret: doc.ClientSecret, Kind: "credentials JSON"}, nil
+		return &Imported{URL: doc.URL, ClientID: doc.ClientID, Secret: doc.ClientSecret, CAFile: doc.CAFile, Kind: "credentials JSON"}, nil
 	}
 	im := &Imported{Name: doc.Name, Kind: "Postman environment"}
 	for _, v := range doc.Values {
@@ -273,7 +275,10 @@ func runImport(o *ImportOptions) error {
 	if name == "" {
 		return cmdutil.UsageError("cannot derive an environment name from %s: give one with --name NAME", o.File)
 	}
-	env := &config.Environment{URL: im.URL, ClientID: im.ClientID, ReadOnly: o.ReadOnly, AllowHTTP: o.AllowHTTP}
+	if im.CAFile != "" && !filepath.IsAbs(im.CAFile) {
+		im.CAFile = filepath.Join(filepath.Dir(o.File), im.CAFile) // relative to the file that names it
+	}
+	env := &config.Environment{URL: im.URL, ClientID: im.ClientID, ReadOnly: o.ReadOnly, AllowHTTP: o.AllowHTTP, CAFile: im.CAFile}
 	loc, err := o.Factory.SaveEnvironment(name, env, im.Secret, cmdutil.SaveOptions{Use: o.Use, Force: o.Force, ReadOnlyGiven: o.ReadOnlyGiven})
 	if err != nil {
 		return err
