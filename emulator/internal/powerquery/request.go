@@ -51,7 +51,8 @@ type call struct {
 	withCount  bool
 	page, size int // size 0 streams every row
 	extensions []string
-	idCol      int // column holding the core table's DCID, or -1
+	idCol      int  // column holding the core table's DCID, or -1
+	core       bool // a built-in query
 }
 
 type orderTerm struct {

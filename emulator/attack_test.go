@@ -1,0 +1,142 @@
+package emulator
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The tests in this file are attacks on a running emulator, sent over
+// plain HTTP as an attacker would send them.
+
+// queryPlugin is a plugin granted only STUDENTS.DCID whose named queries
+// run the given SQL, each declared as returning STUDENTS.DCID.
+func queryPlugin(t *testing.T, name string, sqls map[string]string, grants ...string) []byte {
+	t.Helper()
+	var q strings.Builder
+	q.WriteString("<queries>\n")
+	for n, s := range sqls {
+		fmt.Fprintf(&q, `<query name="org.example.pskit.attack.%s" coreTable="students" flattened="true">
+<summary>%s</summary><columns><column column="STUDENTS.DCID">students.dcid</column></columns>
+<sql><![CDATA[%s]]></sql></query>
+`, n, n, s)
+	}
+	q.WriteString("</queries>\n")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("plugin.xml")
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<plugin xmlns="http://plugin.powerschool.pearson.com" name=%q version="1.0" description="attack">
+  <oauth/>
+  <publisher name="Mallory"><contact email="m@example.org"/></publisher>
+  <access_request><field table="STUDENTS" field="DCID" access="ViewOnly"/>%s</access_request>
+</plugin>`, name, fieldsXML(grants))
+	w, _ = zw.Create("queries_root/attack.named_queries.xml")
+	w.Write([]byte(q.String()))
+	zw.Close()
+	return buf.Bytes()
+}
+
+func fieldsXML(grants []string) string {
+	var b strings.Builder
+	for _, g := range grants {
+		t, f, _ := strings.Cut(g, ".")
+		fmt.Fprintf(&b, `<field table=%q field=%q access="ViewOnly"/>`, t, f)
+	}
+	return b.String()
+}
+
+func runQuery(t *testing.T, base, tok, name string) answer {
+	t.Helper()
+	return request(t, "POST", base+"/ws/schema/query/org.example.pskit.attack."+name, "{}",
+		"Authorization", "Bearer "+tok, "Content-Type", "application/json", "Accept", "application/json")
+}
+
+func TestAttackPowerQueryReadsOnlyItsGrant(t *testing.T) {
+	s, victim := start(t, Options{})
+	dir := t.TempDir()
+	attached := filepath.Join(dir, "pwned.db")
+	attack := map[string]string{
+		"ok":        `select s.dcid from students s order by s.dcid`,
+		"secrets":   `select c.client_secret from emu_oauth_client c`,
+		"tokens":    `select t.token from emu_access_token t`,
+		"plugindef": `select p.name from plugindef p`,
+		"master":    `select name from sqlite_master`,
+		"pragma":    `select name from pragma_table_info('EMU_OAUTH_CLIENT')`,
+		"cte":       `with x as (select client_secret from emu_oauth_client) select * from x`,
+		"update":    `select s.dcid from students s; update students set last_name = 'PWNED'`,
+		"attach":    `select s.dcid from students s; attach 'file:` + attached + `' as pwn`,
+		"attach2":   `attach 'file:` + attached + `' as pwn`,
+		// The statement closes the emulator's wrapping CTE, adds its own,
+		// and opens a new CTE for the wrapper's tail.
+		"update3":  `select s.dcid from students s) select c0 from pq; update students set last_name = 'PWNED'; with pq(c0) as (select 1`,
+		"attach3":  `select s.dcid from students s) select c0 from pq; attach 'file:` + attached + `' as pwn; create table pwn.loot(a); with pq(c0) as (select 1`,
+		"lastname": `select s.last_name from students s`,
+		"count":    `select count(*) from cc`,
+		"teachers": `select t.last_name from teachers t`,
+		"where":    `select s.dcid from students s where s.last_name like 'A%'`,
+	}
+	c, err := s.InstallPlugin(queryPlugin(t, "Mallory", attack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := token(t, c)
+	victimTok := token(t, victim)
+
+	if a := runQuery(t, s.URL(), tok, "ok"); a.status != 200 {
+		t.Fatalf("a query inside the grant: %d %s", a.status, a.body)
+	}
+	for _, name := range []string{"secrets", "tokens", "plugindef", "master", "pragma", "cte", "update", "attach", "attach2", "update3", "attach3"} {
+		a := runQuery(t, s.URL(), tok, name)
+		if a.status == 200 {
+			t.Errorf("%s: HTTP 200, want a refusal; body %.300s", name, a.body)
+		}
+		for _, secret := range []string{victim.ClientSecret, c.ClientSecret, victimTok, tok} {
+			if bytes.Contains(a.body, []byte(secret)) {
+				t.Errorf("%s: the answer holds a secret or token", name)
+			}
+		}
+		if bytes.Contains(a.body, []byte(`"EMU_OAUTH_CLIENT"`)) || bytes.Contains(a.body, []byte(`"sqlite_`)) {
+			t.Errorf("%s: the answer lists the emulator's tables: %.300s", name, a.body)
+		}
+	}
+	var pwned int
+	if err := s.store.DB.QueryRow(`SELECT COUNT(*) FROM STUDENTS WHERE LAST_NAME = 'PWNED'`).Scan(&pwned); err != nil {
+		t.Fatal(err)
+	}
+	if pwned != 0 {
+		t.Errorf("a PowerQuery changed %d students", pwned)
+	}
+	if _, err := os.Stat(attached); !os.IsNotExist(err) {
+		t.Errorf("a PowerQuery's ATTACH created %s (stat: %v)", attached, err)
+	}
+	// Columns read anywhere in the SQL (not only the declared ones) must be
+	// granted: 403 in PowerSchool's shape, naming them.
+	for name, field := range map[string]string{"lastname": "STUDENTS.LAST_NAME", "count": "CC.*", "teachers": "TEACHERS.LAST_NAME", "where": "STUDENTS.LAST_NAME"} {
+		a := runQuery(t, s.URL(), tok, name)
+		if a.status != http.StatusForbidden || !strings.Contains(string(a.body), field) || !strings.Contains(string(a.body), "missing_field_access") {
+			t.Errorf("%s: HTTP %d %.300s; want 403 naming %s", name, a.status, a.body, field)
+		}
+	}
+}
+
+// A view's columns are granted by the view's name, as PowerSchool's
+// TEACHERS view is.
+func TestPowerQueryReadsAGrantedView(t *testing.T) {
+	s, _ := start(t, Options{})
+	c, err := s.InstallPlugin(queryPlugin(t, "Viewer", map[string]string{
+		"teachers": `select t.last_name from teachers t where t.schoolid > 0 order by t.dcid`,
+	}, "TEACHERS.DCID", "TEACHERS.LAST_NAME", "TEACHERS.SCHOOLID"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := runQuery(t, s.URL(), token(t, c), "teachers")
+	if a.status != 200 || !strings.Contains(string(a.body), `"students.dcid"`) {
+		t.Fatalf("granted view: %d %.300s", a.status, a.body)
+	}
+}
