@@ -140,3 +140,63 @@ func TestPowerQueryReadsAGrantedView(t *testing.T) {
 		t.Fatalf("granted view: %d %.300s", a.status, a.body)
 	}
 }
+
+// A page in the user's browser (or a DNS-rebinding host name) must not be
+// able to drive the control surface.
+func TestAttackControlSurfaceFromABrowser(t *testing.T) {
+	s, _ := start(t, Options{})
+	base := s.URL()
+	port := base[strings.LastIndex(base, ":")+1:]
+	evil := strings.Replace(string(DefaultPlugin), "pskit Example Plugin", "Evil", 1)
+	installed := func() int { return len(s.Plugins()) }
+	before := installed()
+
+	// A cross-site form post: text/plain needs no CORS preflight.
+	if a := request(t, "POST", base+"/emulator/plugins", evil, "Content-Type", "text/plain"); a.status != http.StatusUnsupportedMediaType {
+		t.Errorf("text/plain install: %d %.200s", a.status, a.body)
+	}
+	if a := request(t, "POST", base+"/emulator/tokens/expire", "", "Content-Type", "application/x-www-form-urlencoded"); a.status != http.StatusUnsupportedMediaType {
+		t.Errorf("form-encoded write: %d %.200s", a.status, a.body)
+	}
+	// A cross-origin fetch, even with a JSON type.
+	if a := request(t, "PUT", base+"/emulator/faults", `{"fail_rate":1}`, "Content-Type", "application/json", "Origin", "http://evil.example"); a.status != http.StatusForbidden {
+		t.Errorf("cross-origin write: %d %.200s", a.status, a.body)
+	}
+	if a := request(t, "POST", base+"/emulator/plugins", evil, "Content-Type", "application/xml", "Sec-Fetch-Site", "cross-site"); a.status != http.StatusForbidden {
+		t.Errorf("cross-site install: %d %.200s", a.status, a.body)
+	}
+	// DNS rebinding: the browser thinks it talks to evil.example, whose
+	// name now resolves to 127.0.0.1; reads are refused too.
+	for _, r := range []struct{ method, path, body, ctype string }{
+		{"POST", "/emulator/plugins", evil, "application/xml"},
+		{"GET", "/emulator/plugins/1/credentials", "", ""},
+		{"GET", "/admin/login", "", ""},
+	} {
+		req, _ := http.NewRequest(r.method, base+r.path, strings.NewReader(r.body))
+		req.Host = "evil.example:" + port
+		if r.ctype != "" {
+			req.Header.Set("Content-Type", r.ctype)
+		}
+		if a := do(t, req); a.status != http.StatusMisdirectedRequest || bytes.Contains(a.body, []byte("client_secret")) {
+			t.Errorf("%s %s with a rebound Host: %d %.200s", r.method, r.path, a.status, a.body)
+		}
+	}
+	if got := installed(); got != before {
+		t.Fatalf("the attacks installed %d plugin(s)", got-before)
+	}
+	if f := s.Faults(); f.FailRate != 0 {
+		t.Fatalf("the attacks set faults: %+v", f)
+	}
+
+	// What psctl, the SDK and the emulator's own pages send still works.
+	if a := request(t, "POST", base+"/emulator/plugins", evil, "Content-Type", "application/xml"); a.status != http.StatusCreated {
+		t.Errorf("install as application/xml: %d %.200s", a.status, a.body)
+	}
+	if a := request(t, "PUT", base+"/emulator/faults", `{"latency":"1ms"}`, "Content-Type", "application/json", "Origin", base); a.status != 200 {
+		t.Errorf("same-origin JSON write: %d %.200s", a.status, a.body)
+	}
+	localhost := strings.Replace(base, "127.0.0.1", "localhost", 1)
+	if a := get(t, localhost, "/emulator/stats", ""); a.status != 200 {
+		t.Errorf("Host localhost: %d", a.status)
+	}
+}

@@ -266,7 +266,7 @@ func (s *Server) URL() string {
 
 // Handler serves the whole emulator; use it with httptest.NewServer when
 // you want no listener of the emulator's own.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+func (s *Server) Handler() http.Handler { return s.guard(http.HandlerFunc(s.serveHTTP)) }
 
 // Shutdown stops the listener gracefully (waiting for requests in flight
 // until ctx ends) and closes the database.
