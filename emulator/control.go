@@ -32,7 +32,6 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("DELETE /emulator/stats", s.admin(s.ctlResetStats))
 }
 
-
 // admin requires the admin key when one is configured (always when the
 // emulator may listen beyond loopback).
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
