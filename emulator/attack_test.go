@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The tests in this file are attacks on a running emulator, sent over
@@ -198,5 +199,34 @@ func TestAttackControlSurfaceFromABrowser(t *testing.T) {
 	localhost := strings.Replace(base, "127.0.0.1", "localhost", 1)
 	if a := get(t, localhost, "/emulator/stats", ""); a.status != 200 {
 		t.Errorf("Host localhost: %d", a.status)
+	}
+}
+
+// A few KiB of zip inflating to 4 MiB of text split by comments used to
+// cost minutes of CPU in the plugin.xml parser (each piece re-copied all
+// the text before it). The install must now get its answer; the request's
+// deadline is far above what a linear parse needs.
+func TestAttackPluginTextBomb(t *testing.T) {
+	s, _ := start(t, Options{})
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("plugin.xml")
+	bomb := strings.Repeat("ab<!---->", (4<<20-len(DefaultPlugin)-64)/9)
+	xml := strings.Replace(string(DefaultPlugin), "</plugin>", "<notes>"+bomb+"</notes></plugin>", 1)
+	w.Write([]byte(xml))
+	zw.Close()
+	if buf.Len() > 32<<10 {
+		t.Fatalf("the bomb is %d bytes; it should be small", buf.Len())
+	}
+	req, _ := http.NewRequest("POST", s.URL()+"/emulator/plugins", &buf)
+	req.Header.Set("Content-Type", "application/zip")
+	hc := &http.Client{Timeout: 30 * time.Second}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("no answer to a %d-byte zip: %v", buf.Len(), err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("text bomb: HTTP %d", resp.StatusCode)
 	}
 }
