@@ -230,3 +230,51 @@ func TestAttackPluginTextBomb(t *testing.T) {
 		t.Fatalf("text bomb: HTTP %d", resp.StatusCode)
 	}
 }
+
+// zipWithWeb is a plugin zip named name whose web_root holds size bytes
+// that compress to almost nothing.
+func zipWithWeb(t *testing.T, name string, size int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("plugin.xml")
+	w.Write([]byte(strings.Replace(string(DefaultPlugin), "pskit Example Plugin", name, 1)))
+	w, _ = zw.Create("web_root/admin/big.html")
+	chunk := bytes.Repeat([]byte{' '}, 1<<20)
+	for n := 0; n < size; n += len(chunk) {
+		w.Write(chunk[:min(len(chunk), size-n)])
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// Small uploads that inflate to tens of MiB used to stay resident, and the
+// number of plugins had no cap.
+func TestAttackPluginMemory(t *testing.T) {
+	s, _ := start(t, Options{MaxPlugins: 3})
+	const inflated = 32 << 20
+	for i := range 2 {
+		body := zipWithWeb(t, fmt.Sprintf("Bloat %d", i), inflated)
+		if a := request(t, "POST", s.URL()+"/emulator/plugins", string(body), "Content-Type", "application/zip"); a.status != http.StatusCreated {
+			t.Fatalf("install %d: %d %.200s", i, a.status, a.body)
+		}
+	}
+	s.mu.RLock()
+	for _, p := range s.plugins {
+		held := 0
+		for _, f := range p.bundle.Files {
+			held += len(f)
+		}
+		if held > 0 {
+			t.Errorf("plugin %d keeps %d bytes of files in memory", p.id, held)
+		}
+	}
+	s.mu.RUnlock()
+	a := request(t, "POST", s.URL()+"/emulator/plugins", string(zipWithWeb(t, "One Too Many", 1)), "Content-Type", "application/zip")
+	if a.status != http.StatusBadRequest || !strings.Contains(string(a.body), "limit") {
+		t.Fatalf("plugin beyond the cap: %d %.200s", a.status, a.body)
+	}
+	if n := len(s.Plugins()); n != 3 {
+		t.Fatalf("%d plugins installed, want the cap of 3", n)
+	}
+}

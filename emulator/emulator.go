@@ -40,6 +40,8 @@ const (
 	// PowerSchoolVersion is what /ws/v1/metadata reports; 25.x because
 	// accessLevelV1Api is enforced (PowerSchool 25.2+).
 	PowerSchoolVersion = "25.12.0.0.253441049"
+	// DefaultMaxPlugins is how many plugins may be installed at once.
+	DefaultMaxPlugins = 100
 )
 
 // Options configures a Server. The zero value is a 1000-student district in
@@ -85,6 +87,9 @@ type Options struct {
 	// /admin/. The user defaults to "admin"; an empty password is replaced
 	// by a random one (see Server.AdminLogin).
 	AdminUser, AdminPassword string
+	// MaxPlugins caps the installed plugins (default DefaultMaxPlugins);
+	// an install beyond it is refused.
+	MaxPlugins int
 	// Clock replaces time.Now (tests use it to move time).
 	Clock func() time.Time
 	// Logger receives one line per request and lifecycle events; nil discards.
