@@ -4,9 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +280,105 @@ func TestAttackPluginMemory(t *testing.T) {
 	}
 	if n := len(s.Plugins()); n != 3 {
 		t.Fatalf("%d plugins installed, want the cap of 3", n)
+	}
+}
+
+// adminClient is a browser on a given loopback address: its own cookies,
+// no redirects followed.
+type adminClient struct {
+	t      *testing.T
+	base   string
+	hc     *http.Client
+	cookie *http.Cookie
+}
+
+func newAdminClient(t *testing.T, base, localIP string) *adminClient {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(localIP)}, Timeout: 5 * time.Second}
+	return &adminClient{t: t, base: base, hc: &http.Client{
+		Timeout:       10 * time.Second,
+		Transport:     &http.Transport{DialContext: d.DialContext},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func (c *adminClient) do(method, path string, form url.Values) (int, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.cookie != nil {
+		req.AddCookie(c.cookie)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "pskit_admin_session" {
+			c.cookie = ck
+		}
+	}
+	return resp.StatusCode, string(b)
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// login signs in and returns the final status (303 on success).
+func (c *adminClient) login(user, pass string) int {
+	c.t.Helper()
+	_, page := c.do("GET", "/admin/login", nil)
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		c.t.Fatalf("no CSRF token on the login page")
+	}
+	st, _ := c.do("POST", "/admin/login", url.Values{"csrf_token": {m[1]}, "username": {user}, "password": {pass}, "next": {"/admin/plugins"}})
+	return st
+}
+
+func TestAttackAnonymousSessionsDoNotEvictALogin(t *testing.T) {
+	s, _ := start(t, Options{})
+	user, pass := s.AdminLogin()
+	admin := newAdminClient(t, s.URL(), "127.0.0.1")
+	if st := admin.login(user, pass); st != http.StatusSeeOther {
+		t.Fatalf("login: %d", st)
+	}
+	if st, _ := admin.do("GET", "/admin/plugins", nil); st != 200 {
+		t.Fatalf("logged-in page: %d", st)
+	}
+	flood := &http.Client{Timeout: 10 * time.Second}
+	for i := 0; i < 10050; i++ {
+		resp, err := flood.Get(s.URL() + "/admin/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if st, _ := admin.do("GET", "/admin/plugins", nil); st != 200 {
+		t.Fatalf("after 10,050 anonymous visits the administrator's session is gone: %d", st)
+	}
+}
+
+func TestAttackLoginLockoutIsPerClient(t *testing.T) {
+	s, _ := start(t, Options{})
+	user, pass := s.AdminLogin()
+	attacker := newAdminClient(t, s.URL(), "127.0.0.2")
+	last := 0
+	for range 12 {
+		last = attacker.login(user, "guess")
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("the guessing client is not slowed down: %d", last)
+	}
+	admin := newAdminClient(t, s.URL(), "127.0.0.1")
+	if st := admin.login(user, pass); st != http.StatusSeeOther {
+		t.Fatalf("another client's failures locked the administrator out: %d", st)
 	}
 }
