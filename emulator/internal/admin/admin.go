@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"time"
 
-
 	"github.com/pskit/pskit/plugin"
 )
 

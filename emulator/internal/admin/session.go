@@ -44,12 +44,12 @@ type session struct {
 }
 
 type sessions struct {
-	mu   sync.Mutex
-	m    map[string]*session
-	anon []string // anonymous session ids, oldest first (some may be gone)
+	mu             sync.Mutex
+	m              map[string]*session
+	anon           []string // anonymous session ids, oldest first (some may be gone)
 	nAnon, nAuthed int
-	ttl  time.Duration
-	now  func() time.Time
+	ttl            time.Duration
+	now            func() time.Time
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *sessions {
