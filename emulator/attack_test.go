@@ -3,6 +3,7 @@ package emulator
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -380,5 +381,65 @@ func TestAttackLoginLockoutIsPerClient(t *testing.T) {
 	admin := newAdminClient(t, s.URL(), "127.0.0.1")
 	if st := admin.login(user, pass); st != http.StatusSeeOther {
 		t.Fatalf("another client's failures locked the administrator out: %d", st)
+	}
+}
+
+// Clients that send their body a byte at a time used to hold their
+// connections forever. The server's timeouts are shortened here so the
+// test need not wait a minute; each connection gets ten seconds to be
+// closed by the server.
+func TestAttackSlowBodyIsCutOff(t *testing.T) {
+	s, err := New(Options{Students: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.timeouts = timeouts{readHeader: 200 * time.Millisecond, read: 500 * time.Millisecond, write: 2 * time.Second, idle: 500 * time.Millisecond}
+	if err := s.Listen(""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	addr := strings.TrimPrefix(s.URL(), "http://")
+
+	const conns = 5
+	done := make(chan error, conns)
+	for range conns {
+		go func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				done <- err
+				return
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "PUT /emulator/faults HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", addr)
+			closed := make(chan error, 1)
+			go func() {
+				// Drain whatever the server answers until it hangs up; a
+				// read that times out means it never did.
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, err := io.Copy(io.Discard, c)
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					closed <- fmt.Errorf("the server kept a slow-body connection open")
+					return
+				}
+				closed <- nil
+			}()
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case err := <-closed:
+					done <- err
+					return
+				case <-tick.C:
+					c.Write([]byte{' '}) // fails once the server has hung up
+				}
+			}
+		}()
+	}
+	for range conns {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -119,6 +119,8 @@ type Server struct {
 	stats     stats
 	gradebook *gradebook.Gradebook // /ws/xte and OneRoster
 
+	timeouts timeouts // zero: defaultTimeouts; tests shorten them
+
 	httpMu   sync.Mutex
 	httpSrv  *http.Server
 	url      string
@@ -250,7 +252,12 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return errors.New("emulator: already listening on " + s.url)
 	}
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: serverLog(s.log)}
+	t := s.timeouts
+	if t == (timeouts{}) {
+		t = defaultTimeouts
+	}
+	s.httpSrv = &http.Server{Handler: s.Handler(), ErrorLog: serverLog(s.log),
+		ReadHeaderTimeout: t.readHeader, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
 	s.url = "http://" + l.Addr().String()
 	srv := s.httpSrv
 	go func() {
@@ -261,6 +268,18 @@ func (s *Server) Serve(l net.Listener) error {
 	s.log.Info("emulator listening", "url", s.url)
 	return nil
 }
+
+// timeouts bound how long a connection may hold the server. A client that
+// sends its headers or body slowly, or never reads its answer, is cut off.
+type timeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// defaultTimeouts: a request, body included, must arrive within a minute
+// (a 64 MiB plugin upload needs about 1 MiB/s); an answer has five minutes,
+// and a streamed PowerQuery extends its own deadline as it flushes, so a
+// pull of any size works as long as the client keeps reading.
+var defaultTimeouts = timeouts{readHeader: 10 * time.Second, read: time.Minute, write: 5 * time.Minute, idle: 2 * time.Minute}
 
 // URL is the base URL, e.g. http://127.0.0.1:41234 ("" before Listen).
 func (s *Server) URL() string {

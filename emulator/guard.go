@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/pskit/pskit/plugin"
 )
 
 // guard keeps web pages in the user's browser away from the emulator: a
@@ -23,9 +25,17 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			writeError(w, http.StatusMisdirectedRequest, "the emulator answers only to a loopback address (127.0.0.1, [::1] or localhost), not to Host "+r.Host+"; use the URL psctl emulator printed")
 			return
 		}
+		// A backstop for every handler: none reads more than the largest
+		// body any of them accepts (a plugin upload); each has its own,
+		// smaller limit too.
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 		checked.ServeHTTP(w, r)
 	})
 }
+
+// maxRequestBody is the largest body the emulator reads: a plugin upload
+// through the admin pages, with its multipart framing.
+const maxRequestBody = plugin.MaxBundleSize + 1<<20
 
 // loopbackHost reports a Host header naming this machine by a loopback IP
 // or "localhost".

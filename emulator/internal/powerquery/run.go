@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pskit/pskit/emulator/internal/fiql"
@@ -22,6 +23,10 @@ import (
 // flushEvery is how many records a streamed (pagesize=0) answer holds
 // before pushing them to the client, keeping memory constant.
 const flushEvery = 256
+
+// streamWriteWindow is how long the next flushEvery records of an answer
+// may take to reach the client.
+const streamWriteWindow = time.Minute
 
 // prepare finds the query, checks access and parses the request; it writes
 // the error answer itself and returns nil when the request cannot run.
@@ -283,6 +288,11 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 		bw.Write(buf)
 		written += len(buf)
 		n++
+		if n%flushEvery == 0 {
+			// The server's write timeout bounds an answer; a long pull
+			// keeps going while the client keeps reading.
+			rc.SetWriteDeadline(time.Now().Add(streamWriteWindow))
+		}
 		if cl.size == 0 && n%flushEvery == 0 {
 			bw.Flush()
 			rc.Flush()
