@@ -120,6 +120,11 @@ func (h *Handler) parseCall(r *http.Request, q plugin.NamedQuery) (*call, error)
 		return nil, err
 	}
 	qs := pluginaccess.Query(r)
+	if _, ok := qs["q"]; ok {
+		// q= is the table API's and /ws/v1's filter; ignoring it would
+		// answer every row to a client that believes it filtered.
+		return nil, badf(`a PowerQuery takes its filter as $q (in the query string or the JSON body), not q; send $q=%s`, qs.Get("q"))
+	}
 	filter := qs.Get("$q")
 	projection := qs.Get("projection")
 	given := map[string]any{}
