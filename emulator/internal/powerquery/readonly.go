@@ -45,7 +45,11 @@ type policy struct {
 
 func (p *policy) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, _, via string) sqlite.AuthorizerReturnCode {
 	switch action {
-	case sqlite.AuthSelect, sqlite.AuthFunction, sqlite.AuthRecursive:
+	case sqlite.AuthFunction:
+		if !strings.EqualFold(arg2, "load_extension") { // off in the driver too
+			return sqlite.AuthorizerOK
+		}
+	case sqlite.AuthSelect, sqlite.AuthRecursive:
 		return sqlite.AuthorizerOK
 	case sqlite.AuthRead:
 		return p.read(arg1, arg2, via)
@@ -139,6 +143,8 @@ func actionName(a sqlite.AuthorizerActionCode, arg string) string {
 		return "PRAGMA " + arg
 	case sqlite.AuthTransaction, sqlite.AuthSavepoint:
 		return "a transaction"
+	case sqlite.AuthFunction:
+		return "loading an extension"
 	}
 	return fmt.Sprintf("a statement that changes the database (SQLite action %d)", a)
 }

@@ -34,6 +34,7 @@ func TestPolicyRefusesAllButGrantedReads(t *testing.T) {
 		{"transaction", sqlite.AuthTransaction, "BEGIN", "", sqlite.AuthorizerDeny},
 		{"select", sqlite.AuthSelect, "", "", sqlite.AuthorizerOK},
 		{"function", sqlite.AuthFunction, "", "upper", sqlite.AuthorizerOK},
+		{"extension", sqlite.AuthFunction, "", "load_extension", sqlite.AuthorizerDeny},
 	} {
 		p := &policy{caller: c, schema: sc}
 		if got := p.authorize(tc.action, tc.a, tc.b, "main", ""); got != tc.want {
