@@ -41,6 +41,15 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		upload := r.Method == http.MethodPost && r.URL.Path == "/emulator/plugins"
+		if !writeTypeOK(r, upload) {
+			want := "Content-Type: application/json"
+			if upload {
+				want = "the plugin as Content-Type: application/zip or application/xml"
+			}
+			writeError(w, http.StatusUnsupportedMediaType, "a write to the emulator's control surface must send "+want+" (or the "+AdminKeyHeader+" header); got Content-Type "+strconv.Quote(r.Header.Get("Content-Type")))
+			return
+		}
 		h(w, r)
 	}
 }

@@ -100,7 +100,7 @@ func TestControlSurface(t *testing.T) {
 	s, _ := start(t, Options{})
 	base := s.URL() + "/emulator"
 	xml := strings.Replace(string(DefaultPlugin), "pskit Example Plugin", "Installed Over HTTP", 1)
-	a := request(t, "POST", base+"/plugins", xml)
+	a := request(t, "POST", base+"/plugins", xml, "Content-Type", "application/xml")
 	if a.status != 201 {
 		t.Fatalf("install: %d %s", a.status, a.body)
 	}
@@ -109,16 +109,16 @@ func TestControlSurface(t *testing.T) {
 	if c.PluginID == 0 || len(c.ClientID) != 36 || len(c.ClientSecret) != 36 || c.URL != s.URL() {
 		t.Fatalf("credentials: %+v", c)
 	}
-	if a := request(t, "POST", base+"/plugins", xml); a.status != 400 || !strings.Contains(a.json(t)["message"].(string), "already installed") {
+	if a := request(t, "POST", base+"/plugins", xml, "Content-Type", "application/xml"); a.status != 400 || !strings.Contains(a.json(t)["message"].(string), "already installed") {
 		t.Fatalf("duplicate name: %d %s", a.status, a.body)
 	}
 	noPub := strings.Replace(xml, `<publisher name="pskit"><contact email="dev@example.org"/></publisher>`, "", 1)
-	if a := request(t, "POST", base+"/plugins", strings.Replace(noPub, "Installed Over HTTP", "No Publisher", 1)); a.status != 400 || !strings.Contains(string(a.body), "publisher") {
+	if a := request(t, "POST", base+"/plugins", strings.Replace(noPub, "Installed Over HTTP", "No Publisher", 1), "Content-Type", "application/xml"); a.status != 400 || !strings.Contains(string(a.body), "publisher") {
 		t.Fatalf("no publisher: %d %s", a.status, a.body)
 	}
 	tok := token(t, c)
 	id := "/plugins/" + jsonNumber(c.PluginID)
-	a = request(t, "POST", base+id+"/regenerate", "")
+	a = request(t, "POST", base+id+"/regenerate", "", "Content-Type", "application/json")
 	var fresh Credentials
 	json.Unmarshal(a.body, &fresh)
 	if a.status != 200 || fresh.ClientID == c.ClientID {
@@ -127,29 +127,29 @@ func TestControlSurface(t *testing.T) {
 	if get(t, s.URL(), "/ws/v1/district", tok).status != 401 {
 		t.Fatal("regenerate over HTTP left the old token working")
 	}
-	if a := request(t, "PUT", base+id, `{"min_interval":"2s","page_sizes":{"student_max_page_size":7}}`); a.status != 200 ||
+	if a := request(t, "PUT", base+id, `{"min_interval":"2s","page_sizes":{"student_max_page_size":7}}`, "Content-Type", "application/json"); a.status != 200 ||
 		path(t, a.json(t), "min_interval") != "2s" || path(t, a.json(t), "page_sizes", "student_max_page_size") != float64(7) {
 		t.Fatalf("configure: %d %s", a.status, a.body)
 	}
 	tok = token(t, fresh)
-	request(t, "POST", base+"/tokens/expire", "")
+	request(t, "POST", base+"/tokens/expire", "", "Content-Type", "application/json")
 	if get(t, s.URL(), "/ws/v1/district", tok).status != 401 {
 		t.Fatal("expire over HTTP left the token working")
 	}
-	if a := request(t, "PUT", base+"/faults", `{"latency":"1ms","fail_rate":0}`); a.status != 200 || s.Faults().Latency != time.Millisecond {
+	if a := request(t, "PUT", base+"/faults", `{"latency":"1ms","fail_rate":0}`, "Content-Type", "application/json"); a.status != 200 || s.Faults().Latency != time.Millisecond {
 		t.Fatalf("faults: %d %s", a.status, a.body)
 	}
-	if a := request(t, "PUT", base+"/faults", `{"latency":"soon"}`); a.status != 400 {
+	if a := request(t, "PUT", base+"/faults", `{"latency":"soon"}`, "Content-Type", "application/json"); a.status != 400 {
 		t.Fatalf("bad faults: %d", a.status)
 	}
 	stats := request(t, "GET", base+"/stats", "").json(t)
 	if path(t, stats, "token_requests").(float64) != 2 || path(t, stats, "api_requests", "GET /ws/v1/district").(float64) < 2 {
 		t.Fatalf("stats: %s", request(t, "GET", base+"/stats", "").body)
 	}
-	if a := request(t, "DELETE", base+id, ""); a.status != 204 {
+	if a := request(t, "DELETE", base+id, "", "Content-Type", "application/json"); a.status != 204 {
 		t.Fatalf("delete: %d", a.status)
 	}
-	if a := request(t, "POST", base+id+"/regenerate", ""); a.status != 404 {
+	if a := request(t, "POST", base+id+"/regenerate", "", "Content-Type", "application/json"); a.status != 404 {
 		t.Fatalf("regenerate a deleted plugin: %d", a.status)
 	}
 	if a := tokenRequest(t, s.URL(), "/oauth/access_token", fresh.ClientID, fresh.ClientSecret); a.status != 401 {

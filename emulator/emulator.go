@@ -41,6 +41,8 @@ const (
 	// PowerSchoolVersion is what /ws/v1/metadata reports; 25.x because
 	// accessLevelV1Api is enforced (PowerSchool 25.2+).
 	PowerSchoolVersion = "25.12.0.0.253441049"
+	// DefaultMaxPlugins is how many plugins may be installed at once.
+	DefaultMaxPlugins = 100
 )
 
 // Options configures a Server. The zero value is a 1000-student district in
@@ -90,6 +92,9 @@ type Options struct {
 	// /admin/. The user defaults to "admin"; an empty password is replaced
 	// by a random one (see Server.AdminLogin).
 	AdminUser, AdminPassword string
+	// MaxPlugins caps the installed plugins (default DefaultMaxPlugins);
+	// an install beyond it is refused.
+	MaxPlugins int
 	// Clock replaces time.Now (tests use it to move time).
 	Clock func() time.Time
 	// Logger receives one line per request and lifecycle events; nil discards.
@@ -119,6 +124,8 @@ type Server struct {
 	stats     stats
 	gradebook *gradebook.Gradebook // /ws/xte and OneRoster
 	tls       *loopbackTLS         // nil unless Options.TLS
+
+	timeouts timeouts // zero: defaultTimeouts; tests shorten them
 
 	httpMu   sync.Mutex
 	httpSrv  *http.Server
@@ -262,7 +269,12 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return errors.New("emulator: already listening on " + s.url)
 	}
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: serverLog(s.log)}
+	t := s.timeouts
+	if t == (timeouts{}) {
+		t = defaultTimeouts
+	}
+	s.httpSrv = &http.Server{Handler: s.Handler(), ErrorLog: serverLog(s.log),
+		ReadHeaderTimeout: t.readHeader, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
 	s.url = "http://" + l.Addr().String()
 	if s.tls != nil {
 		s.httpSrv.TLSConfig = s.tls.config.Clone()
@@ -279,6 +291,18 @@ func (s *Server) Serve(l net.Listener) error {
 	return nil
 }
 
+// timeouts bound how long a connection may hold the server. A client that
+// sends its headers or body slowly, or never reads its answer, is cut off.
+type timeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// defaultTimeouts: a request, body included, must arrive within a minute
+// (a 64 MiB plugin upload needs about 1 MiB/s); an answer has five minutes,
+// and a streamed PowerQuery extends its own deadline as it flushes, so a
+// pull of any size works as long as the client keeps reading.
+var defaultTimeouts = timeouts{readHeader: 10 * time.Second, read: time.Minute, write: 5 * time.Minute, idle: 2 * time.Minute}
+
 // URL is the base URL, e.g. http://127.0.0.1:41234, or https:// with
 // Options.TLS ("" before Listen).
 func (s *Server) URL() string {
@@ -289,7 +313,7 @@ func (s *Server) URL() string {
 
 // Handler serves the whole emulator; use it with httptest.NewServer when
 // you want no listener of the emulator's own.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+func (s *Server) Handler() http.Handler { return s.guard(http.HandlerFunc(s.serveHTTP)) }
 
 // Shutdown stops the listener gracefully (waiting for requests in flight
 // until ctx ends) and closes the database.

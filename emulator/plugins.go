@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -215,8 +216,26 @@ func (s *Server) InstallPlugin(data []byte) (Credentials, error) {
 	return s.install(context.Background(), data, b)
 }
 
-func loadBundle(data []byte) (*plugin.Bundle, error) {
+// loadMu lets one plugin zip inflate at a time: each may take up to
+// plugin.MaxBundleSize while it is read.
+var loadMu sync.Mutex
+
+// loadResident loads an installed plugin's bundle and keeps only what the
+// emulator uses: plugin.xml and the named queries. Web files and the rest
+// stay in the stored archive, not in memory.
+func loadResident(data []byte) (*plugin.Bundle, error) {
+	loadMu.Lock()
+	defer loadMu.Unlock()
 	b, err := plugin.Load(data)
+	if err != nil {
+		return nil, err
+	}
+	b.Files = nil
+	return b, nil
+}
+
+func loadBundle(data []byte) (*plugin.Bundle, error) {
+	b, err := loadResident(data)
 	if err != nil {
 		return nil, fmt.Errorf("installing plugin: %w", err)
 	}
@@ -271,6 +290,9 @@ func (s *Server) install(ctx context.Context, data []byte, b *plugin.Bundle) (Cr
 			return Credentials{}, fmt.Errorf("installing plugin: a plugin named %q is already installed (id %d); delete it first or change <plugin name>", p.name, p.id)
 		}
 	}
+	if max := s.maxPlugins(); len(s.plugins) >= max {
+		return Credentials{}, fmt.Errorf("installing plugin: %d plugins are installed, the emulator's limit (Options.MaxPlugins); delete one first with DELETE /emulator/plugins/{id} or from the admin pages", max)
+	}
 	tx, err := s.store.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("installing plugin: %w", err)
@@ -301,6 +323,13 @@ func (s *Server) install(ctx context.Context, data []byte, b *plugin.Bundle) (Cr
 	return s.credentialsLocked(p), nil
 }
 
+func (s *Server) maxPlugins() int {
+	if s.opts.MaxPlugins > 0 {
+		return s.opts.MaxPlugins
+	}
+	return DefaultMaxPlugins
+}
+
 func (s *Server) addPluginLocked(p *pluginState) {
 	s.plugins[p.id] = p
 	if p.clientID != "" {
@@ -327,7 +356,7 @@ func (s *Server) loadPlugins(ctx context.Context) error {
 		if err := rows.Scan(&p.id, &p.name, &p.enabled, &p.accessLevel, &archive, &installed, &settings, &p.clientID, &p.secret); err != nil {
 			return fmt.Errorf("loading installed plugins: %w", err)
 		}
-		if p.bundle, err = plugin.Load(archive); err != nil {
+		if p.bundle, err = loadResident(archive); err != nil {
 			return fmt.Errorf("loading installed plugin %d (%s): %w", p.id, p.name, err)
 		}
 		if err := json.Unmarshal([]byte(settings), &p.settings); err != nil {

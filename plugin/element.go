@@ -53,10 +53,14 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
-// Limits that keep a hostile document from exhausting memory or stack.
+// Limits that keep a hostile document from exhausting memory, stack or
+// time.
 const (
 	maxDepth    = 64
 	maxElements = 200000
+	// MaxText caps the character data of one plugin.xml or named-query
+	// file: far more than any real SQL or description needs.
+	MaxText = 4 << 20
 )
 
 // parseTree reads one XML document into an Element tree, recording the
@@ -68,7 +72,9 @@ func parseTree(data []byte) (*Element, error) {
 	var (
 		root  *Element
 		stack []*Element
+		text  []*strings.Builder // text of each open element, parallel to stack
 		count int
+		total int // bytes of character data so far
 	)
 	fail := func(line, col int, format string, args ...any) error {
 		return &SyntaxError{Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
@@ -111,15 +117,23 @@ func parseTree(data []byte) (*Element, error) {
 				root = e
 			}
 			stack = append(stack, e)
+			text = append(text, &strings.Builder{})
 		case xml.EndElement:
 			// Indentation between child elements is not content.
-			if e := stack[len(stack)-1]; strings.TrimSpace(e.Text) == "" {
-				e.Text = ""
+			e := stack[len(stack)-1]
+			if b := text[len(text)-1]; strings.TrimSpace(b.String()) != "" {
+				e.Text = b.String()
 			}
-			stack = stack[:len(stack)-1]
+			stack, text = stack[:len(stack)-1], text[:len(text)-1]
 		case xml.CharData:
 			if len(stack) > 0 {
-				stack[len(stack)-1].Text += string(t)
+				// Text split by comments or CDATA sections arrives in
+				// pieces; a builder keeps joining them linear.
+				total += len(t)
+				if total > MaxText {
+					return nil, fail(line, col, "more than %d bytes of text; a plugin file this large is not a plugin, so split it or remove the bulk", MaxText)
+				}
+				text[len(text)-1].Write(t)
 			} else if len(bytes.TrimSpace(t)) > 0 {
 				return nil, fail(line, col, "text outside the root element")
 			}

@@ -17,8 +17,6 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -108,9 +106,8 @@ type Handler struct {
 	sessions *sessions
 	mux      *http.ServeMux
 	log      *slog.Logger
-	// failedLogins slows password guessing: 10 failures, then one more
-	// attempt every 6 seconds.
-	failedLogins *rate.Limiter
+	// lockout slows password guessing per client and per user name.
+	lockout *lockout
 }
 
 // New checks cfg and returns the admin pages' handler.
@@ -131,7 +128,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Now = time.Now
 	}
 	h := &Handler{cfg: cfg, sessions: newSessions(cfg.SessionTTL, cfg.Now), log: cfg.Logger,
-		failedLogins: rate.NewLimiter(rate.Every(6*time.Second), 10)}
+		lockout: newLockout()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -22,9 +22,12 @@ import (
 // successful login replaces it with a new session id.
 
 const (
-	cookieName  = "pskit_admin_session"
-	csrfField   = "csrf_token"
-	maxSessions = 10000
+	cookieName = "pskit_admin_session"
+	csrfField  = "csrf_token"
+	// Anonymous sessions (a login form's CSRF token) and logged-in ones
+	// are kept apart, so no number of anonymous visits evicts a login.
+	maxAnonSessions   = 10000
+	maxAuthedSessions = 1000
 	// maxFormSize bounds ordinary (non-upload) form bodies.
 	maxFormSize = 64 << 10
 	// maxUploadSize bounds an install upload: the largest bundle plus room
@@ -41,38 +44,79 @@ type session struct {
 }
 
 type sessions struct {
-	mu  sync.Mutex
-	m   map[string]*session
-	ttl time.Duration
-	now func() time.Time
+	mu             sync.Mutex
+	m              map[string]*session
+	anon           []string // anonymous session ids, oldest first (some may be gone)
+	nAnon, nAuthed int
+	ttl            time.Duration
+	now            func() time.Time
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *sessions {
 	return &sessions{m: map[string]*session{}, ttl: ttl, now: now}
 }
 
-// create starts a session, evicting expired ones and, when too many are
-// live, the one closest to expiry.
+// create starts a session. A full anonymous pool drops its oldest
+// anonymous session; a full logged-in pool drops the logged-in session
+// closest to expiry (logins are rate-limited, so that pool fills slowly).
 func (ss *sessions) create(authed bool) *session {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := ss.now()
-	if len(ss.m) >= maxSessions {
+	if authed && ss.nAuthed >= maxAuthedSessions {
 		var oldest *session
-		for id, s := range ss.m {
-			if now.After(s.expires) {
-				delete(ss.m, id)
-			} else if oldest == nil || s.expires.Before(oldest.expires) {
+		for _, s := range ss.m {
+			if s.authed && (oldest == nil || s.expires.Before(oldest.expires)) {
 				oldest = s
 			}
 		}
-		if len(ss.m) >= maxSessions && oldest != nil {
-			delete(ss.m, oldest.id)
+		ss.removeLocked(oldest.id)
+	}
+	for !authed && ss.nAnon >= maxAnonSessions && len(ss.anon) > 0 {
+		id := ss.anon[0]
+		ss.anon = ss.anon[1:]
+		if s, ok := ss.m[id]; ok && !s.authed {
+			ss.removeLocked(id)
 		}
 	}
 	s := &session{id: rand.Text(), csrf: rand.Text(), authed: authed, expires: now.Add(ss.ttl)}
 	ss.m[s.id] = s
+	if authed {
+		ss.nAuthed++
+	} else {
+		ss.nAnon++
+		ss.anon = append(ss.anon, s.id)
+		if len(ss.anon) > 2*maxAnonSessions {
+			ss.compactLocked()
+		}
+	}
 	return s
+}
+
+// removeLocked forgets a session and keeps the pool counts right.
+func (ss *sessions) removeLocked(id string) {
+	s, ok := ss.m[id]
+	if !ok {
+		return
+	}
+	delete(ss.m, id)
+	if s.authed {
+		ss.nAuthed--
+	} else {
+		ss.nAnon--
+	}
+}
+
+// compactLocked drops ids of sessions already gone from the anonymous
+// queue, so it stays proportional to the live sessions.
+func (ss *sessions) compactLocked() {
+	live := ss.anon[:0]
+	for _, id := range ss.anon {
+		if s, ok := ss.m[id]; ok && !s.authed {
+			live = append(live, id)
+		}
+	}
+	ss.anon = live
 }
 
 // get returns a live session and extends it; a copy, so callers need no lock.
@@ -85,7 +129,7 @@ func (ss *sessions) get(id string) (session, bool) {
 	}
 	now := ss.now()
 	if now.After(s.expires) {
-		delete(ss.m, id)
+		ss.removeLocked(id)
 		return session{}, false
 	}
 	s.expires = now.Add(ss.ttl)
@@ -95,7 +139,7 @@ func (ss *sessions) get(id string) (session, bool) {
 func (ss *sessions) delete(id string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	delete(ss.m, id)
+	ss.removeLocked(id)
 }
 
 func (ss *sessions) setFlash(id, msg string) {
@@ -252,17 +296,18 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	if h.failedLogins.TokensAt(h.cfg.Now()) < 1 {
+	user := r.PostFormValue("username")
+	if !h.lockout.allowed(clientOf(r), user, h.cfg.Now()) {
 		h.render(w, r, http.StatusTooManyRequests, "login", pageData{Title: "Sign in", Next: safeNext(r.PostFormValue("next")),
 			Error: "Too many failed sign-ins. Wait a minute, then try again."})
 		return
 	}
-	user, pass := r.PostFormValue("username"), r.PostFormValue("password")
+	pass := r.PostFormValue("password")
 	okUser := subtle.ConstantTimeCompare([]byte(user), []byte(h.cfg.Username))
 	okPass := subtle.ConstantTimeCompare([]byte(pass), []byte(h.cfg.Password))
 	next := safeNext(r.PostFormValue("next"))
 	if okUser&okPass != 1 {
-		h.failedLogins.AllowN(h.cfg.Now(), 1)
+		h.lockout.failed(clientOf(r), user, h.cfg.Now())
 		h.log.Warn("admin login failed", "remote", r.RemoteAddr)
 		h.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Next: next,
 			Error: "The username or password is wrong. The emulator prints them when it starts (or use the ones you gave it)."})

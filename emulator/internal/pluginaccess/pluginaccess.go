@@ -51,6 +51,16 @@ func (c *Caller) Access(table, field string) string {
 // CanRead reports ViewOnly or FullAccess to table.field.
 func (c *Caller) CanRead(table, field string) bool { return c.Access(table, field) != "" }
 
+// CanReadTable reports access to some field of table.
+func (c *Caller) CanReadTable(table string) bool {
+	for _, f := range c.Fields {
+		if strings.EqualFold(f.Table, table) {
+			return true
+		}
+	}
+	return false
+}
+
 // CanWrite reports FullAccess to table.field.
 func (c *Caller) CanWrite(table, field string) bool {
 	return c.Access(table, field) == plugin.FullAccess

@@ -29,6 +29,10 @@ type Handler struct {
 	translated sync.Map // SQL text -> *oraclesql.Statement or error
 	columns    columnTypes
 	extensions sync.Map // core table -> []string extension tables
+
+	schemaOnce sync.Once
+	schema     *schema // the store's tables and views, for the authorizer
+	schemaErr  error
 }
 
 // New returns the PowerQuery handler over the store's database. lookup

@@ -573,3 +573,13 @@ func BenchmarkQueryPage100(b *testing.B) {
 		}
 	}
 }
+
+// q= is the filter of /ws/v1 and the table API; a PowerQuery that ignored
+// it would answer every row to a client that believes it filtered.
+func TestQIsNotAPowerQueryFilter(t *testing.T) {
+	e := newEnv(t)
+	code, data := e.post(t, "/ws/schema/query/com.pearson.core.student.student_dcid_id_map?q=students.dcid%3D%3D1", `{}`)
+	if code != 400 || !strings.Contains(string(data), "$q") {
+		t.Fatalf("q= on a PowerQuery: %d %s", code, data)
+	}
+}

@@ -51,7 +51,8 @@ type call struct {
 	withCount  bool
 	page, size int // size 0 streams every row
 	extensions []string
-	idCol      int // column holding the core table's DCID, or -1
+	idCol      int  // column holding the core table's DCID, or -1
+	core       bool // a built-in query
 }
 
 type orderTerm struct {
@@ -119,6 +120,11 @@ func (h *Handler) parseCall(r *http.Request, q plugin.NamedQuery) (*call, error)
 		return nil, err
 	}
 	qs := pluginaccess.Query(r)
+	if _, ok := qs["q"]; ok {
+		// q= is the table API's and /ws/v1's filter; ignoring it would
+		// answer every row to a client that believes it filtered.
+		return nil, badf(`a PowerQuery takes its filter as $q (in the query string or the JSON body), not q; send $q=%s`, qs.Get("q"))
+	}
 	filter := qs.Get("$q")
 	projection := qs.Get("projection")
 	given := map[string]any{}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pskit/pskit/emulator/internal/fiql"
@@ -22,6 +23,10 @@ import (
 // flushEvery is how many records a streamed (pagesize=0) answer holds
 // before pushing them to the client, keeping memory constant.
 const flushEvery = 256
+
+// streamWriteWindow is how long the next flushEvery records of an answer
+// may take to reach the client.
+const streamWriteWindow = time.Minute
 
 // prepare finds the query, checks access and parses the request; it writes
 // the error answer itself and returns nil when the request cannot run.
@@ -41,15 +46,33 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, c *pluginacces
 		err = h.checkExtensions(r.Context(), cl, c)
 	}
 	if err != nil {
-		var forbidden *forbiddenError
-		if errors.As(err, &forbidden) {
-			pluginaccess.Forbidden(w, plugin.ViewOnly, forbidden.missing)
-			return nil
-		}
-		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
+		writeErr(w, err)
 		return nil
 	}
+	cl.core = isCore(name)
 	return cl
+}
+
+// isCore reports a built-in query: PowerSchool's own SQL, checked against
+// its declared columns only.
+func isCore(name string) bool {
+	for _, q := range Builtin {
+		if q.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// writeErr answers err: 403 naming the fields for a *forbiddenError, 400
+// otherwise.
+func writeErr(w http.ResponseWriter, err error) {
+	var forbidden *forbiddenError
+	if errors.As(err, &forbidden) {
+		pluginaccess.Forbidden(w, plugin.ViewOnly, forbidden.missing)
+		return
+	}
+	pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
 }
 
 type forbiddenError struct{ missing []pluginaccess.Detail }
@@ -61,23 +84,32 @@ func (h *Handler) serveCount(w http.ResponseWriter, r *http.Request, c *pluginac
 	if cl == nil {
 		return
 	}
-	n, err := h.count(r.Context(), cl)
+	ro, err := h.readOnly(r.Context(), c, cl.core)
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
+		pluginaccess.WriteError(w, http.StatusInternalServerError, "the emulator could not open a read-only connection: "+err.Error())
+		return
+	}
+	defer ro.release()
+	n, err := ro.count(r.Context(), cl)
+	if err != nil {
+		writeErr(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, "{\"count\":%d}\n", n)
 }
 
-func (h *Handler) count(ctx context.Context, cl *call) (int64, error) {
+func (ro *readOnly) count(ctx context.Context, cl *call) (int64, error) {
 	text, args, err := cl.sql(true)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	if err := h.db.QueryRowContext(ctx, text, args...).Scan(&n); err != nil {
-		return 0, queryError(cl, err)
+	if err := ro.conn.QueryRowContext(ctx, text, args...).Scan(&n); err != nil {
+		return 0, ro.explain(cl, err)
+	}
+	if err := ro.refused(cl); err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -151,11 +183,17 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 		return
 	}
 	ctx := r.Context()
+	ro, err := h.readOnly(ctx, c, cl.core)
+	if err != nil {
+		pluginaccess.WriteError(w, http.StatusInternalServerError, "the emulator could not open a read-only connection: "+err.Error())
+		return
+	}
+	defer ro.release()
 	var total int64
 	if cl.withCount {
-		n, err := h.count(ctx, cl)
+		n, err := ro.count(ctx, cl)
 		if err != nil {
-			pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
+			writeErr(w, err)
 			return
 		}
 		total = n
@@ -165,17 +203,21 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rows, err := h.db.QueryContext(ctx, text, args...)
+	rows, err := ro.conn.QueryContext(ctx, text, args...)
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, queryError(cl, err).Error())
+		writeErr(w, ro.explain(cl, err))
 		return
 	}
 	defer rows.Close()
+	if err := ro.refused(cl); err != nil {
+		writeErr(w, err)
+		return
+	}
 	// Reading the first row before answering turns errors raised while
 	// evaluating (a bad TO_DATE, a wrong column count) into a 400.
 	more := rows.Next()
 	if err := rows.Err(); err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, queryError(cl, err).Error())
+		writeErr(w, ro.explain(cl, err))
 		return
 	}
 	var ext *extLookup
@@ -246,6 +288,11 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 		bw.Write(buf)
 		written += len(buf)
 		n++
+		if n%flushEvery == 0 {
+			// The server's write timeout bounds an answer; a long pull
+			// keeps going while the client keeps reading.
+			rc.SetWriteDeadline(time.Now().Add(streamWriteWindow))
+		}
 		if cl.size == 0 && n%flushEvery == 0 {
 			bw.Flush()
 			rc.Flush()

@@ -106,6 +106,10 @@ var unsupportedIdents = map[string]string{
 	"UNPIVOT":         "write the unpivot as a UNION ALL",
 }
 
+// notRead are SQLite statements that are not queries; a PowerQuery may not
+// contain them outside string literals and quoted identifiers.
+var notRead = map[string]bool{"ATTACH": true, "DETACH": true, "PRAGMA": true, "VACUUM": true}
+
 // Translate rewrites Oracle SQL for SQLite. Binds keep their names,
 // lower-cased (Oracle binds are case-insensitive; SQLite's are not).
 func Translate(src string) (*Statement, error) {
@@ -153,6 +157,9 @@ func Translate(src string) (*Statement, error) {
 			}
 			continue
 		case tPunct:
+			if t.text == ";" && next(i) != nil {
+				return nil, &UnsupportedError{Construct: "more than one statement", Hint: "a PowerQuery is one SELECT; remove the \";\" and what follows it"}
+			}
 			if n := next(i); (t.text == "~" && n != nil && (n.text == "(" || n.text == "[")) || (t.text == "<" && n != nil && n.text == "@") {
 				return nil, &UnsupportedError{Construct: "a PS-HTML tag in the SQL", Hint: "PowerSchool allows PS-HTML only in an arg's default"}
 			}
@@ -165,6 +172,9 @@ func Translate(src string) (*Statement, error) {
 			up := strings.ToUpper(t.text)
 			n := next(i)
 			isCall := n != nil && n.text == "("
+			if notRead[up] {
+				return nil, &UnsupportedError{Construct: up, Hint: "a PowerQuery only reads; it cannot attach databases, run pragmas or vacuum"}
+			}
 			if hint, bad := unsupportedIdents[up]; bad {
 				return nil, &UnsupportedError{Construct: up, Hint: hint}
 			}
