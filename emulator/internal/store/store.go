@@ -54,6 +54,8 @@ type Store struct {
 
 	wmu sync.Mutex // one writer at a time (see Write)
 
+	seek seekCache // page boundaries (see PageKeys)
+
 	cmu    sync.Mutex // guards base and offset
 	base   func() time.Time
 	offset time.Duration

@@ -180,6 +180,25 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, c *pluginacc
 	}
 	text := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d`,
 		h.selectList(t, cols), quote(t.name), where, order, size, int64(page-1)*int64(size))
+	if kc, _ := t.column(t.key); t.key != "" && qs.Get("sort") == "" && strings.Contains(strings.ToUpper(kc.typ), "INT") {
+		// In key order: seek from the nearest page boundary instead of
+		// stepping over every row before the page.
+		keys, err := h.st.PageKeys(r.Context(), store.KeyPage{From: quote(t.name), Key: quote(t.key), Where: where, Args: args,
+			Offset: int64(page-1) * int64(size), Limit: int64(size)})
+		if err != nil {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("reading %s: %v", t.name, err))
+			return
+		}
+		marks := "NULL"
+		if len(keys) > 0 {
+			marks = strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")
+		}
+		args = make([]any, len(keys))
+		for i, k := range keys {
+			args[i] = k
+		}
+		text = fmt.Sprintf(`SELECT %s FROM %s WHERE %s IN (%s) ORDER BY %s`, h.selectList(t, cols), quote(t.name), quote(t.key), marks, quote(t.key))
+	}
 	recs, err := h.records(r, t, cols, text, args)
 	if err != nil {
 		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
