@@ -23,6 +23,11 @@ const syncPluginXML = `<?xml version="1.0" encoding="UTF-8"?>
     <field table="CC" field="SECTIONID" access="ViewOnly"/>
     <field table="CC" field="TRANSACTION_DATE" access="ViewOnly"/>
     <field table="ATTENDANCE" field="DCID" access="ViewOnly"/>
+    <field table="ATTENDANCE" field="TRANSACTION_DATE" access="ViewOnly"/>
+    <field table="STOREDGRADES" field="DCID" access="ViewOnly"/>
+    <field table="PGFINALGRADES" field="DCID" access="ViewOnly"/>
+    <field table="SPENROLLMENTS" field="DCID" access="ViewOnly"/>
+    <field table="TRANSPORTATION" field="DCID" access="ViewOnly"/>
     <field table="U_STUDENTSUSERFIELDS" field="EMAIL" access="FullAccess"/>
     <field table="U_STUDENTSUSERFIELDS" field="WHENMODIFIED" access="ViewOnly"/>
   </access_request>
@@ -240,4 +245,29 @@ func mustTime(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestWarehouseTables: the generated tables a warehouse pulls are served
+// by the table API with counts and metadata, cursor columns where
+// PowerSchool has them.
+func TestWarehouseTables(t *testing.T) {
+	_, c := start(t, Options{Students: 300, Plugin: syncPlugin(t)})
+	tok := token(t, c)
+	for _, tc := range []struct {
+		table  string
+		cursor bool
+	}{{"cc", true}, {"attendance", true}, {"storedgrades", true}, {"pgfinalgrades", true}, {"spenrollments", false}, {"transportation", false}} {
+		a := get(t, c.URL, "/ws/schema/table/"+tc.table+"/count", tok)
+		if n, _ := a.json(t)["count"].(float64); a.status != 200 || n < 1 {
+			t.Errorf("%s count: %d %s", tc.table, a.status, a.body)
+		}
+		a = get(t, c.URL, "/ws/schema/table/"+tc.table+"/metadata", tok)
+		if got := strings.Contains(string(a.body), `"name":"transaction_date"`); a.status != 200 || got != tc.cursor {
+			t.Errorf("%s metadata (transaction_date: %v): %d %s", tc.table, tc.cursor, a.status, a.body)
+		}
+		a = get(t, c.URL, "/ws/schema/table/"+tc.table+"?projection=dcid&pagesize=5&page=2", tok)
+		if recs := path(t, a.json(t), "record").([]any); len(recs) != 5 {
+			t.Errorf("%s page 2: %s", tc.table, a.body)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -376,7 +377,7 @@ func (h *Handler) serveTables(w http.ResponseWriter, r *http.Request, c *plugina
 // against the table and the caller's FullAccess. It writes the error and
 // returns nil when the write cannot go ahead.
 func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) (cols []string, vals []any) {
-	if !t.writable {
+	if !t.writable && (t.required == nil || r.Method != http.MethodPost) {
 		pluginaccess.WriteError(w, http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: it writes only database extension tables (U_*, *COREFIELDS); change students with POST /ws/v1/student", t.name))
 		return nil, nil
 	}
@@ -406,6 +407,13 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`no columns to write: send {"tables":{"%s":{"column":"value"}}}`, t.lower()))
 		return nil, nil
 	}
+	derived := map[string]bool{}
+	if t.required != nil {
+		var ok bool
+		if derived, ok = coreInsertFields(w, t, fields); !ok {
+			return nil, nil
+		}
+	}
 	var missing []string
 	for k, v := range fields {
 		col, ok := t.column(k)
@@ -413,7 +421,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s has no column %q", t.name, k))
 			return nil, nil
 		}
-		if col.name != t.key && !store.StampColumn(col.name) && !c.CanWrite(t.name, col.name) {
+		if col.name != t.key && !store.StampColumn(col.name) && !derived[col.name] && !c.CanWrite(t.name, col.name) {
 			missing = append(missing, col.name)
 		}
 		val, err := sqlValue(v)
@@ -429,6 +437,52 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 		return nil, nil
 	}
 	return cols, vals
+}
+
+// coreInsertFields checks a core-table insert against its documented
+// rules and turns STOREDGRADES' schoolyear (2024, or "2024-2025") into the
+// year term's TERMID; it writes the error and returns false on failure.
+func coreInsertFields(w http.ResponseWriter, t *table, fields map[string]any) (derived map[string]bool, ok bool) {
+	have := func(name string) (string, bool) {
+		for k, v := range fields {
+			if strings.EqualFold(k, name) && v != nil && fmt.Sprint(v) != "" {
+				return k, true
+			}
+		}
+		return "", false
+	}
+	var missing []string
+	for _, req := range t.required {
+		ok := false
+		for _, name := range req {
+			if _, found := have(name); found {
+				ok = true
+			}
+		}
+		if !ok {
+			missing = append(missing, strings.ToLower(strings.Join(req, " or ")))
+		}
+	}
+	if len(missing) > 0 {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("an insert into %s must include %s", t.lower(), strings.Join(missing, ", ")))
+		return nil, false
+	}
+	derived = map[string]bool{}
+	if k, ok := have("SCHOOLYEAR"); ok && t.name == "STOREDGRADES" {
+		v := fmt.Sprint(fields[k])
+		first, _, _ := strings.Cut(v, "-")
+		year, err := strconv.Atoi(strings.TrimSpace(first))
+		if err != nil || year < 1991 || year > 9999 {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`schoolyear %q must be the school year's first calendar year (2024) or the year span ("2024-2025")`, v))
+			return nil, false
+		}
+		delete(fields, k)
+		if _, given := have("TERMID"); !given {
+			fields["TERMID"] = json.Number(strconv.Itoa((year - 1990) * 100))
+			derived["TERMID"] = true
+		}
+	}
+	return derived, true
 }
 
 func sqlValue(v any) (any, error) {
@@ -495,6 +549,15 @@ func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *plugina
 	for i, col := range cols {
 		quoted[i], marks[i] = quote(col), "?"
 	}
+	status := http.StatusOK
+	if t.required != nil {
+		status = http.StatusCreated // as documented for core-table inserts
+		if idCol, ok := t.column("ID"); ok && !slices.Contains(cols, "ID") && t.key != "ID" {
+			// Core tables carry an ID beside the DCID; PowerSchool assigns it.
+			quoted = append(quoted, quote(idCol.name))
+			marks = append(marks, fmt.Sprintf(`(SELECT COALESCE(MAX(%s), 0) + 1 FROM %s)`, quote(idCol.name), quote(t.name)))
+		}
+	}
 	res, err := h.exec(r.Context(), fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, quote(t.name), strings.Join(quoted, ", "), strings.Join(marks, ", ")), vals...)
 	if err != nil {
 		writeError(w, t, err)
@@ -505,7 +568,7 @@ func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *plugina
 		pluginaccess.WriteError(w, http.StatusInternalServerError, "reading the new row's id: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, success(r, t, "INSERT", id))
+	writeJSON(w, status, success(r, t, "INSERT", id))
 }
 
 func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
