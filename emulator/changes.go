@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,50 +27,24 @@ func (s *Server) exec(query string, args ...any) (sql.Result, error) {
 // new record sorts after every existing one. Tests use it (with
 // DeleteStudent) to change the district while a client is paging.
 func (s *Server) AddStudent(ctx context.Context, firstName, lastName string) (int64, error) {
-	var dcid int64
-	err := s.store.Write(ctx, func(tx *sql.Tx) error {
-		var id, number, school int64
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(DCID), 0) + 1, COALESCE(MAX(ID), 0) + 1, COALESCE(MAX(STUDENT_NUMBER), 0) + 1,
-		COALESCE((SELECT SCHOOL_NUMBER FROM SCHOOLS ORDER BY DCID LIMIT 1), 0) FROM STUDENTS`).Scan(&dcid, &id, &number, &school)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO STUDENTS (DCID, ID, STUDENT_NUMBER, FIRST_NAME, LAST_NAME, LASTFIRST, GRADE_LEVEL, SCHOOLID, ENROLL_STATUS, ENTRYDATE)
-			VALUES (?, ?, ?, ?, ?, ?, 9, ?, 0, ?)`, dcid, id, number, firstName, lastName, lastName+", "+firstName, school, s.store.Now().Format(time.DateOnly))
-		return err
-	})
+	dcid, err := s.store.AddStudent(ctx, firstName, lastName)
 	if err != nil {
-		return 0, fmt.Errorf("emulator: adding a student: %w", err)
+		return 0, fmt.Errorf("emulator: %w", err)
 	}
 	return dcid, nil
 }
 
 // DeleteStudent removes the student with this DCID and its extension rows.
 func (s *Server) DeleteStudent(ctx context.Context, dcid int64) error {
-	var n int64
-	err := s.store.Write(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM U_STUDENTSUSERFIELDS WHERE STUDENTSDCID = ?`, `DELETE FROM STUDENTCOREFIELDS WHERE STUDENTSDCID = ?`, `DELETE FROM STUDENTS WHERE DCID = ?`} {
-			res, err := tx.ExecContext(ctx, q, dcid)
-			if err != nil {
-				return err
-			}
-			n, _ = res.RowsAffected()
-		}
-		if n == 0 {
-			return errNoRows // roll back (nothing was deleted anyway)
-		}
-		return nil
-	})
-	if n == 0 && err == errNoRows {
+	err := s.store.DeleteStudent(ctx, dcid)
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("emulator: no student with DCID %d", dcid)
 	}
 	if err != nil {
-		return fmt.Errorf("emulator: deleting student %d: %w", dcid, err)
+		return fmt.Errorf("emulator: %w", err)
 	}
 	return nil
 }
-
-var errNoRows = sql.ErrNoRows
 
 // Now is the emulator's data clock: the time TRANSACTION_DATE and
 // WHENMODIFIED take on the next write. It follows Options.Clock (or the
