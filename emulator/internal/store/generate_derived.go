@@ -2,15 +2,6 @@ package store
 
 import "fmt"
 
-// SeedStamp is the TRANSACTION_DATE and WHENMODIFIED of every generated
-// row: the eve of the school year, so any later write sorts after it.
-func SeedStamp(year int) string {
-	if year == 0 {
-		year = 2025
-	}
-	return fmt.Sprintf("%d-08-01T06:00:00Z", year)
-}
-
 // deriveTables fills the tables that follow from the schedule (final and
 // stored grades, attendance, programmes, buses) with INSERT ... SELECT, so
 // SQLite does the work without a round trip per row. Values that look
@@ -27,25 +18,26 @@ func (g *generator) deriveTables(yearID int) error {
 		return fmt.Sprintf("CASE WHEN %[1]s >= 90 THEN 'A' WHEN %[1]s >= 80 THEN 'B' WHEN %[1]s >= 70 THEN 'C' WHEN %[1]s >= 60 THEN 'D' ELSE 'F' END", p)
 	}
 	points := "CASE WHEN p >= 90 THEN 4.0 WHEN p >= 80 THEN 3.0 WHEN p >= 70 THEN 2.0 WHEN p >= 60 THEN 1.0 ELSE 0.0 END"
-	stamp := "'" + g.w.stamp + "'"
 	stmts := []struct{ what, sql string }{
-		{"grading current enrolments", `INSERT INTO PGFINALGRADES (DCID, ID, STUDENTID, SECTIONID, FINALGRADENAME, GRADE, PERCENT, STARTDATE, ENDDATE, LASTGRADEUPDATE, TRANSACTION_DATE)
-			SELECT DCID, ID, STUDENTID, SECTIONID, CASE TERMID % 100 WHEN 0 THEN 'Y1' WHEN 1 THEN 'S1' ELSE 'S2' END,
-				` + letter("p") + `, p, DATEENROLLED, DATELEFT, ` + stamp + `, ` + stamp + `
-			FROM (SELECT c.*, 55 + ` + hash("c.DCID") + ` % 45 AS p FROM CC c WHERE c.SECTIONID > 0) ORDER BY DCID`},
+		{"grading current enrolments", fmt.Sprintf(`INSERT INTO PGFINALGRADES (DCID, ID, STUDENTID, SECTIONID, FINALGRADENAME, GRADE, PERCENT, STARTDATE, ENDDATE, LASTGRADEUPDATE)
+			SELECT DCID, ID, STUDENTID, SECTIONID, CASE TERMID %% 100 WHEN 0 THEN 'Y1' WHEN 1 THEN 'S1' ELSE 'S2' END,
+				%s, p, DATEENROLLED, DATELEFT, '%d-11-01'
+			FROM (SELECT c.*, 55 + %s %% 45 AS p FROM CC c WHERE c.SECTIONID > 0
+				AND c.SCHOOLID IN (SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE LOW_GRADE >= 9 AND SCHOOL_NUMBER <> %d)) ORDER BY DCID`,
+			letter("p"), y, hash("c.DCID"), GraduatedSchoolNumber)},
 		{"storing last year's grades", fmt.Sprintf(`INSERT INTO STOREDGRADES (DCID, STUDENTID, SCHOOLID, SCHOOLNAME, TERMID, STORECODE, COURSE_NUMBER, COURSE_NAME,
-				GRADE, PERCENT, GRADE_LEVEL, EARNEDCRHRS, POTENTIALCRHRS, GPA_POINTS, DATESTORED, TRANSACTION_DATE)
+				GRADE, PERCENT, GRADE_LEVEL, EARNEDCRHRS, POTENTIALCRHRS, GPA_POINTS, DATESTORED)
 			SELECT c.DCID, c.STUDENTID, c.SCHOOLID, sc.NAME, %d, 'Y1', c.COURSE_NUMBER, co.COURSE_NAME,
-				%s, p, st.GRADE_LEVEL - 1, CASE WHEN p >= 60 THEN co.CREDIT_HOURS ELSE 0 END, co.CREDIT_HOURS, %s, '%d-06-10', %s
-			FROM (SELECT *, 50 + %s %% 50 AS p FROM CC WHERE DCID %% 2 = 0) c
+				%s, p, st.GRADE_LEVEL - 1, CASE WHEN p >= 60 THEN co.CREDIT_HOURS ELSE 0 END, co.CREDIT_HOURS, %s, '%d-06-10'
+			FROM (SELECT *, 50 + %s %% 50 AS p FROM CC WHERE DCID %% 3 = 0) c
 			JOIN STUDENTS st ON st.ID = c.STUDENTID AND st.GRADE_LEVEL BETWEEN 7 AND 12
 			JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = c.SCHOOLID
 			JOIN COURSES co ON co.COURSE_NUMBER = c.COURSE_NUMBER
-			ORDER BY c.DCID`, (yearID-1)*100, letter("p"), points, y, stamp, hash("DCID"))},
-		{"recording absences", fmt.Sprintf(`INSERT INTO ATTENDANCE (DCID, ID, STUDENTID, SCHOOLID, ATT_DATE, ATTENDANCE_CODEID, ATT_MODE_CODE, YEARID, TRANSACTION_DATE)
-			SELECT ID * 2 + k, ID * 2 + k, ID, SCHOOLID, date('%d-09-01', '+' || (h %% 60 + k * 61) || ' days'), 1 + h %% 3, 'ATT_ModeDaily', %d, %s
+			ORDER BY c.DCID`, (yearID-1)*100, letter("p"), points, y, hash("DCID"))},
+		{"recording absences", fmt.Sprintf(`INSERT INTO ATTENDANCE (DCID, ID, STUDENTID, SCHOOLID, ATT_DATE, ATTENDANCE_CODEID, ATT_MODE_CODE, YEARID)
+			SELECT ID * 2 + k, ID * 2 + k, ID, SCHOOLID, date('%d-09-01', '+' || (h %% 60 + k * 61) || ' days'), 1 + h %% 3, 'ATT_ModeDaily', %d
 			FROM (SELECT ID, SCHOOLID, %s AS h FROM STUDENTS WHERE ENROLL_STATUS = 0), (SELECT 0 AS k UNION ALL SELECT 1)
-			WHERE h %% 3 > k ORDER BY ID, k`, y, yearID, stamp, hash("ID"))},
+			WHERE h %% 3 > k ORDER BY ID, k`, y, yearID, hash("ID"))},
 		{"enrolling students in programmes", fmt.Sprintf(`INSERT INTO SPENROLLMENTS (DCID, ID, STUDENTID, SCHOOLID, PROGRAMID, ENTER_DATE, EXIT_DATE, GRADELEVEL)
 			SELECT ID, ID, ID, SCHOOLID, 1 + %s %% 4, ENTRYDATE, EXITDATE, GRADE_LEVEL FROM STUDENTS WHERE ID %% 10 = 3 AND ENROLL_STATUS = 0 ORDER BY ID`, hash("ID"))},
 		{"assigning buses", fmt.Sprintf(`INSERT INTO TRANSPORTATION (DCID, ID, STUDENTID, SCHOOLID, EFFECTIVEDATE, BUSNUMBER, DIRECTION, STOPDESCRIPTION, STOPTIME)
