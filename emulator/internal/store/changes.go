@@ -65,6 +65,18 @@ func (s *Store) TrackChanges(ctx context.Context) error {
 			if n == 0 {
 				continue
 			}
+			// A database file made before the cursor columns existed gets them.
+			for _, col := range t.Stamps {
+				var have int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE upper(name) = ?`, t.Table, col).Scan(&have); err != nil {
+					return fmt.Errorf("tracking changes to %s: %w", t.Table, err)
+				}
+				if have == 0 {
+					if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN %s TEXT`, t.Table, col)); err != nil {
+						return fmt.Errorf("adding %s to %s: %w", col, t.Table, err)
+					}
+				}
+			}
 			var created int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'WHENCREATED'`, t.Table).Scan(&created); err != nil {
 				return fmt.Errorf("tracking changes to %s: %w", t.Table, err)

@@ -113,3 +113,37 @@ func BenchmarkDeepPage(b *testing.B) {
 		}
 	})
 }
+
+// TestTrackChangesUpgradesOldFiles: a database file from before the cursor
+// columns gets them, and its writes are stamped.
+func TestTrackChangesUpgradesOldFiles(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/old.db"
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE STUDENTS (DCID INTEGER PRIMARY KEY, ID INTEGER NOT NULL UNIQUE, LAST_NAME TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.TrackChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO STUDENTS (DCID, ID, LAST_NAME) VALUES (1, 1, 'X')`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stamp sql.NullString
+	if err := s.DB.QueryRow(`SELECT TRANSACTION_DATE FROM STUDENTS`).Scan(&stamp); err != nil || !stamp.Valid {
+		t.Errorf("stamp %v, %v", stamp, err)
+	}
+}
