@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sendJSON(t *testing.T, method, url, tok string, body any) answer {
@@ -82,6 +83,7 @@ func TestGradebookOverHTTP(t *testing.T) {
 		"actualscorekind": "REAL_SCORE", "_assignmentsection": map[string]any{"assignmentsectionid": secIDs[0]}}}}
 	scoreURL := fmt.Sprintf("%s/ws/xte/score?users_dcid=%d&status=A", c.URL, teacher)
 
+	before := s.AdvanceClock(24 * time.Hour) // a later day than any other write
 	s.FailNextScoreWrites(1)
 	if a = sendJSON(t, "PUT", scoreURL, tok, scores); a.status != http.StatusPreconditionFailed {
 		t.Fatalf("score write under the fault: %d %s, want 412", a.status, a.body)
@@ -93,5 +95,17 @@ func TestGradebookOverHTTP(t *testing.T) {
 	res := path(t, a.json(t), "results").([]any)
 	if a.status != 200 || len(res) != 1 || res[0].(map[string]any)["score"] != 17.0 {
 		t.Fatalf("score through OneRoster: %d %s", a.status, a.body)
+	}
+	// Gradebook writes are logged and stamped like every other write.
+	a = get(t, c.URL, "/ws/dataversion/Gradebook/0", tok)
+	for _, table := range []string{"assignment", "assignmentsection", "assignmentscore"} {
+		if ids, _ := path(t, a.json(t), "tables").(map[string]any)[table].([]any); len(ids) != 1 {
+			t.Errorf("dataversion %s: %s", table, a.body)
+		}
+	}
+	var stamp string
+	if err := s.store.DB.QueryRow(`SELECT WHENMODIFIED FROM ASSIGNMENTSCORE`).Scan(&stamp); err != nil ||
+		stamp < before.Format(time.RFC3339) || stamp > s.Now().Format(time.RFC3339) {
+		t.Errorf("ASSIGNMENTSCORE.WHENMODIFIED = %q (%v), want the data clock, from %s", stamp, err, before.Format(time.RFC3339))
 	}
 }

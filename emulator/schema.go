@@ -21,8 +21,8 @@ import (
 // schemaCaller.
 func (s *Server) schemaRoutes() {
 	pq := powerquery.New(s.store.DB, s.schemaCaller)
-	tables := tableapi.New(s.store.DB, s.schemaCaller)
-	students := studentwrite.New(s.store.DB, s.schemaCaller)
+	tables := tableapi.New(s.store, s.schemaCaller)
+	students := studentwrite.New(s.store, s.schemaCaller)
 	for _, p := range []string{"GET /ws/schema/query/api", "POST /ws/schema/query/{name}", "POST /ws/schema/query/{name}/count"} {
 		s.mux.HandleFunc(p, s.authed(pq.ServeHTTP))
 	}
@@ -34,6 +34,7 @@ func (s *Server) schemaRoutes() {
 	s.mux.HandleFunc("POST /ws/v1/student", s.v1(students.ServeHTTP))
 	s.mux.HandleFunc("GET /ws/schema/area", s.authed(s.serveAreas))
 	s.mux.HandleFunc("GET /ws/schema/area/{area}/table", s.authed(s.serveAreaTables))
+	s.mux.HandleFunc("GET /ws/dataversion/{app}/{version}", s.authed(s.serveDataVersion))
 }
 
 // schemaAreas groups the tables the table API serves into PowerSchool's

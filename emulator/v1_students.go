@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 func (s *Server) v1StudentRoutes() {
@@ -110,10 +112,15 @@ func (s *Server) listStudents(perSchool bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		// Page over the bare table first: SQLite would otherwise compute the
-		// joins for every skipped row of a deep OFFSET.
-		rows, err := queryRows(r.Context(), s.store.DB, studentSelect(page)+" WHERE s.DCID IN (SELECT s.DCID FROM STUDENTS s WHERE "+where+
-			" ORDER BY s.DCID LIMIT ? OFFSET ?) ORDER BY s.DCID", append(args, page.size, page.offset())...)
+		// Page over the bare table first, from the nearest page boundary
+		// the store knows (a seek, not a deep OFFSET), then join.
+		keys, err := s.store.PageKeys(r.Context(), store.KeyPage{From: "STUDENTS s", Key: "s.DCID", Where: where, Args: args,
+			Offset: int64(page.offset()), Limit: int64(page.size)})
+		if err != nil {
+			s.internalError(w, "reading students", err)
+			return
+		}
+		rows, err := queryRows(r.Context(), s.store.DB, studentSelect(page)+" WHERE s.DCID IN ("+placeholders(len(keys))+") ORDER BY s.DCID", int64Args(keys)...)
 		if err != nil {
 			s.internalError(w, "reading students", err)
 			return
@@ -370,4 +377,21 @@ func (s *Server) extensionData(ctx context.Context, available []string, requeste
 		out[id] = map[string]any{"_table_extension": oneOrMany(exts)}
 	}
 	return out, nil
+}
+
+// placeholders is "?, ?, ..." for n values ("NULL" for none, which matches
+// nothing in an IN list).
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func int64Args(v []int64) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
 }

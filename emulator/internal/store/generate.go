@@ -77,6 +77,8 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	if cfg.Year == 0 {
 		cfg.Year = 2025
 	}
+	s.wmu.Lock() // seeding is a write like any other
+	defer s.wmu.Unlock()
 	conn, err := s.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("generating a district: %w", err)
@@ -438,7 +440,7 @@ func (g *generator) run() error {
 			return err
 		}
 	}
-	return nil
+	return g.deriveTables(yearID)
 }
 
 func (g *generator) insertPrefs() error {

@@ -2,11 +2,14 @@ package tableapi
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/pskit/pskit/emulator/internal/fiql"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
+	"github.com/pskit/pskit/emulator/internal/store"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -177,6 +181,25 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, c *pluginacc
 	}
 	text := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d`,
 		h.selectList(t, cols), quote(t.name), where, order, size, int64(page-1)*int64(size))
+	if kc, _ := t.column(t.key); t.key != "" && qs.Get("sort") == "" && strings.Contains(strings.ToUpper(kc.typ), "INT") {
+		// In key order: seek from the nearest page boundary instead of
+		// stepping over every row before the page.
+		keys, err := h.st.PageKeys(r.Context(), store.KeyPage{From: quote(t.name), Key: quote(t.key), Where: where, Args: args,
+			Offset: int64(page-1) * int64(size), Limit: int64(size)})
+		if err != nil {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("reading %s: %v", t.name, err))
+			return
+		}
+		marks := "NULL"
+		if len(keys) > 0 {
+			marks = strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")
+		}
+		args = make([]any, len(keys))
+		for i, k := range keys {
+			args[i] = k
+		}
+		text = fmt.Sprintf(`SELECT %s FROM %s WHERE %s IN (%s) ORDER BY %s`, h.selectList(t, cols), quote(t.name), quote(t.key), marks, quote(t.key))
+	}
 	recs, err := h.records(r, t, cols, text, args)
 	if err != nil {
 		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
@@ -354,7 +377,7 @@ func (h *Handler) serveTables(w http.ResponseWriter, r *http.Request, c *plugina
 // against the table and the caller's FullAccess. It writes the error and
 // returns nil when the write cannot go ahead.
 func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) (cols []string, vals []any) {
-	if !t.writable {
+	if !t.writable && (t.required == nil || r.Method != http.MethodPost) {
 		pluginaccess.WriteError(w, http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: it writes only database extension tables (U_*, *COREFIELDS); change students with POST /ws/v1/student", t.name))
 		return nil, nil
 	}
@@ -384,6 +407,13 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`no columns to write: send {"tables":{"%s":{"column":"value"}}}`, t.lower()))
 		return nil, nil
 	}
+	derived := map[string]bool{}
+	if t.required != nil {
+		var ok bool
+		if derived, ok = coreInsertFields(w, t, fields); !ok {
+			return nil, nil
+		}
+	}
 	var missing []string
 	for k, v := range fields {
 		col, ok := t.column(k)
@@ -391,7 +421,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s has no column %q", t.name, k))
 			return nil, nil
 		}
-		if col.name != t.key && !c.CanWrite(t.name, col.name) {
+		if col.name != t.key && !store.StampColumn(col.name) && !derived[col.name] && !c.CanWrite(t.name, col.name) {
 			missing = append(missing, col.name)
 		}
 		val, err := sqlValue(v)
@@ -407,6 +437,52 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 		return nil, nil
 	}
 	return cols, vals
+}
+
+// coreInsertFields checks a core-table insert against its documented
+// rules and turns STOREDGRADES' schoolyear (2024, or "2024-2025") into the
+// year term's TERMID; it writes the error and returns false on failure.
+func coreInsertFields(w http.ResponseWriter, t *table, fields map[string]any) (derived map[string]bool, ok bool) {
+	have := func(name string) (string, bool) {
+		for k, v := range fields {
+			if strings.EqualFold(k, name) && v != nil && fmt.Sprint(v) != "" {
+				return k, true
+			}
+		}
+		return "", false
+	}
+	var missing []string
+	for _, req := range t.required {
+		ok := false
+		for _, name := range req {
+			if _, found := have(name); found {
+				ok = true
+			}
+		}
+		if !ok {
+			missing = append(missing, strings.ToLower(strings.Join(req, " or ")))
+		}
+	}
+	if len(missing) > 0 {
+		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("an insert into %s must include %s", t.lower(), strings.Join(missing, ", ")))
+		return nil, false
+	}
+	derived = map[string]bool{}
+	if k, ok := have("SCHOOLYEAR"); ok && t.name == "STOREDGRADES" {
+		v := fmt.Sprint(fields[k])
+		first, _, _ := strings.Cut(v, "-")
+		year, err := strconv.Atoi(strings.TrimSpace(first))
+		if err != nil || year < 1991 || year > 9999 {
+			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`schoolyear %q must be the school year's first calendar year (2024) or the year span ("2024-2025")`, v))
+			return nil, false
+		}
+		delete(fields, k)
+		if _, given := have("TERMID"); !given {
+			fields["TERMID"] = json.Number(strconv.Itoa((year - 1990) * 100))
+			derived["TERMID"] = true
+		}
+	}
+	return derived, true
 }
 
 func sqlValue(v any) (any, error) {
@@ -473,7 +549,16 @@ func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *plugina
 	for i, col := range cols {
 		quoted[i], marks[i] = quote(col), "?"
 	}
-	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, quote(t.name), strings.Join(quoted, ", "), strings.Join(marks, ", ")), vals...)
+	status := http.StatusOK
+	if t.required != nil {
+		status = http.StatusCreated // as documented for core-table inserts
+		if idCol, ok := t.column("ID"); ok && !slices.Contains(cols, "ID") && t.key != "ID" {
+			// Core tables carry an ID beside the DCID; PowerSchool assigns it.
+			quoted = append(quoted, quote(idCol.name))
+			marks = append(marks, fmt.Sprintf(`(SELECT COALESCE(MAX(%s), 0) + 1 FROM %s)`, quote(idCol.name), quote(t.name)))
+		}
+	}
+	res, err := h.exec(r.Context(), fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, quote(t.name), strings.Join(quoted, ", "), strings.Join(marks, ", ")), vals...)
 	if err != nil {
 		writeError(w, t, err)
 		return
@@ -483,7 +568,7 @@ func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *plugina
 		pluginaccess.WriteError(w, http.StatusInternalServerError, "reading the new row's id: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, success(r, t, "INSERT", id))
+	writeJSON(w, status, success(r, t, "INSERT", id))
 }
 
 func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
@@ -516,7 +601,7 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, c *plugina
 			args = append(args, vals[i])
 		}
 	}
-	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ?`, quote(t.name), strings.Join(sets, ", "), quote(t.key)), append(args, id)...)
+	res, err := h.exec(r.Context(), fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ?`, quote(t.name), strings.Join(sets, ", "), quote(t.key)), append(args, id)...)
 	if err != nil {
 		writeError(w, t, err)
 		return
@@ -540,7 +625,7 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *plugina
 	// Deleting a row removes every field, so it needs FullAccess to all.
 	var missing []string
 	for _, col := range t.cols {
-		if col.name != t.key && !c.CanWrite(t.name, col.name) {
+		if col.name != t.key && !store.StampColumn(col.name) && !c.CanWrite(t.name, col.name) {
 			missing = append(missing, col.name)
 		}
 	}
@@ -548,7 +633,7 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *plugina
 		pluginaccess.Forbidden(w, plugin.FullAccess, details(t, missing))
 		return
 	}
-	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, quote(t.name), quote(t.key)), id)
+	res, err := h.exec(r.Context(), fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, quote(t.name), quote(t.key)), id)
 	if err != nil {
 		writeError(w, t, err)
 		return
@@ -558,4 +643,15 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *plugina
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// exec runs one write statement through the store's single write path.
+func (h *Handler) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := h.st.Write(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }

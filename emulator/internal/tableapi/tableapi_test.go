@@ -48,9 +48,16 @@ func newEnv(t *testing.T) *env {
 		field("STUDENTS", "DCID", plugin.ViewOnly),
 		field("STUDENTS", "LAST_NAME", plugin.ViewOnly),
 		field("STUDENTS", "GRADE_LEVEL", plugin.ViewOnly),
+		field("STOREDGRADES", "STUDENTID", plugin.FullAccess),
+		field("STOREDGRADES", "SCHOOLID", plugin.FullAccess),
+		field("STOREDGRADES", "STORECODE", plugin.FullAccess),
+		field("STOREDGRADES", "COURSE_NUMBER", plugin.FullAccess),
+		field("STOREDGRADES", "GRADE", plugin.FullAccess),
+		field("STOREDGRADES", "PERCENT", plugin.FullAccess),
+		field("STOREDGRADES", "TERMID", plugin.ViewOnly),
 	}}
 	reader := &pluginaccess.Caller{PluginID: 2, Fields: []plugin.Field{field("STUDENTCOREFIELDS", "HOMEROOM", plugin.ViewOnly)}}
-	h := New(st.DB, func(r *http.Request) (*pluginaccess.Caller, error) {
+	h := New(st, func(r *http.Request) (*pluginaccess.Caller, error) {
 		switch r.Header.Get("Authorization") {
 		case "Bearer writer":
 			return writer, nil
@@ -283,7 +290,7 @@ func TestDeleteWithFullAccess(t *testing.T) {
 		fields = append(fields, field("U_STUDENTSUSERFIELDS", c, plugin.FullAccess))
 	}
 	caller := &pluginaccess.Caller{Fields: fields}
-	srv := httptest.NewServer(New(st.DB, func(*http.Request) (*pluginaccess.Caller, error) { return caller, nil }))
+	srv := httptest.NewServer(New(st, func(*http.Request) (*pluginaccess.Caller, error) { return caller, nil }))
 	t.Cleanup(srv.Close)
 	var id int64
 	if err := st.DB.QueryRow(`SELECT STUDENTSDCID FROM U_STUDENTSUSERFIELDS LIMIT 1`).Scan(&id); err != nil {
@@ -323,5 +330,37 @@ func TestMetadata(t *testing.T) {
 	code, v = e.do(t, "reader", "GET", "/ws/schema/table", "")
 	if code != 200 || !strings.Contains(fmt.Sprint(v["tables"]), "U_STUDENTSUSERFIELDS") || strings.Contains(fmt.Sprint(v["tables"]), "EMU_") {
 		t.Errorf("table list %d %v", code, v)
+	}
+}
+
+// TestStoredGradesInsertRules: STOREDGRADES takes inserts (201) that meet
+// its documented rules, and nothing else; other core tables stay read-only.
+func TestStoredGradesInsertRules(t *testing.T) {
+	e := newEnv(t)
+	ok := `{"tables":{"storedgrades":{"studentid":5,"schoolid":100,"schoolyear":"2024-2025","storecode":"Q1","course_number":"ENG100","grade":"A","percent":93}}}`
+	status, body := e.do(t, "writer", "POST", "/ws/schema/table/storedgrades", ok)
+	if status != 201 {
+		t.Fatalf("insert: %d %v", status, body)
+	}
+	var termID, n int64
+	if err := e.db.QueryRow(`SELECT TERMID, COUNT(*) FROM STOREDGRADES WHERE STUDENTID = 5 AND STORECODE = 'Q1'`).Scan(&termID, &n); err != nil || n != 1 || termID != 3400 {
+		t.Errorf("stored row: termid %d, %d rows, %v", termID, n, err)
+	}
+	for _, c := range []struct{ body, want string }{
+		{`{"tables":{"storedgrades":{"studentid":5,"schoolid":100,"schoolyear":2024,"storecode":"Q1","course_number":"ENG100"}}}`, "grade or percent"},
+		{`{"tables":{"storedgrades":{"studentid":5,"schoolid":100,"storecode":"Q1","course_number":"ENG100","grade":"B"}}}`, "schoolyear"},
+		{`{"tables":{"storedgrades":{"studentid":5,"schoolid":100,"schoolyear":2024,"storecode":"Q1","grade":"B"}}}`, "course_name or course_number"},
+		{`{"tables":{"storedgrades":{"studentid":5,"schoolid":100,"schoolyear":"last year","storecode":"Q1","course_number":"X","grade":"B"}}}`, "first calendar year"},
+	} {
+		status, body := e.do(t, "writer", "POST", "/ws/schema/table/storedgrades", c.body)
+		if status != 400 || !strings.Contains(fmt.Sprint(body["message"]), c.want) {
+			t.Errorf("%s: %d %v; want 400 naming %s", c.body, status, body, c.want)
+		}
+	}
+	if status, body := e.do(t, "writer", "PUT", "/ws/schema/table/storedgrades/1", `{"tables":{"storedgrades":{"grade":"B"}}}`); status != 403 {
+		t.Errorf("update of a stored grade: %d %v", status, body)
+	}
+	if status, body := e.do(t, "writer", "POST", "/ws/schema/table/students", `{"tables":{"students":{"last_name":"X"}}}`); status != 403 {
+		t.Errorf("insert into students: %d %v", status, body)
 	}
 }

@@ -13,10 +13,12 @@ import (
 	"sync"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 // Handler serves /ws/schema/table and everything under it.
 type Handler struct {
+	st     *store.Store // writes go through st.Write
 	db     *sql.DB
 	lookup pluginaccess.Lookup
 	mux    *http.ServeMux
@@ -25,8 +27,8 @@ type Handler struct {
 
 // New returns the table API handler over the store's database. lookup
 // identifies the calling plugin; a request without one gets 401.
-func New(db *sql.DB, lookup pluginaccess.Lookup) *Handler {
-	h := &Handler{db: db, lookup: lookup, mux: http.NewServeMux()}
+func New(st *store.Store, lookup pluginaccess.Lookup) *Handler {
+	h := &Handler{st: st, db: st.DB, lookup: lookup, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /ws/schema/table", h.with(h.serveTables))
 	h.mux.HandleFunc("GET /ws/schema/table/{table}", h.withTable(h.serveList))
 	h.mux.HandleFunc("GET /ws/schema/table/{table}/count", h.withTable(h.serveCount))
@@ -84,7 +86,10 @@ func (h *Handler) withTable(next tableHandler) http.HandlerFunc {
 type table struct {
 	name     string // upper case, PowerSchool's spelling
 	view     bool
-	writable bool   // an extension table: inserts, updates, deletes allowed
+	writable bool // an extension table: inserts, updates, deletes allowed
+	// required lists, for a core table that takes inserts (STOREDGRADES,
+	// SPENROLLMENTS), the rules an insert must meet; nil for the others.
+	required []requirement
 	key      string // the integer primary key column; "" if none
 	cols     []column
 }
@@ -140,6 +145,7 @@ func (h *Handler) table(ctx context.Context, name string) (*table, error) {
 	}
 	t := &table{name: strings.ToUpper(real), view: typ == "view"}
 	t.writable = !t.view && isExtension(t.name)
+	t.required = coreInserts[t.name]
 	rows, err := h.db.QueryContext(ctx, `SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid`, real)
 	if err != nil {
 		return nil, fmt.Errorf("reading the columns of %s: %w", up, err)
@@ -173,4 +179,18 @@ func (h *Handler) table(ctx context.Context, name string) (*table, error) {
 	}
 	h.tables.Store(up, t)
 	return t, nil
+}
+
+// requirement is one rule of a core-table insert: one of the columns must
+// hold a value.
+type requirement []string
+
+// coreInserts are the core tables PowerSchool's table API documents
+// inserts for, with what an insert must include. STOREDGRADES: "schoolid,
+// schoolyear, storecode, studentid, a course name or number, and either
+// grade or percent"; SPENROLLMENTS' rules are not documented (assumed:
+// student, school, programme and entry date).
+var coreInserts = map[string][]requirement{
+	"STOREDGRADES":  {{"SCHOOLID"}, {"SCHOOLYEAR"}, {"STORECODE"}, {"STUDENTID"}, {"COURSE_NAME", "COURSE_NUMBER"}, {"GRADE", "PERCENT"}},
+	"SPENROLLMENTS": {{"STUDENTID"}, {"SCHOOLID"}, {"PROGRAMID"}, {"ENTER_DATE"}},
 }
