@@ -190,7 +190,6 @@ func ChangedSince(ctx context.Context, db *sql.DB, version int64, tables []strin
 // their own SQL, such as PowerQueries).
 const DataVersionSQL = `SELECT COALESCE(MAX(VERSION), 0) FROM EMU_CHANGELOG`
 
-
 // TrackedKey returns the change-log key column of a tracked table.
 func TrackedKey(table string) (string, bool) {
 	for _, t := range TrackedTables {
