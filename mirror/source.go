@@ -1,0 +1,214 @@
+package mirror
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	ps "github.com/pskit/pskit/powerschool"
+)
+
+// source reads one district's tables through the table API, counting the
+// requests it makes.
+type source struct {
+	c        *ps.Client
+	pageSize int
+	requests int
+}
+
+func tablePath(t string) string { return "/ws/schema/table/" + url.PathEscape(strings.ToLower(t)) }
+
+// tableMeta is the part of /ws/schema/table/{t}/metadata the sync uses.
+type tableMeta struct {
+	Name    string `json:"name"`
+	Columns []struct {
+		Name   string `json:"name"`
+		Type   string `json:"type"`
+		Key    bool   `json:"key"`
+		Access string `json:"access"`
+	} `json:"columns"`
+}
+
+// cursorColumns are PowerSchool's change columns, best first:
+// TRANSACTION_DATE moves on every write to core tables; WHENMODIFIED is
+// what gradebook and extension tables have (and is not always bumped).
+var cursorColumns = []string{"transaction_date", "whenmodified"}
+
+// describe reads a table's metadata: the target schema (readable columns
+// only, typed), its key and its cursor column.
+func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, error) {
+	var m tableMeta
+	s.requests++
+	if err := s.c.Do(ctx, "GET", tablePath(spec.Name)+"/metadata", nil, nil, &m); err != nil {
+		return Schema{}, "", fmt.Errorf("reading the metadata of %s: %w", spec.Name, err)
+	}
+	sch := Schema{Table: strings.ToLower(spec.Name)}
+	have := map[string]bool{}
+	for _, c := range m.Columns {
+		name := strings.ToLower(c.Name)
+		if strings.EqualFold(c.Access, "NoAccess") || strings.EqualFold(c.Access, "BlackListNoAccess") {
+			continue
+		}
+		typ := TypeText
+		switch strings.ToLower(c.Type) {
+		case "long", "integer", "int", "number":
+			typ = TypeInt
+		case "double", "float", "decimal":
+			typ = TypeFloat
+		}
+		sch.Columns = append(sch.Columns, Column{Name: name, Type: typ})
+		have[name] = true
+		if c.Key && sch.Key == "" {
+			sch.Key = name
+		}
+	}
+	if len(sch.Columns) == 0 {
+		return Schema{}, "", fmt.Errorf("%s: the plugin may read none of its columns; add them to the plugin's <access_request> (psctl plugin access)", spec.Name)
+	}
+	if spec.Key != "" {
+		sch.Key = strings.ToLower(spec.Key)
+	}
+	if sch.Key != "" && !have[sch.Key] {
+		return Schema{}, "", fmt.Errorf("%s: the key column %s is not readable by the plugin; add it to <access_request> or name another key in the plan", spec.Name, sch.Key)
+	}
+	cursor := strings.ToLower(spec.Cursor)
+	if cursor == "" {
+		for _, c := range cursorColumns {
+			if have[c] {
+				cursor = c
+				break
+			}
+		}
+	} else if !have[cursor] {
+		return Schema{}, "", fmt.Errorf("%s: the cursor column %s is not readable by the plugin (or does not exist)", spec.Name, cursor)
+	}
+	return sch, cursor, nil
+}
+
+// count is the table's row count: one request.
+func (s *source) count(ctx context.Context, table string) (int, error) {
+	s.requests++
+	n, err := s.c.Tables.Count(ctx, table, "")
+	if err != nil {
+		return 0, fmt.Errorf("counting %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// newest is the table's largest cursor value: one request for one row.
+func (s *source) newest(ctx context.Context, table, cursor string) (string, error) {
+	recs, err := s.page(ctx, table, url.Values{"projection": {cursor}, "sort": {cursor}, "sortdescending": {"true"}, "pagesize": {"1"}}, 1)
+	if err != nil {
+		return "", fmt.Errorf("probing %s for its newest %s: %w", table, cursor, err)
+	}
+	if len(recs) == 0 {
+		return "", nil
+	}
+	v, _ := recs[0].Value(cursor)
+	return v, nil
+}
+
+// page fetches one page of a table listing.
+func (s *source) page(ctx context.Context, table string, q url.Values, page int) ([]ps.SchemaRecord, error) {
+	pq := url.Values{}
+	for k, v := range q {
+		pq[k] = v
+	}
+	pq.Set("page", strconv.Itoa(page))
+	var res struct {
+		Records ps.List[ps.SchemaRecord] `json:"record"`
+	}
+	s.requests++
+	if err := s.c.Do(ctx, "GET", tablePath(table), pq, nil, &res); err != nil {
+		return nil, err
+	}
+	return res.Records, nil
+}
+
+// row turns a record into a target row: lower-case column names, text
+// values, the record's JSON (sorted keys, so equal rows compare equal).
+func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
+	fields := rec.Fields
+	if rec.Tables != nil {
+		fields = rec.Tables[sch.Table]
+		if fields == nil {
+			for _, f := range rec.Tables {
+				fields = f
+				break
+			}
+		}
+	}
+	r := Row{Values: make(map[string]string, len(fields))}
+	lower := make(map[string]json.RawMessage, len(fields))
+	for k, raw := range fields {
+		k = strings.ToLower(k)
+		lower[k] = raw
+		var v ps.FlexString
+		if err := v.UnmarshalJSON(raw); err != nil {
+			r.Values[k] = string(raw)
+		} else if len(raw) > 0 && string(raw) != "null" {
+			r.Values[k] = string(v)
+		}
+	}
+	b, err := json.Marshal(lower) // map keys are sorted
+	if err != nil {
+		return Row{}, err
+	}
+	r.Raw = b
+	if sch.Key != "" {
+		k, ok := r.Values[sch.Key]
+		if !ok || k == "" {
+			if rec.ID == 0 {
+				return Row{}, fmt.Errorf("%s: a row came without its key %s", sch.Table, sch.Key)
+			}
+			k = strconv.FormatInt(int64(rec.ID), 10)
+		}
+		r.Key = k
+	}
+	return r, nil
+}
+
+// unknownColumns lists columns of rows the schema lacks.
+func unknownColumns(sch Schema, rows []Row) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for k := range r.Values {
+			if _, ok := sch.Col(k); !ok && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// timeLayouts are the forms PowerSchool cursor values come in.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02"}
+
+// lookBack moves a watermark back by d, in the watermark's own form; a
+// value that is no time is used as it is.
+func lookBack(w string, d time.Duration) string {
+	for _, l := range timeLayouts {
+		t, err := time.Parse(l, w)
+		if err != nil {
+			continue
+		}
+		out := t.Add(-d).Format(l)
+		if len(out) > len(w) && !strings.Contains(l, "Z07") {
+			out = out[:len(w)] // keep the precision the server uses
+		}
+		return out
+	}
+	return w
+}
+
+// fiqlValue quotes nothing: FIQL values are sent as they are, and
+// url.Values encodes them.
+func fiqlGE(col, v string) string { return col + "=ge=" + v }
