@@ -80,6 +80,13 @@ CREATE TABLE IF NOT EXISTS _pskit_runs (
 	return nil
 }
 
+// DropSchema removes the target's schema and everything in it (benchmarks
+// and tests clean up with it).
+func (t *pgTarget) DropSchema(ctx context.Context) error {
+	_, err := t.conn.Exec(ctx, "DROP SCHEMA "+qi(t.schema)+" CASCADE")
+	return err
+}
+
 func (t *pgTarget) Close() error { return t.conn.Close(context.Background()) }
 
 // Lock takes a session advisory lock keyed on the district and schema.

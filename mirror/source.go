@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,7 +132,7 @@ func (s *source) page(ctx context.Context, table string, q url.Values, page int)
 }
 
 // row turns a record into a target row: lower-case column names, text
-// values, the record's JSON (sorted keys, so equal rows compare equal).
+// values, and the record's JSON as PowerSchool sent it.
 func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
 	fields := rec.Fields
 	if rec.Tables != nil {
@@ -143,23 +144,12 @@ func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
 			}
 		}
 	}
-	r := Row{Values: make(map[string]string, len(fields))}
-	lower := make(map[string]json.RawMessage, len(fields))
+	r := Row{Values: make(map[string]string, len(fields)), Raw: rec.Raw}
 	for k, raw := range fields {
-		k = strings.ToLower(k)
-		lower[k] = raw
-		var v ps.FlexString
-		if err := v.UnmarshalJSON(raw); err != nil {
-			r.Values[k] = string(raw)
-		} else if len(raw) > 0 && string(raw) != "null" {
-			r.Values[k] = string(v)
+		if v, ok := text(raw); ok {
+			r.Values[strings.ToLower(k)] = v
 		}
 	}
-	b, err := json.Marshal(lower) // map keys are sorted
-	if err != nil {
-		return Row{}, err
-	}
-	r.Raw = b
 	if sch.Key != "" {
 		k, ok := r.Values[sch.Key]
 		if !ok || k == "" {
@@ -171,6 +161,24 @@ func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
 		r.Key = k
 	}
 	return r, nil
+}
+
+// text is a JSON value as text: a string's contents, a number's literal,
+// an object's or array's JSON; ok is false for null. A plain string (the
+// common case: PowerSchool sends most values as strings) is sliced, not
+// decoded.
+func text(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false
+	}
+	if raw[0] == '"' && len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), true
+	}
+	var v ps.FlexString
+	if err := v.UnmarshalJSON(raw); err != nil {
+		return string(raw), true
+	}
+	return string(v), true
 }
 
 // unknownColumns lists columns of rows the schema lacks.
