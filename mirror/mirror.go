@@ -181,8 +181,10 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 		tr.Strategy, tr.Watermark = StrategyUnchanged, newest
 		return tr, nil
 	}
+	// A Parquet snapshot is rewritten whole; a keyless table cannot take
+	// re-read rows without duplicating them.
 	_, fullOnly := target.(interface{ fullOnly() bool })
-	incremental := known && !fullOnly
+	incremental := known && !fullOnly && sch.Key != ""
 	tx, err := target.Begin(ctx, sch)
 	if err != nil {
 		return tr, err

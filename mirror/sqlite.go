@@ -144,7 +144,7 @@ func (t *sqliteTarget) Begin(ctx context.Context, s Schema) (TableTx, error) {
 			tx.Rollback()
 			return nil, fmt.Errorf("creating %s: %w", s.Table, err)
 		}
-		x.schema = s
+		x.schema, x.created = s, true
 	} else {
 		x.schema = *old
 		if err := x.Grow(ctx, s); err != nil {
@@ -160,9 +160,10 @@ func (t *sqliteTarget) Begin(ctx context.Context, s Schema) (TableTx, error) {
 }
 
 type sqliteTx struct {
-	t      *sqliteTarget
-	tx     *sql.Tx
-	schema Schema
+	t       *sqliteTarget
+	tx      *sql.Tx
+	schema  Schema
+	created bool // the table is new in this transaction: every row is an insert
 }
 
 // existing reads the table's schema: column types from the saved state
@@ -250,7 +251,7 @@ func (x *sqliteTx) Upsert(ctx context.Context, rows []Row) (int, int, error) {
 	s := x.schema
 	table := qi(s.Table)
 	old := map[string]string{}
-	if s.Key != "" {
+	if s.Key != "" && !x.created {
 		for start := 0; start < len(rows); start += 500 {
 			end := min(start+500, len(rows))
 			args := make([]any, 0, end-start)
@@ -296,6 +297,8 @@ func (x *sqliteTx) Upsert(ctx context.Context, rows []Row) (int, int, error) {
 	}
 	names = append(names, qi(RawColumn))
 	sets = append(sets, qi(RawColumn)+" = excluded."+qi(RawColumn))
+	// Keys are unique within a batch (the engine de-duplicates), and a new
+	// table has no earlier rows, so every row is an insert.
 	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, strings.Join(names, ", "), strings.TrimSuffix(strings.Repeat("?,", len(names)), ","))
 	if s.Key != "" {
 		q += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s", qi(s.Key), strings.Join(sets, ", "))

@@ -31,8 +31,8 @@ type SyncConfig struct {
 	// Mutate changes about MutateRows rows between the second and third
 	// sync (nil: the emulator's Mutate is not available, that step is
 	// skipped).
-	Mutate     func(ctx context.Context, srv *emulator.Server, rows int) (string, error) `json:"-"`
-	MutateRows int                                                                       `json:"mutate_rows"`
+	Mutate     func(ctx context.Context, srv *emulator.Server, rows int, seed int64) (string, error) `json:"-"`
+	MutateRows int                                                                                   `json:"mutate_rows"`
 }
 
 // SyncStep is one sync of one target.
@@ -145,12 +145,11 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 		for _, step := range steps {
 			note := ""
 			if step == "after-mutate" {
-				if cfg.Mutate == nil || i > 0 {
-					// The district changes once; the second target sees the same change.
-					if cfg.Mutate == nil {
-						continue
-					}
-				} else if note, err = cfg.Mutate(ctx, srv, cfg.MutateRows); err != nil {
+				if cfg.Mutate == nil {
+					continue
+				}
+				// Each target sees its own change of the same size.
+				if note, err = cfg.Mutate(ctx, srv, cfg.MutateRows, int64(i)); err != nil {
 					tg.Close()
 					return nil, fmt.Errorf("changing the district: %w", err)
 				}
@@ -289,7 +288,7 @@ func WriteSyncText(w io.Writer, r *SyncReport) error {
 
 // Mutate changes about rows rows of the district the way a school day
 // would: a few new students and withdrawals.
-func Mutate(ctx context.Context, srv *emulator.Server, rows int) (string, error) {
+func Mutate(ctx context.Context, srv *emulator.Server, rows int, seed int64) (string, error) {
 	ins, del := max(1, rows/2), max(1, rows/2)
 	for i := range ins {
 		if _, err := srv.AddStudent(ctx, fmt.Sprintf("New%d", i), "Bench"); err != nil {
@@ -297,7 +296,7 @@ func Mutate(ctx context.Context, srv *emulator.Server, rows int) (string, error)
 		}
 	}
 	for i := range del {
-		if err := srv.DeleteStudent(ctx, int64(2+i*7)); err != nil && !strings.Contains(err.Error(), "no student") {
+		if err := srv.DeleteStudent(ctx, int64(2+int(seed)+i*7)); err != nil && !strings.Contains(err.Error(), "no student") {
 			return "", err
 		}
 	}
