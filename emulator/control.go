@@ -30,6 +30,9 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("PUT /emulator/faults", s.admin(s.ctlSetFaults))
 	s.mux.HandleFunc("GET /emulator/stats", s.admin(s.ctlStats))
 	s.mux.HandleFunc("DELETE /emulator/stats", s.admin(s.ctlResetStats))
+	s.mux.HandleFunc("POST /emulator/mutate", s.admin(s.ctlMutate))
+	s.mux.HandleFunc("GET /emulator/clock", s.admin(s.ctlClock))
+	s.mux.HandleFunc("POST /emulator/clock", s.admin(s.ctlClock))
 }
 
 // admin requires the admin key when one is configured (always when the

@@ -172,6 +172,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	s.store = st
+	st.SetBaseClock(s.now)
 	seeded, err := st.Seeded(ctx)
 	if err == nil && !seeded {
 		err = st.Generate(ctx, store.Config{Seed: opts.Seed, Students: opts.Students})
@@ -183,7 +184,10 @@ func New(opts Options) (*Server, error) {
 		s.startup, err = s.installOrReuse(opts.Plugin)
 	}
 	if err == nil {
-		s.gradebook, err = gradebook.New(ctx, st.DB, gradebook.Options{Now: s.now, PageSizeCap: oneRosterPageCap, Caller: s.schemaCaller})
+		s.gradebook, err = gradebook.New(ctx, st.DB, gradebook.Options{Now: st.Now, Write: st.Write, PageSizeCap: oneRosterPageCap, Caller: s.schemaCaller})
+	}
+	if err == nil {
+		err = st.TrackChanges(ctx) // after every package has made its tables
 	}
 	if err != nil {
 		st.Close()

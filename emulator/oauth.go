@@ -100,9 +100,9 @@ func (s *Server) issueToken(clientID, secret string) (string, time.Time, bool) {
 	s.tokens[tok] = tokenInfo{pluginID: p.id, expires: expires}
 	p.token = tok
 	if s.store.Persistent() {
-		_, err := s.store.DB.Exec(`DELETE FROM EMU_ACCESS_TOKEN WHERE PLUGINID = ?`, p.id)
+		_, err := s.exec(`DELETE FROM EMU_ACCESS_TOKEN WHERE PLUGINID = ?`, p.id)
 		if err == nil {
-			_, err = s.store.DB.Exec(`INSERT INTO EMU_ACCESS_TOKEN (TOKEN, PLUGINID, EXPIRES) VALUES (?, ?, ?)`, tok, p.id, expires.UnixMilli())
+			_, err = s.exec(`INSERT INTO EMU_ACCESS_TOKEN (TOKEN, PLUGINID, EXPIRES) VALUES (?, ?, ?)`, tok, p.id, expires.UnixMilli())
 		}
 		if err != nil {
 			s.log.Warn("could not persist an access token; it will not survive a restart", "plugin", p.id, "err", err)
@@ -141,7 +141,7 @@ func (s *Server) dropTokensLocked(pluginID int) {
 	if p, ok := s.plugins[pluginID]; ok {
 		p.token = ""
 	}
-	if _, err := s.store.DB.Exec(`DELETE FROM EMU_ACCESS_TOKEN WHERE PLUGINID = ?`, pluginID); err != nil {
+	if _, err := s.exec(`DELETE FROM EMU_ACCESS_TOKEN WHERE PLUGINID = ?`, pluginID); err != nil {
 		s.log.Warn("could not delete stored tokens", "plugin", pluginID, "err", err)
 	}
 }

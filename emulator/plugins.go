@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -236,26 +237,23 @@ func (s *Server) install(ctx context.Context, data []byte, b *plugin.Bundle) (Cr
 			return Credentials{}, fmt.Errorf("installing plugin: a plugin named %q is already installed (id %d); delete it first or change <plugin name>", p.name, p.id)
 		}
 	}
-	tx, err := s.store.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return Credentials{}, fmt.Errorf("installing plugin: %w", err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO PLUGINDEF (NAME, VERSION, DESCRIPTION, PUBLISHER, ISENABLED, ACCESS_LEVEL_V1, ARCHIVE, INSTALLED, SETTINGS)
-		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`, b.Plugin.Name, b.Plugin.Version, b.Plugin.Description, b.Plugin.Publisher.Name,
-		level, data, s.now().UTC().Format(time.RFC3339), string(sj))
-	if err != nil {
-		return Credentials{}, fmt.Errorf("installing plugin: %w", err)
-	}
-	id64, _ := res.LastInsertId()
+	var id64 int64
 	var clientID, secret string
-	if b.Plugin.OAuth != nil {
-		clientID, secret = uuid.NewString(), uuid.NewString()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO EMU_OAUTH_CLIENT (PLUGINID, CLIENT_ID, CLIENT_SECRET) VALUES (?, ?, ?)`, id64, clientID, secret); err != nil {
-			return Credentials{}, fmt.Errorf("installing plugin: %w", err)
+	err := s.store.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO PLUGINDEF (NAME, VERSION, DESCRIPTION, PUBLISHER, ISENABLED, ACCESS_LEVEL_V1, ARCHIVE, INSTALLED, SETTINGS)
+		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`, b.Plugin.Name, b.Plugin.Version, b.Plugin.Description, b.Plugin.Publisher.Name,
+			level, data, s.now().UTC().Format(time.RFC3339), string(sj))
+		if err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		id64, _ = res.LastInsertId()
+		if b.Plugin.OAuth != nil {
+			clientID, secret = uuid.NewString(), uuid.NewString()
+			_, err = tx.ExecContext(ctx, `INSERT INTO EMU_OAUTH_CLIENT (PLUGINID, CLIENT_ID, CLIENT_SECRET) VALUES (?, ?, ?)`, id64, clientID, secret)
+		}
+		return err
+	})
+	if err != nil {
 		return Credentials{}, fmt.Errorf("installing plugin: %w", err)
 	}
 	p := &pluginState{id: int(id64), name: b.Plugin.Name, enabled: true, accessLevel: level, clientID: clientID, secret: secret, settings: settings, bundle: b}
@@ -393,7 +391,7 @@ func (s *Server) SetPluginConfig(id int, c PluginConfig) error {
 	}
 	settings := pluginSettings{PageSizes: c.PageSizes.withDefault(s.opts.MaxPageSize), MinIntervalNS: int64(c.MinInterval)}
 	sj, _ := json.Marshal(settings)
-	if _, err := s.store.DB.Exec(`UPDATE PLUGINDEF SET ISENABLED = ?, ACCESS_LEVEL_V1 = ?, SETTINGS = ? WHERE ID = ?`, c.Enabled, level, string(sj), id); err != nil {
+	if _, err := s.exec(`UPDATE PLUGINDEF SET ISENABLED = ?, ACCESS_LEVEL_V1 = ?, SETTINGS = ? WHERE ID = ?`, c.Enabled, level, string(sj), id); err != nil {
 		return fmt.Errorf("configuring plugin %d: %w", id, err)
 	}
 	p.enabled, p.accessLevel, p.settings = c.Enabled, level, settings
@@ -423,7 +421,7 @@ func (s *Server) DeletePlugin(id int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.DB.Exec(`DELETE FROM PLUGINDEF WHERE ID = ?`, id); err != nil {
+	if _, err := s.exec(`DELETE FROM PLUGINDEF WHERE ID = ?`, id); err != nil {
 		return fmt.Errorf("deleting plugin %d: %w", id, err)
 	}
 	s.dropTokensLocked(p.id)
@@ -446,7 +444,7 @@ func (s *Server) Regenerate(id int) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("plugin %d has no <oauth> element, so it has no credentials to regenerate", id)
 	}
 	clientID, secret := uuid.NewString(), uuid.NewString()
-	if _, err := s.store.DB.Exec(`UPDATE EMU_OAUTH_CLIENT SET CLIENT_ID = ?, CLIENT_SECRET = ? WHERE PLUGINID = ?`, clientID, secret, id); err != nil {
+	if _, err := s.exec(`UPDATE EMU_OAUTH_CLIENT SET CLIENT_ID = ?, CLIENT_SECRET = ? WHERE PLUGINID = ?`, clientID, secret, id); err != nil {
 		return Credentials{}, fmt.Errorf("regenerating credentials of plugin %d: %w", id, err)
 	}
 	s.dropTokensLocked(id)

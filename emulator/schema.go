@@ -17,8 +17,8 @@ import (
 // schemaCaller.
 func (s *Server) schemaRoutes() {
 	pq := powerquery.New(s.store.DB, s.schemaCaller)
-	tables := tableapi.New(s.store.DB, s.schemaCaller)
-	students := studentwrite.New(s.store.DB, s.schemaCaller)
+	tables := tableapi.New(s.store, s.schemaCaller)
+	students := studentwrite.New(s.store, s.schemaCaller)
 	for _, p := range []string{"GET /ws/schema/query/api", "POST /ws/schema/query/{name}", "POST /ws/schema/query/{name}/count"} {
 		s.mux.HandleFunc(p, s.authed(pq.ServeHTTP))
 	}
@@ -28,6 +28,7 @@ func (s *Server) schemaRoutes() {
 		s.mux.HandleFunc(p, s.authed(tables.ServeHTTP))
 	}
 	s.mux.HandleFunc("POST /ws/v1/student", s.v1(students.ServeHTTP))
+	s.mux.HandleFunc("GET /ws/dataversion/{app}/{version}", s.authed(s.serveDataVersion))
 }
 
 // schemaCaller describes the plugin behind a request that passed s.authed.

@@ -36,6 +36,9 @@ type Options struct {
 	Caller pluginaccess.Lookup
 	// Now is the clock for modification and score entry times; time.Now if nil.
 	Now func() time.Time
+	// Write runs a write transaction on the database's single write path;
+	// nil serialises the gradebook's own writes only.
+	Write func(ctx context.Context, fn func(tx *sql.Tx) error) error
 }
 
 // Gradebook holds the handlers' shared state.
@@ -58,7 +61,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Gradebook, error) {
 		opts.Now = time.Now
 	}
 	g := &Gradebook{db: db, opts: opts}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if err := g.write(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, schema); return err }); err != nil {
 		return nil, fmt.Errorf("gradebook: creating tables: %w", err)
 	}
 	if err := g.SeedCategories(ctx); err != nil {

@@ -2,6 +2,7 @@ package gradebook
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -80,26 +81,22 @@ var defaultCategories = []struct {
 // default set, in USERS.DCID order so ids are the same on every run. Call it
 // again after adding staff.
 func (g *Gradebook) SeedCategories(ctx context.Context) error {
-	g.wmu.Lock()
-	defer g.wmu.Unlock()
-	tx, err := g.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("gradebook: seeding teacher categories: %w", err)
-	}
-	defer tx.Rollback()
-	for i, c := range defaultCategories {
-		_, err := tx.ExecContext(ctx, `
+	err := g.write(ctx, func(tx *sql.Tx) error {
+		for i, c := range defaultCategories {
+			_, err := tx.ExecContext(ctx, `
 			INSERT INTO TEACHERCATEGORY (USERSDCID, NAME, ISACTIVE, ISINFINALGRADES, DISTRICTTEACHERCATEGORYID, YEARID, COLOR, DISPLAYPOSITION)
 			SELECT u.DCID, ?, ?, 1, ?, (SELECT MAX(YEARID) FROM TERMS), ?, ?
 			FROM USERS u
 			WHERE NOT EXISTS (SELECT 1 FROM TEACHERCATEGORY tc WHERE tc.USERSDCID = u.DCID AND tc.DISTRICTTEACHERCATEGORYID = ?)
 			ORDER BY u.DCID`,
-			c.name, c.active, i+1, fmt.Sprint(i+1), i+1, i+1)
-		if err != nil {
-			return fmt.Errorf("gradebook: seeding teacher categories: %w", err)
+				c.name, c.active, i+1, fmt.Sprint(i+1), i+1, i+1)
+			if err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("gradebook: seeding teacher categories: %w", err)
 	}
 	return nil

@@ -51,7 +51,8 @@ type call struct {
 	withCount  bool
 	page, size int // size 0 streams every row
 	extensions []string
-	idCol      int // column holding the core table's DCID, or -1
+	idCol      int          // column holding the core table's DCID, or -1
+	delta      *dataVersion // a $dataversion request, or nil
 }
 
 type orderTerm struct {
@@ -122,6 +123,11 @@ func (h *Handler) parseCall(r *http.Request, q plugin.NamedQuery) (*call, error)
 	filter := qs.Get("$q")
 	projection := qs.Get("projection")
 	given := map[string]any{}
+	dvVersion, haveVersion := body["$dataversion"]
+	dvApp, haveApp := body["$dataversion_applicationname"]
+	if err := parseDataVersion(cl, dvVersion, dvApp, haveVersion, haveApp); err != nil {
+		return nil, err
+	}
 	for k, v := range body {
 		switch k {
 		case "$q":
@@ -137,7 +143,7 @@ func (h *Handler) parseCall(r *http.Request, q plugin.NamedQuery) (*call, error)
 			}
 			projection = s
 		case "$dataversion", "$dataversion_applicationname":
-			// Delta pulls are not emulated; the query returns every row.
+			// read above (parseDataVersion)
 		default:
 			given[k] = v
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/pskit/pskit/emulator/internal/fiql"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
+	"github.com/pskit/pskit/emulator/internal/store"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -39,6 +40,9 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, c *pluginacces
 	cl, err := h.parseCall(r, q)
 	if err == nil {
 		err = h.checkExtensions(r.Context(), cl, c)
+	}
+	if err == nil && cl.delta != nil {
+		err = cl.delta.readCurrent(r.Context(), h.db)
 	}
 	if err != nil {
 		var forbidden *forbiddenError
@@ -121,6 +125,11 @@ func (cl *call) sql(count bool) (string, []any, error) {
 		}
 		wb.WriteRune(r)
 	}
+	if cl.delta != nil {
+		dw, dargs := cl.delta.where(cl)
+		wb.WriteString(" AND " + dw)
+		args = append(args, dargs...)
+	}
 	if count {
 		b.WriteString("SELECT COUNT(*) FROM pq WHERE " + wb.String())
 		return b.String(), args, nil
@@ -195,6 +204,11 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, c *pluginac
 	buf := make([]byte, 0, 4096)
 	buf = append(buf, `{"name":`...)
 	buf = appendString(buf, name)
+	if cl.delta != nil {
+		buf = append(buf, `,"$dataversion":"`...)
+		buf = strconv.AppendInt(buf, cl.delta.current, 10)
+		buf = append(buf, '"')
+	}
 	if cl.withCount {
 		buf = append(buf, `,"count":`...)
 		buf = strconv.AppendInt(buf, total, 10)
@@ -472,7 +486,8 @@ func (h *Handler) checkExtensions(ctx context.Context, cl *call, c *pluginaccess
 	return nil
 }
 
-// extColumns lists an extension table's columns other than its key.
+// extColumns lists an extension table's columns other than its key and
+// the audit columns PowerSchool maintains.
 func (h *Handler) extColumns(ctx context.Context, table, core string) ([]string, error) {
 	rows, err := h.db.QueryContext(ctx, `SELECT lower(name) FROM pragma_table_info(?) ORDER BY cid`, table)
 	if err != nil {
@@ -485,7 +500,7 @@ func (h *Handler) extColumns(ctx context.Context, table, core string) ([]string,
 		if err := rows.Scan(&n); err != nil {
 			return nil, err
 		}
-		if !strings.EqualFold(n, core+"dcid") {
+		if !strings.EqualFold(n, core+"dcid") && !store.StampColumn(n) {
 			out = append(out, n)
 		}
 	}

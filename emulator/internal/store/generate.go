@@ -77,6 +77,8 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	if cfg.Year == 0 {
 		cfg.Year = 2025
 	}
+	s.wmu.Lock() // seeding is a write like any other
+	defer s.wmu.Unlock()
 	conn, err := s.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("generating a district: %w", err)
@@ -86,6 +88,7 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	w := startWriter(ctx, conn)
+	w.stamp = SeedStamp(cfg.Year)
 	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)), w: w}
 	runErr := g.run()
 	if runErr == nil {
@@ -198,10 +201,10 @@ func (g *generator) run() error {
 
 	// Terms, staff, courses per school.
 	termDCID, userDCID, courseDCID := 0, 0, 0
-	terms := newBatch(g.w, "TERMS", "DCID,ID,SCHOOLID,YEARID,PORTION,FIRSTDAY,LASTDAY,ABBREVIATION,NAME,ISYEARREC")
-	users := newBatch(g.w, "USERS", "DCID,HOMESCHOOLID,TEACHERNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,TITLE,EMAIL_ADDR,LOGINID,TEACHERLOGINID,PSACCESS,PTACCESS,STREET,CITY,STATE,ZIP,HOME_PHONE,SCHOOL_PHONE")
-	staff := newBatch(g.w, "SCHOOLSTAFF", "DCID,ID,USERS_DCID,SCHOOLID,STATUS,STAFFSTATUS,SCHED_CLASSROOM")
-	courses := newBatch(g.w, "COURSES", "DCID,ID,COURSE_NUMBER,COURSE_NAME,SCHOOLID,CREDIT_HOURS,CREDITTYPE,GRADESCALEID")
+	terms := newStampedBatch(g.w, "TERMS", "DCID,ID,SCHOOLID,YEARID,PORTION,FIRSTDAY,LASTDAY,ABBREVIATION,NAME,ISYEARREC", "TRANSACTION_DATE")
+	users := newStampedBatch(g.w, "USERS", "DCID,HOMESCHOOLID,TEACHERNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,TITLE,EMAIL_ADDR,LOGINID,TEACHERLOGINID,PSACCESS,PTACCESS,STREET,CITY,STATE,ZIP,HOME_PHONE,SCHOOL_PHONE", "TRANSACTION_DATE,WHENCREATED,WHENMODIFIED")
+	staff := newStampedBatch(g.w, "SCHOOLSTAFF", "DCID,ID,USERS_DCID,SCHOOLID,STATUS,STAFFSTATUS,SCHED_CLASSROOM", "TRANSACTION_DATE,WHENCREATED,WHENMODIFIED")
+	courses := newStampedBatch(g.w, "COURSES", "DCID,ID,COURSE_NUMBER,COURSE_NAME,SCHOOLID,CREDIT_HOURS,CREDITTYPE,GRADESCALEID", "TRANSACTION_DATE")
 	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
 		termSpecs := []struct {
 			id, portion int
@@ -283,17 +286,17 @@ func (g *generator) run() error {
 	}
 
 	// Students, their extensions and fees, and section enrolments.
-	stu := newBatch(g.w, "STUDENTS", "DCID,ID,STUDENT_NUMBER,STUDENT_WEB_ID,STATE_STUDENTNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,"+
+	stu := newStampedBatch(g.w, "STUDENTS", "DCID,ID,STUDENT_NUMBER,STUDENT_WEB_ID,STATE_STUDENTNUMBER,FIRST_NAME,MIDDLE_NAME,LAST_NAME,LASTFIRST,"+
 		"GRADE_LEVEL,SCHOOLID,ENROLL_STATUS,ENTRYDATE,EXITDATE,ENTRYCODE,ENTRYCOMMENT,EXITCODE,FTEID,DOB,GENDER,CLASSOF,"+
 		"STREET,CITY,STATE,ZIP,MAILING_STREET,MAILING_CITY,MAILING_STATE,MAILING_ZIP,HOME_PHONE,"+
 		"ALERT_GUARDIAN,ALERT_GUARDIANEXPIRES,ALERT_DISCIPLINE,ALERT_DISCIPLINEEXPIRES,ALERT_MEDICAL,ALERT_MEDICALEXPIRES,ALERT_OTHER,ALERT_OTHEREXPIRES,"+
 		"FEDETHNICITY,ETHNICITY,FEDRACEDECLINE,MOTHER,FATHER,GUARDIANEMAIL,GUARDIANFAX,EMERG_CONTACT_1,EMERG_PHONE_1,EMERG_CONTACT_2,EMERG_PHONE_2,"+
 		"DOCTOR_NAME,DOCTOR_PHONE,DISTRICTENTRYDATE,DISTRICTENTRYGRADELEVEL,SCHOOLENTRYDATE,SCHOOLENTRYGRADELEVEL,"+
-		"HOME_ROOM,NEXT_SCHOOL,SCHED_NEXTYEARGRADE,LUNCH_ID,BALANCE1,BALANCE2,BALANCE3,BALANCE4,LASTMEAL")
-	ufields := newBatch(g.w, "U_STUDENTSUSERFIELDS", "STUDENTSDCID,EMAIL,TRANSCRIPTADDRCITY,LOCKER_NUMBER,BUS_ROUTE")
-	core := newBatch(g.w, "STUDENTCOREFIELDS", "STUDENTSDCID,PSCORE_LEGAL_FIRST_NAME,PSCORE_LEGAL_MIDDLE_NAME,PSCORE_LEGAL_LAST_NAME,PSCORE_LEGAL_GENDER,PRIMARYLANGUAGE,HOMEROOM")
+		"HOME_ROOM,NEXT_SCHOOL,SCHED_NEXTYEARGRADE,LUNCH_ID,BALANCE1,BALANCE2,BALANCE3,BALANCE4,LASTMEAL", "TRANSACTION_DATE")
+	ufields := newStampedBatch(g.w, "U_STUDENTSUSERFIELDS", "STUDENTSDCID,EMAIL,TRANSCRIPTADDRCITY,LOCKER_NUMBER,BUS_ROUTE", "WHENCREATED,WHENMODIFIED")
+	core := newStampedBatch(g.w, "STUDENTCOREFIELDS", "STUDENTSDCID,PSCORE_LEGAL_FIRST_NAME,PSCORE_LEGAL_MIDDLE_NAME,PSCORE_LEGAL_LAST_NAME,PSCORE_LEGAL_GENDER,PRIMARYLANGUAGE,HOMEROOM", "WHENCREATED,WHENMODIFIED")
 	fees := newBatch(g.w, "FEE", "DCID,ID,STUDENTID,SCHOOLID,YEARID,FEE_TYPE_ID,FEE_TYPE_NAME,FEE_CATEGORY_NAME,DESCRIPTION,FEE_AMOUNT,FEE_BALANCE,DATE_CREATED,PRIORITY")
-	cc := newBatch(g.w, "CC", "DCID,ID,STUDENTID,SECTIONID,SCHOOLID,TERMID,COURSE_NUMBER,SECTION_NUMBER,EXPRESSION,TEACHERID,DATEENROLLED,DATELEFT")
+	cc := newStampedBatch(g.w, "CC", "DCID,ID,STUDENTID,SECTIONID,SCHOOLID,TERMID,COURSE_NUMBER,SECTION_NUMBER,EXPRESSION,TEACHERID,DATEENROLLED,DATELEFT", "TRANSACTION_DATE")
 	var sections []sectionRow
 	sectionID, ccDCID, feeDCID := 0, 0, 0
 	for i, p := range places {
@@ -427,7 +430,7 @@ func (g *generator) run() error {
 			}
 		}
 	}
-	secs := newBatch(g.w, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS")
+	secs := newStampedBatch(g.w, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS", "TRANSACTION_DATE")
 	for _, s := range sections {
 		if err := secs.add(s.dcid, s.id, s.school, s.course, s.number, s.term, nullableInt(s.teacher), s.expr, s.expr, 2, strconv.Itoa(100+s.id%300), 30, s.enrolled); err != nil {
 			return err
@@ -438,7 +441,7 @@ func (g *generator) run() error {
 			return err
 		}
 	}
-	return nil
+	return g.deriveTables(yearID)
 }
 
 func (g *generator) insertPrefs() error {
@@ -458,8 +461,8 @@ func (g *generator) insertPrefs() error {
 }
 
 func (g *generator) insertSchools() error {
-	b := newBatch(g.w, "SCHOOLS", "DCID,ID,SCHOOL_NUMBER,NAME,ABBREVIATION,LOW_GRADE,HIGH_GRADE,ALTERNATE_SCHOOL_NUMBER,STATE_EXCLUDEFROMREPORTING,"+
-		"SCHOOLADDRESS,SCHOOLCITY,SCHOOLSTATE,SCHOOLZIP,SCHOOLPHONE,SCHOOLFAX")
+	b := newStampedBatch(g.w, "SCHOOLS", "DCID,ID,SCHOOL_NUMBER,NAME,ABBREVIATION,LOW_GRADE,HIGH_GRADE,ALTERNATE_SCHOOL_NUMBER,STATE_EXCLUDEFROMREPORTING,"+
+		"SCHOOLADDRESS,SCHOOLCITY,SCHOOLSTATE,SCHOOLZIP,SCHOOLPHONE,SCHOOLFAX", "TRANSACTION_DATE")
 	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
 		abbr := fmt.Sprintf("S%d", sc.dcid)
 		var addr, city, zip, ph, fax any
@@ -501,24 +504,40 @@ func nullableInt(n int) any {
 type batch struct {
 	w       *writer
 	table   string
-	cols    int
+	cols    int // values per add
 	perStmt int
 	head    string
 	full    string // the statement for perStmt rows
+	fixed   []any  // values appended to every row (the seeding stamps)
 	args    []driver.NamedValue
 	rows    int
 }
 
 func newBatch(w *writer, table, cols string) *batch {
+	return newStampedBatch(w, table, cols, "")
+}
+
+// newStampedBatch is newBatch for a table with cursor columns (stamps, a
+// comma list), which every row gets set to the seeding time.
+func newStampedBatch(w *writer, table, cols, stamps string) *batch {
 	n := strings.Count(cols, ",") + 1
-	b := &batch{w: w, table: table, cols: n, perStmt: max(1, min(256, 30000/n)),
-		head: "INSERT INTO " + table + " (" + cols + ") VALUES "}
+	all := cols
+	b := &batch{w: w, table: table, cols: n}
+	if stamps != "" {
+		all += "," + stamps
+		for range strings.Split(stamps, ",") {
+			b.fixed = append(b.fixed, w.stamp)
+		}
+	}
+	width := n + len(b.fixed)
+	b.perStmt = max(1, min(256, 30000/width))
+	b.head = "INSERT INTO " + table + " (" + all + ") VALUES "
 	b.full = b.sql(b.perStmt)
 	return b
 }
 
 func (b *batch) sql(rows int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", b.cols), ",") + ")"
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", b.cols+len(b.fixed)), ",") + ")"
 	return b.head + strings.TrimSuffix(strings.Repeat(row+",", rows), ",")
 }
 
@@ -527,10 +546,13 @@ func (b *batch) add(vals ...any) error {
 		return fmt.Errorf("inserting into %s: %d values for %d columns", b.table, len(vals), b.cols)
 	}
 	if b.args == nil {
-		b.args = make([]driver.NamedValue, 0, b.perStmt*b.cols)
+		b.args = make([]driver.NamedValue, 0, b.perStmt*(b.cols+len(b.fixed)))
 	}
 	var err error
-	if b.args, err = appendArgs(b.args, vals); err != nil {
+	if b.args, err = appendArgs(b.args, vals); err == nil && b.fixed != nil {
+		b.args, err = appendArgs(b.args, b.fixed)
+	}
+	if err != nil {
 		return fmt.Errorf("inserting into %s: %w", b.table, err)
 	}
 	b.rows++
@@ -574,6 +596,7 @@ func appendArgs(dst []driver.NamedValue, vals []any) ([]driver.NamedValue, error
 // checks cost more than SQLite's own work for a row. wait must be called
 // once, after the last send.
 type writer struct {
+	stamp  string // the seeding time for cursor columns
 	ctx    context.Context
 	conn   *sql.Conn
 	jobs   chan writeJob

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"sync"
+	"time"
 
 	"modernc.org/libc"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -44,11 +46,17 @@ func raiseMemdbLimit() error {
 }
 
 // Store is an open district database. DB is safe for concurrent use; reads
-// run in parallel on separate connections.
+// run in parallel on separate connections. Writes go through Write.
 type Store struct {
 	DB   *sql.DB
 	path string
 	keep *sql.Conn // holds an in-memory database open between requests
+
+	wmu sync.Mutex // one writer at a time (see Write)
+
+	cmu    sync.Mutex // guards base and offset
+	base   func() time.Time
+	offset time.Duration
 }
 
 // Open opens the database at path, creating it (mode 0600) and its schema

@@ -15,28 +15,28 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/store"
 )
+
+// errRejected rolls back a write whose fields were refused.
+var errRejected = errors.New("rejected")
 
 // maxBody bounds a bulk request.
 const maxBody = 8 << 20
 
 // Handler serves POST /ws/v1/student.
 type Handler struct {
-	db     *sql.DB
+	st     *store.Store // writes go through st.Write, one at a time, so new DCIDs (max+1) never collide
 	lookup pluginaccess.Lookup
-	// mu serialises writes: new DCIDs and IDs are max+1, which two
-	// concurrent inserts must not both take.
-	mu sync.Mutex
 }
 
 // New returns the handler over the store's database. lookup identifies the
 // calling plugin; a request without one gets 401.
-func New(db *sql.DB, lookup pluginaccess.Lookup) *Handler {
-	return &Handler{db: db, lookup: lookup}
+func New(st *store.Store, lookup pluginaccess.Lookup) *Handler {
+	return &Handler{st: st, lookup: lookup}
 }
 
 // fieldError is one entry of error_message.error.
@@ -225,26 +225,25 @@ func (h *Handler) apply(ctx context.Context, s map[string]any, exts map[string]b
 		return fail(errs...)
 	}
 
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	tx, err := h.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(fieldError{"student", "SERVER_ERROR", "The emulator could not start a transaction: " + err.Error()})
-	}
-	defer tx.Rollback()
 	var dcid int64
-	if res.Action == "INSERT" {
-		dcid, errs = insert(ctx, tx, ch)
-	} else {
-		dcid, errs = update(ctx, tx, s["id"], ch)
-	}
-	if len(errs) == 0 {
-		errs = writeExtensions(ctx, tx, dcid, extRows)
-	}
+	err := h.st.Write(ctx, func(tx *sql.Tx) error {
+		if res.Action == "INSERT" {
+			dcid, errs = insert(ctx, tx, ch)
+		} else {
+			dcid, errs = update(ctx, tx, s["id"], ch)
+		}
+		if len(errs) == 0 {
+			errs = writeExtensions(ctx, tx, dcid, extRows)
+		}
+		if len(errs) > 0 {
+			return errRejected
+		}
+		return nil
+	})
 	if len(errs) > 0 {
 		return fail(errs...)
 	}
-	if err := tx.Commit(); err != nil {
+	if err != nil {
 		return fail(fieldError{"student", "SERVER_ERROR", "The emulator could not save the student: " + err.Error()})
 	}
 	res.Status = "SUCCESS"

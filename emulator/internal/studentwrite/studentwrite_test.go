@@ -32,7 +32,7 @@ func newEnv(t *testing.T) *env {
 	if err := st.Generate(ctx, store.Config{Seed: 5, Students: 30}); err != nil {
 		t.Fatal(err)
 	}
-	h := New(st.DB, func(r *http.Request) (*pluginaccess.Caller, error) {
+	h := New(st, func(r *http.Request) (*pluginaccess.Caller, error) {
 		switch r.Header.Get("Authorization") {
 		case "Bearer full":
 			return &pluginaccess.Caller{PluginID: 1, AccessLevelV1: "FULL"}, nil

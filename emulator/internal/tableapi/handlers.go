@@ -2,6 +2,8 @@ package tableapi
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"github.com/pskit/pskit/emulator/internal/fiql"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
+	"github.com/pskit/pskit/emulator/internal/store"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -391,7 +394,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s has no column %q", t.name, k))
 			return nil, nil
 		}
-		if col.name != t.key && !c.CanWrite(t.name, col.name) {
+		if col.name != t.key && !store.StampColumn(col.name) && !c.CanWrite(t.name, col.name) {
 			missing = append(missing, col.name)
 		}
 		val, err := sqlValue(v)
@@ -473,7 +476,7 @@ func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *plugina
 	for i, col := range cols {
 		quoted[i], marks[i] = quote(col), "?"
 	}
-	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, quote(t.name), strings.Join(quoted, ", "), strings.Join(marks, ", ")), vals...)
+	res, err := h.exec(r.Context(), fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, quote(t.name), strings.Join(quoted, ", "), strings.Join(marks, ", ")), vals...)
 	if err != nil {
 		writeError(w, t, err)
 		return
@@ -516,7 +519,7 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, c *plugina
 			args = append(args, vals[i])
 		}
 	}
-	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ?`, quote(t.name), strings.Join(sets, ", "), quote(t.key)), append(args, id)...)
+	res, err := h.exec(r.Context(), fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ?`, quote(t.name), strings.Join(sets, ", "), quote(t.key)), append(args, id)...)
 	if err != nil {
 		writeError(w, t, err)
 		return
@@ -540,7 +543,7 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *plugina
 	// Deleting a row removes every field, so it needs FullAccess to all.
 	var missing []string
 	for _, col := range t.cols {
-		if col.name != t.key && !c.CanWrite(t.name, col.name) {
+		if col.name != t.key && !store.StampColumn(col.name) && !c.CanWrite(t.name, col.name) {
 			missing = append(missing, col.name)
 		}
 	}
@@ -548,7 +551,7 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *plugina
 		pluginaccess.Forbidden(w, plugin.FullAccess, details(t, missing))
 		return
 	}
-	res, err := h.db.ExecContext(r.Context(), fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, quote(t.name), quote(t.key)), id)
+	res, err := h.exec(r.Context(), fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, quote(t.name), quote(t.key)), id)
 	if err != nil {
 		writeError(w, t, err)
 		return
@@ -558,4 +561,15 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *plugina
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// exec runs one write statement through the store's single write path.
+func (h *Handler) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := h.st.Write(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }

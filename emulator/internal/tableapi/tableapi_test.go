@@ -50,7 +50,7 @@ func newEnv(t *testing.T) *env {
 		field("STUDENTS", "GRADE_LEVEL", plugin.ViewOnly),
 	}}
 	reader := &pluginaccess.Caller{PluginID: 2, Fields: []plugin.Field{field("STUDENTCOREFIELDS", "HOMEROOM", plugin.ViewOnly)}}
-	h := New(st.DB, func(r *http.Request) (*pluginaccess.Caller, error) {
+	h := New(st, func(r *http.Request) (*pluginaccess.Caller, error) {
 		switch r.Header.Get("Authorization") {
 		case "Bearer writer":
 			return writer, nil
@@ -283,7 +283,7 @@ func TestDeleteWithFullAccess(t *testing.T) {
 		fields = append(fields, field("U_STUDENTSUSERFIELDS", c, plugin.FullAccess))
 	}
 	caller := &pluginaccess.Caller{Fields: fields}
-	srv := httptest.NewServer(New(st.DB, func(*http.Request) (*pluginaccess.Caller, error) { return caller, nil }))
+	srv := httptest.NewServer(New(st, func(*http.Request) (*pluginaccess.Caller, error) { return caller, nil }))
 	t.Cleanup(srv.Close)
 	var id int64
 	if err := st.DB.QueryRow(`SELECT STUDENTSDCID FROM U_STUDENTSUSERFIELDS LIMIT 1`).Scan(&id); err != nil {

@@ -13,10 +13,12 @@ import (
 	"sync"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 // Handler serves /ws/schema/table and everything under it.
 type Handler struct {
+	st     *store.Store // writes go through st.Write
 	db     *sql.DB
 	lookup pluginaccess.Lookup
 	mux    *http.ServeMux
@@ -25,8 +27,8 @@ type Handler struct {
 
 // New returns the table API handler over the store's database. lookup
 // identifies the calling plugin; a request without one gets 401.
-func New(db *sql.DB, lookup pluginaccess.Lookup) *Handler {
-	h := &Handler{db: db, lookup: lookup, mux: http.NewServeMux()}
+func New(st *store.Store, lookup pluginaccess.Lookup) *Handler {
+	h := &Handler{st: st, db: st.DB, lookup: lookup, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /ws/schema/table", h.with(h.serveTables))
 	h.mux.HandleFunc("GET /ws/schema/table/{table}", h.withTable(h.serveList))
 	h.mux.HandleFunc("GET /ws/schema/table/{table}/count", h.withTable(h.serveCount))
