@@ -166,6 +166,7 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 		cursor = ""
 	}
 	// The probe: the count, and the newest cursor value.
+	probedAt := time.Now().UTC()
 	remote, err := src.count(ctx, name)
 	if err != nil {
 		return tr, err
@@ -198,7 +199,7 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: described, progress: plan.Progress, total: remote}
 	if incremental {
 		tr.Strategy = StrategyIncremental
-		if err := w.incremental(cursor, lookBack(st.Watermark, plan.LookBack)); err != nil {
+		if err := w.incremental(cursor, readFrom(st.Watermark, st.SyncedAt, plan.LookBack)); err != nil {
 			return tr, err
 		}
 		local, err := tx.Count(ctx)
@@ -220,7 +221,7 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 	}
 	tr.Inserted, tr.Updated = w.inserted, w.updated
 	tr.Watermark = newest
-	next := &State{Table: name, Strategy: tr.Strategy, Cursor: cursor, Watermark: newest, RemoteCount: remote, SyncedAt: time.Now().UTC(), RunID: runID}
+	next := &State{Table: name, Strategy: tr.Strategy, Cursor: cursor, Watermark: newest, RemoteCount: remote, SyncedAt: probedAt, RunID: runID}
 	if err := tx.Commit(ctx, next); err != nil {
 		return tr, err
 	}

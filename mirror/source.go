@@ -200,21 +200,38 @@ func unknownColumns(sch Schema, rows []Row) []string {
 // timeLayouts are the forms PowerSchool cursor values come in.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02"}
 
-// lookBack moves a watermark back by d, in the watermark's own form; a
-// value that is no time is used as it is.
-func lookBack(w string, d time.Duration) string {
+// MaxClockSkew is how far PowerSchool's clock may be behind the clock of
+// the machine running the sync.
+const MaxClockSkew = time.Hour
+
+// readFrom is where an incremental read starts: the look-back before the
+// watermark, or, when the table was idle long before the last probe,
+// before that probe (less MaxClockSkew). A row committed after the last
+// probe is stamped after it, give or take the skew and the look-back, so
+// rows stamped long before it were read then. This keeps a table whose
+// rows share one old stamp from being read again whole. Stamps without a
+// zone use the watermark alone; a watermark that is no time is used as it
+// is.
+func readFrom(watermark string, probedAt time.Time, lookBack time.Duration) string {
 	for _, l := range timeLayouts {
-		t, err := time.Parse(l, w)
+		w, err := time.Parse(l, watermark)
 		if err != nil {
 			continue
 		}
-		out := t.Add(-d).Format(l)
-		if len(out) > len(w) && !strings.Contains(l, "Z07") {
-			out = out[:len(w)] // keep the precision the server uses
+		// Only a stamp with its zone can be compared with this machine's
+		// clock: PowerSchool may stamp in the district's local time.
+		if !probedAt.IsZero() && strings.Contains(l, "Z07") {
+			if p := probedAt.Add(-MaxClockSkew).In(w.Location()); p.After(w) {
+				w = p
+			}
+		}
+		out := w.Add(-lookBack).Format(l)
+		if len(out) > len(watermark) && !strings.Contains(l, "Z07") {
+			out = out[:len(watermark)] // keep the precision the server uses
 		}
 		return out
 	}
-	return w
+	return watermark
 }
 
 // fiqlValue quotes nothing: FIQL values are sent as they are, and
