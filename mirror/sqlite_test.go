@@ -84,6 +84,7 @@ func TestCancelledSyncLeavesTargetConsistentAndRerunFinishes(t *testing.T) {
 			d := newDistrict(t, 600, mainTables)
 			ctx := context.Background()
 			plan, _ := mirror.TablesPlan(mainTables)
+			plan.Tables[1].Strategy = mirror.StrategyFull // students: a long read to kill
 			tg, db := st.open(t, "kill")
 			sync(t, d, tg, plan)
 			if _, err := d.srv.AddStudent(ctx, "Grace", "Hopper"); err != nil {
