@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -286,19 +287,20 @@ func WriteSyncText(w io.Writer, r *SyncReport) error {
 	return nil
 }
 
-// Mutate changes about rows rows of the district the way a school day
-// would: a few new students and withdrawals.
+// Mutate has the emulator change about rows rows of the synced tables as a
+// school day would (mostly updates, some inserts and deletes), an hour
+// after the last sync.
 func Mutate(ctx context.Context, srv *emulator.Server, rows int, seed int64) (string, error) {
-	ins, del := max(1, rows/2), max(1, rows/2)
-	for i := range ins {
-		if _, err := srv.AddStudent(ctx, fmt.Sprintf("New%d", i), "Bench"); err != nil {
-			return "", err
-		}
+	srv.AdvanceClock(time.Hour)
+	ins, del := max(1, rows/10), max(1, rows/10)
+	res, err := srv.Mutate(ctx, emulator.Mutation{Seed: 7 + seed, Update: max(1, rows-ins-del), Insert: ins, Delete: del})
+	if err != nil {
+		return "", err
 	}
-	for i := range del {
-		if err := srv.DeleteStudent(ctx, int64(2+int(seed)+i*7)); err != nil && !strings.Contains(err.Error(), "no student") {
-			return "", err
-		}
+	var parts []string
+	for t, c := range res.Tables {
+		parts = append(parts, fmt.Sprintf("%s +%d ~%d -%d", strings.ToLower(t), c.Inserted, c.Updated, c.Deleted))
 	}
-	return fmt.Sprintf("%d students added, up to %d deleted", ins, del), nil
+	sort.Strings(parts)
+	return strings.Join(parts, ", "), nil
 }
