@@ -67,3 +67,30 @@ func TestIncrementalProbeSkipsUnchangedAndFindsInsertsAndDeletes(t *testing.T) {
 		})
 	}
 }
+
+// A few deletes in a large table are found by halving key ranges (a count
+// per range), not by reading every key.
+func TestFewDeletesFoundByBisectingKeyRanges(t *testing.T) {
+	for _, st := range stores(t) {
+		t.Run(st.name, func(t *testing.T) {
+			d := newDistrict(t, 3000, []string{"students"})
+			ctx := context.Background()
+			plan, _ := mirror.TablesPlan([]string{"students"})
+			tg, db := st.open(t, "bisect")
+			sync(t, d, tg, plan)
+			for _, n := range []int{7, 2100} {
+				if err := d.srv.DeleteStudent(ctx, nthDCID(t, db, n)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep := tableReport(t, sync(t, d, tg, plan), "students")
+			keyPass := 1 + 3000/100
+			if rep.Deleted != 2 || rep.Requests >= keyPass {
+				t.Errorf("students: %+v; want 2 deleted in fewer requests than the %d of a key pass", rep, keyPass)
+			}
+			ftg, fresh := st.open(t, "fresh")
+			sync(t, d, ftg, plan)
+			equalDBs(t, db, fresh, []string{"students"})
+		})
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"math/bits"
 	"net/url"
 	"slices"
 	"strconv"
@@ -207,10 +209,14 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 			return tr, err
 		}
 		// Rows deleted in PowerSchool show as more rows here than there.
-		if local != remote || plan.VerifyDeletes {
-			if tr.Deleted, err = w.deleteMissing(); err != nil {
-				return tr, err
-			}
+		switch {
+		case plan.VerifyDeletes || (local > remote && !w.bisectable(local, remote)):
+			tr.Deleted, err = w.deleteMissing()
+		case local > remote:
+			tr.Deleted, err = w.bisectDeletes(local)
+		}
+		if err != nil {
+			return tr, err
 		}
 	} else {
 		tr.Strategy = StrategyFull
@@ -424,4 +430,79 @@ func (w *writer) deleteMissing() (int, error) {
 		return 0, err
 	}
 	return w.tx.DeleteUnseen(w.ctx)
+}
+
+// bisectable reports whether finding local-remote deleted rows by halving
+// key ranges (a count per range, then the keys of small ranges) costs
+// fewer requests than reading every key. It needs an integer key.
+func (w *writer) bisectable(local, remote int) bool {
+	sch := w.tx.Schema()
+	if c, ok := sch.Col(sch.Key); !ok || c.Type != TypeInt {
+		return false
+	}
+	size := w.src.pageSize
+	levels := bits.Len(uint(local/size)) + 1
+	return (local-remote)*(levels+1) < 1+(remote+size-1)/size
+}
+
+// bisectDeletes finds the deleted rows by comparing counts over key
+// ranges, halving the ranges that differ.
+func (w *writer) bisectDeletes(local int) (int, error) {
+	lo, err := w.tx.KeyAt(w.ctx, math.MinInt64, math.MaxInt64, 0)
+	if err != nil {
+		return 0, err
+	}
+	hi, err := w.tx.KeyAt(w.ctx, math.MinInt64, math.MaxInt64, local-1)
+	if err != nil {
+		return 0, err
+	}
+	return w.bisect(lo, hi+1, local, -1)
+}
+
+// bisect handles [lo, hi), which holds local rows here and remote rows in
+// PowerSchool (-1: not counted yet).
+func (w *writer) bisect(lo, hi int64, local, remote int) (int, error) {
+	sch := w.tx.Schema()
+	q := fmt.Sprintf("%s=ge=%d;%s=lt=%d", sch.Key, lo, sch.Key, hi)
+	if remote < 0 {
+		n, err := w.src.countQ(w.ctx, sch.Table, q)
+		if err != nil {
+			return 0, err
+		}
+		remote = n
+	}
+	switch {
+	case remote >= local:
+		return 0, nil
+	case remote == 0:
+		return w.tx.DeleteUnseenRange(w.ctx, lo, hi)
+	case local <= w.src.pageSize:
+		keys, err := w.src.keys(w.ctx, sch.Table, sch.Key, q)
+		if err != nil {
+			return 0, err
+		}
+		if err := w.tx.Seen(w.ctx, keys); err != nil {
+			return 0, err
+		}
+		return w.tx.DeleteUnseenRange(w.ctx, lo, hi)
+	}
+	mid, err := w.tx.KeyAt(w.ctx, lo, hi, local/2)
+	if err != nil {
+		return 0, err
+	}
+	left, err := w.tx.CountRange(w.ctx, lo, mid)
+	if err != nil {
+		return 0, err
+	}
+	// One count splits PowerSchool's rows between the halves.
+	leftRemote, err := w.src.countQ(w.ctx, sch.Table, fmt.Sprintf("%s=ge=%d;%s=lt=%d", sch.Key, lo, sch.Key, mid))
+	if err != nil {
+		return 0, err
+	}
+	a, err := w.bisect(lo, mid, left, leftRemote)
+	if err != nil {
+		return 0, err
+	}
+	b, err := w.bisect(mid, hi, local-left, remote-leftRemote)
+	return a + b, err
 }

@@ -214,3 +214,17 @@ func (x *parquetTx) Rollback() {
 	x.f.Close()
 	os.Remove(x.f.Name())
 }
+
+// A snapshot is never read incrementally, so it never looks for deletes
+// by key range.
+func (x *parquetTx) CountRange(ctx context.Context, lo, hi int64) (int, error) {
+	return 0, errors.New("parquet snapshots have no key ranges")
+}
+
+func (x *parquetTx) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
+	return 0, errors.New("parquet snapshots have no key ranges")
+}
+
+func (x *parquetTx) DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error) {
+	return 0, errors.New("parquet snapshots have no key ranges")
+}

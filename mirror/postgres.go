@@ -363,6 +363,28 @@ func (x *pgTx) DeleteUnseen(ctx context.Context) (int, error) {
 	return int(tag.RowsAffected()), nil
 }
 
+func (x *pgTx) CountRange(ctx context.Context, lo, hi int64) (int, error) {
+	var n int
+	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s >= $1 AND %s < $2", qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key)), lo, hi).Scan(&n)
+	return n, err
+}
+
+func (x *pgTx) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
+	var k int64
+	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s >= $1 AND %s < $2 ORDER BY %s LIMIT 1 OFFSET $3",
+		qi(x.schema.Key), qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi, offset).Scan(&k)
+	return k, err
+}
+
+func (x *pgTx) DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error) {
+	tag, err := x.tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s t WHERE t.%s >= $1 AND t.%s < $2 AND NOT EXISTS (SELECT 1 FROM pg_temp._pskit_seen s WHERE s.k = t.%s::text)",
+		qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi)
+	if err != nil {
+		return 0, fmt.Errorf("deleting the rows gone from %s: %w", x.schema.Table, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 func (x *pgTx) DeleteAll(ctx context.Context) (int, error) {
 	tag, err := x.tx.Exec(ctx, "DELETE FROM "+qi(x.schema.Table))
 	if err != nil {

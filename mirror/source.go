@@ -101,6 +101,38 @@ func (s *source) count(ctx context.Context, table string) (int, error) {
 	return n, nil
 }
 
+// countQ counts the rows matching q: one request.
+func (s *source) countQ(ctx context.Context, table, q string) (int, error) {
+	s.requests++
+	n, err := s.c.Tables.Count(ctx, table, q)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s where %s: %w", table, q, err)
+	}
+	return n, nil
+}
+
+// keys reads the key column of the rows matching q, page by page.
+func (s *source) keys(ctx context.Context, table, key, q string) ([]string, error) {
+	var out []string
+	v := url.Values{"projection": {key}, "q": {q}, "pagesize": {strconv.Itoa(s.pageSize)}, "sort": {key}}
+	for page := 1; ; page++ {
+		recs, err := s.page(ctx, table, v, page)
+		if err != nil {
+			return nil, fmt.Errorf("reading the keys of %s where %s: %w", table, q, err)
+		}
+		for _, r := range recs {
+			k, ok := r.Value(key)
+			if !ok || k == "" {
+				k = strconv.FormatInt(int64(r.ID), 10)
+			}
+			out = append(out, k)
+		}
+		if len(recs) < s.pageSize {
+			return out, nil
+		}
+	}
+}
+
 // newest is the table's largest cursor value: one request for one row.
 func (s *source) newest(ctx context.Context, table, cursor string) (string, error) {
 	recs, err := s.page(ctx, table, url.Values{"projection": {cursor}, "sort": {cursor}, "sortdescending": {"true"}, "pagesize": {"1"}}, 1)

@@ -371,6 +371,29 @@ func (x *sqliteTx) DeleteUnseen(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
+func (x *sqliteTx) CountRange(ctx context.Context, lo, hi int64) (int, error) {
+	var n int
+	err := x.tx.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s >= ? AND %s < ?", qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key)), lo, hi).Scan(&n)
+	return n, err
+}
+
+func (x *sqliteTx) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
+	var k int64
+	err := x.tx.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s >= ? AND %s < ? ORDER BY %s LIMIT 1 OFFSET ?",
+		qi(x.schema.Key), qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi, offset).Scan(&k)
+	return k, err
+}
+
+func (x *sqliteTx) DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error) {
+	res, err := x.tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s >= ? AND %s < ? AND CAST(%s AS TEXT) NOT IN (SELECT k FROM _pskit_seen)",
+		qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi)
+	if err != nil {
+		return 0, fmt.Errorf("deleting the rows gone from %s: %w", x.schema.Table, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 func (x *sqliteTx) DeleteAll(ctx context.Context) (int, error) {
 	res, err := x.tx.ExecContext(ctx, "DELETE FROM "+qi(x.schema.Table))
 	if err != nil {

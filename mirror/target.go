@@ -96,6 +96,12 @@ type TableTx interface {
 	// every other row.
 	Seen(ctx context.Context, keys []string) error
 	DeleteUnseen(ctx context.Context) (int, error)
+	// CountRange counts rows whose integer key is in [lo, hi); KeyAt is
+	// the key at offset (from 0, in key order) in that range;
+	// DeleteUnseenRange removes the rows of the range not passed to Seen.
+	CountRange(ctx context.Context, lo, hi int64) (int, error)
+	KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error)
+	DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error)
 	// DeleteAll empties the table (a keyless table is reloaded whole).
 	DeleteAll(ctx context.Context) (int, error)
 	// Count counts the table's rows.
