@@ -49,6 +49,7 @@ type SyncStep struct {
 	RequestsPerTable float64 `json:"requests_per_table"`
 	VsFirst          float64 `json:"time_vs_first,omitempty"`
 	VsPull           float64 `json:"records_per_second_vs_pull,omitempty"`
+	VsTablePull      float64 `json:"records_per_second_vs_table_pull,omitempty"`
 	PeakHeap         uint64  `json:"peak_heap_bytes"`
 	Note             string  `json:"note,omitempty"`
 }
@@ -58,9 +59,14 @@ type SyncReport struct {
 	Config        SyncConfig    `json:"config"`
 	Pull          time.Duration `json:"pull_wall"` // students -o ndjson equivalent
 	PullPerSecond float64       `json:"pull_records_per_second"`
-	Steps         []SyncStep    `json:"steps"`
-	Date          time.Time     `json:"date"`
-	Platform      string        `json:"platform"`
+	// TablePull reads the same tables through the table API, storing
+	// nothing: what the sync's reading costs before any write.
+	TablePull          time.Duration `json:"table_pull_wall"`
+	TablePullRecords   int           `json:"table_pull_records"`
+	TablePullPerSecond float64       `json:"table_pull_records_per_second"`
+	Steps              []SyncStep    `json:"steps"`
+	Date               time.Time     `json:"date"`
+	Platform           string        `json:"platform"`
 }
 
 // RunSync seeds a district and measures, side by side: the pull psctl
@@ -118,6 +124,19 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 	}
 	rep.Pull = time.Since(start)
 	rep.PullPerSecond = float64(n) / rep.Pull.Seconds()
+
+	fmt.Fprintln(log, "Reading the tables through the table API, storing nothing...")
+	start = time.Now()
+	for _, t := range cfg.Tables {
+		for _, err := range c.Tables.List(ctx, t, nil) {
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", t, err)
+			}
+			rep.TablePullRecords++
+		}
+	}
+	rep.TablePull = time.Since(start)
+	rep.TablePullPerSecond = float64(rep.TablePullRecords) / rep.TablePull.Seconds()
 
 	dir, err := os.MkdirTemp("", "psctl-bench-sync-")
 	if err != nil {
@@ -186,6 +205,7 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 			if step == "first" {
 				st.PerSecond = float64(st.Rows) / wall.Seconds()
 				st.VsPull = st.PerSecond / rep.PullPerSecond
+				st.VsTablePull = st.PerSecond / rep.TablePullPerSecond
 				first = st
 			} else {
 				st.VsFirst = float64(wall) / float64(first.Wall)
@@ -268,18 +288,20 @@ func dropSchema(ctx context.Context, tg mirror.Target) {
 func WriteSyncText(w io.Writer, r *SyncReport) error {
 	c := r.Config
 	fmt.Fprintf(w, "Sync benchmark: %d students, tables %s, page size %d, latency %s; %s\n", c.Students, strings.Join(c.Tables, ","), c.PageSize, c.Latency, r.Platform)
-	fmt.Fprintf(w, "pull (psctl students -o ndjson): %s, %.0f records/s\n\n", r.Pull.Round(time.Millisecond), r.PullPerSecond)
-	fmt.Fprintf(w, "%-9s %-13s %10s %8s %9s %10s %9s %9s %10s\n", "target", "step", "wall", "rows", "requests", "req/table", "vs first", "vs pull", "peak heap")
+	fmt.Fprintf(w, "pull (psctl students -o ndjson): %s, %.0f records/s\n", r.Pull.Round(time.Millisecond), r.PullPerSecond)
+	fmt.Fprintf(w, "table API read of the same tables, nothing stored: %s, %d records, %.0f records/s\n\n", r.TablePull.Round(time.Millisecond), r.TablePullRecords, r.TablePullPerSecond)
+	fmt.Fprintf(w, "%-9s %-13s %10s %8s %9s %10s %9s %9s %10s %10s\n", "target", "step", "wall", "rows", "requests", "req/table", "vs first", "vs pull", "vs read", "peak heap")
 	for _, s := range r.Steps {
-		vsFirst, vsPull := "", ""
+		vsFirst, vsPull, vsRead := "", "", ""
 		if s.VsFirst > 0 {
 			vsFirst = fmt.Sprintf("%.1f%%", 100*s.VsFirst)
 		}
 		if s.VsPull > 0 {
 			vsPull = fmt.Sprintf("%.0f%%", 100*s.VsPull)
+			vsRead = fmt.Sprintf("%.0f%%", 100*s.VsTablePull)
 		}
-		fmt.Fprintf(w, "%-9s %-13s %10s %8d %9d %10.1f %9s %9s %9.1fM\n", s.Target, s.Step, s.Wall.Round(time.Millisecond), s.Rows, s.Requests,
-			s.RequestsPerTable, vsFirst, vsPull, float64(s.PeakHeap)/(1<<20))
+		fmt.Fprintf(w, "%-9s %-13s %10s %8d %9d %10.1f %9s %9s %10s %9.1fM\n", s.Target, s.Step, s.Wall.Round(time.Millisecond), s.Rows, s.Requests,
+			s.RequestsPerTable, vsFirst, vsPull, vsRead, float64(s.PeakHeap)/(1<<20))
 		if s.Note != "" {
 			fmt.Fprintf(w, "          changed: %s\n", s.Note)
 		}
