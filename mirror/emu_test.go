@@ -209,6 +209,7 @@ func tempDB(t testing.TB, name string) string { return filepath.Join(t.TempDir()
 // read-only view of its tables.
 type store struct {
 	name string
+	skip string // why the store cannot run here
 	open func(t testing.TB, label string) (mirror.Target, *sql.DB)
 }
 
@@ -224,7 +225,7 @@ func sqliteStore() store {
 func postgresStore(t testing.TB) store {
 	dsn := os.Getenv("PSKIT_TEST_POSTGRES")
 	if dsn == "" {
-		t.Skip("PSKIT_TEST_POSTGRES is not set: set it to a PostgreSQL URL (postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable) to run the PostgreSQL sync tests; .ci/run starts a server and sets it")
+		t.Skip(pgSkip)
 	}
 	return store{name: "postgres", open: func(t testing.TB, label string) (mirror.Target, *sql.DB) {
 		schema := fmt.Sprintf("t_%s_%d", label, time.Now().UnixNano())
@@ -261,14 +262,22 @@ func withParam(dsn, k, v string) string {
 	return dsn + sep + k + "=" + v
 }
 
+// stores lists the targets every end-to-end test runs against; the
+// PostgreSQL one skips (saying how to run it) when no server is given.
 func stores(t *testing.T) []store {
-	out := []store{sqliteStore()}
 	if os.Getenv("PSKIT_TEST_POSTGRES") != "" {
-		out = append(out, postgresStore(t))
-	} else {
-		t.Log("PSKIT_TEST_POSTGRES is not set: the PostgreSQL half of this test is skipped (.ci/run sets it)")
+		return []store{sqliteStore(), postgresStore(t)}
 	}
-	return out
+	return []store{sqliteStore(), {name: "postgres", skip: pgSkip}}
+}
+
+const pgSkip = "PSKIT_TEST_POSTGRES is not set: set it to a PostgreSQL URL (postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable) to run the PostgreSQL sync tests; .ci/run starts a server and sets it"
+
+// need skips the test when the store is unavailable.
+func (s store) need(t *testing.T) {
+	if s.skip != "" {
+		t.Skip(s.skip)
+	}
 }
 
 // equalDBs checks that every table holds the same rows in both targets.

@@ -26,6 +26,7 @@ func tableRequests(d *district) int64 {
 func TestIncrementalProbeSkipsUnchangedAndFindsInsertsAndDeletes(t *testing.T) {
 	for _, st := range stores(t) {
 		t.Run(st.name, func(t *testing.T) {
+			st.need(t)
 			d := newDistrict(t, 400, []string{"students"})
 			ctx := context.Background()
 			plan := mirror.Plan{Tables: []mirror.TableSpec{{Name: "students", Cursor: "dcid"}}}
@@ -73,6 +74,7 @@ func TestIncrementalProbeSkipsUnchangedAndFindsInsertsAndDeletes(t *testing.T) {
 func TestFewDeletesFoundByBisectingKeyRanges(t *testing.T) {
 	for _, st := range stores(t) {
 		t.Run(st.name, func(t *testing.T) {
+			st.need(t)
 			d := newDistrict(t, 3000, []string{"students"})
 			ctx := context.Background()
 			plan, _ := mirror.TablesPlan([]string{"students"})

@@ -32,6 +32,7 @@ func mutate(t *testing.T, d *district, seed int64) emulator.MutationResult {
 func TestIncrementalAfterMutateEqualsFreshSync(t *testing.T) {
 	for _, st := range stores(t) {
 		t.Run(st.name, func(t *testing.T) {
+			st.need(t)
 			d := newDistrict(t, 300, warehouseTables)
 			plan, _ := mirror.TablesPlan(warehouseTables)
 			tg, db := st.open(t, "mut")
@@ -93,6 +94,7 @@ func TestIncrementalAfterMutateEqualsFreshSync(t *testing.T) {
 func TestKilledIncrementalThenRerunEqualsFreshSync(t *testing.T) {
 	for _, st := range stores(t) {
 		t.Run(st.name, func(t *testing.T) {
+			st.need(t)
 			d := newDistrict(t, 300, warehouseTables)
 			plan, _ := mirror.TablesPlan(warehouseTables)
 			tg, db := st.open(t, "killmut")

@@ -108,10 +108,7 @@ func (p *Plan) Validate() error {
 		if !identRE.MatchString(t.Name) {
 			return fmt.Errorf("table %d: %q is not a PowerSchool table name (letters, digits and _, e.g. students or u_studentsuserfields)", i+1, t.Name)
 		}
-		low := strings.ToLower(t.Name)
-		if strings.HasPrefix(low, "_pskit") {
-			return fmt.Errorf("table %q: names starting with _pskit are the sync's own tables", t.Name)
-		}
+		low := strings.ToLower(t.Name) // a leading letter keeps out the sync's own _pskit tables
 		if seen[low] {
 			return fmt.Errorf("table %q is listed twice", t.Name)
 		}

@@ -16,6 +16,7 @@ import (
 func TestTargetSchemaOnlyGrows(t *testing.T) {
 	for _, st := range stores(t) {
 		t.Run(st.name, func(t *testing.T) {
+			st.need(t)
 			ctx := context.Background()
 			tg, db := st.open(t, "grow")
 			v1 := mirror.Schema{Table: "u_things", Key: "id", Columns: []mirror.Column{

@@ -54,6 +54,7 @@ func TestSQLiteFirstSyncLandsTablesStateAndRunLog(t *testing.T) {
 func TestResyncEqualsFreshSyncAfterInsertsAndDeletes(t *testing.T) {
 	for _, st := range stores(t) {
 		t.Run(st.name, func(t *testing.T) {
+			st.need(t)
 			d := newDistrict(t, 250, mainTables)
 			ctx := context.Background()
 			plan, _ := mirror.TablesPlan(mainTables)
@@ -81,6 +82,7 @@ func TestResyncEqualsFreshSyncAfterInsertsAndDeletes(t *testing.T) {
 func TestCancelledSyncLeavesTargetConsistentAndRerunFinishes(t *testing.T) {
 	for _, st := range stores(t) {
 		t.Run(st.name, func(t *testing.T) {
+			st.need(t)
 			d := newDistrict(t, 600, mainTables)
 			ctx := context.Background()
 			plan, _ := mirror.TablesPlan(mainTables)
