@@ -344,7 +344,7 @@ func (w *writer) full() error {
 	batch := make([]Row, 0, batchSize)
 	keys := make([]string, 0, batchSize)
 	pages := 0
-	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Progress: func(p ps.Progress) {
+	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Concurrency: w.src.workers(), Progress: func(p ps.Progress) {
 		pages++
 		if w.progress != nil {
 			w.progress(sch.Table, p.Done, p.Total)

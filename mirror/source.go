@@ -101,6 +101,20 @@ func (s *source) count(ctx context.Context, table string) (int, error) {
 	return n, nil
 }
 
+// rowsInFlight bounds the rows a full read holds at once (the SDK keeps
+// two pages per worker): wide rows at a page size of 1000 would otherwise
+// hold hundreds of megabytes.
+const rowsInFlight = 5000
+
+// workers is the page concurrency of a full read: the client's default,
+// fewer when pages are large.
+func (s *source) workers() int {
+	if n := rowsInFlight / (2 * s.pageSize); n < ps.DefaultPageConcurrency {
+		return max(1, n)
+	}
+	return 0
+}
+
 // countQ counts the rows matching q: one request.
 func (s *source) countQ(ctx context.Context, table, q string) (int, error) {
 	s.requests++
