@@ -165,6 +165,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		{"", []string{"table", "insert", "U_STUDENTSUSERFIELDS", "--set", "studentsdcid=4001", "--set", "email=leak@example.org"}},
 		{"", []string{"table", "update", "U_STUDENTSUSERFIELDS", "4001", "--set", "bus_route=1"}},
 		{"", []string{"table", "delete", "U_STUDENTSUSERFIELDS", "4001", "--yes"}},
+		{"", []string{"sync", "--to", "sqlite:" + filepath.Join(work, "sync.db"), "--tables", "students", "-o", "json"}},
 	} {
 		run(c)
 	}

@@ -26,6 +26,9 @@ type Options struct {
 	Memory      bool
 	MemorySizes []int
 	MemoryPage  int
+	Sync        bool
+	SyncTables  []string
+	SyncPG      string
 }
 
 // NewCmdBench returns psctl bench.
@@ -41,6 +44,12 @@ HTTP loop (token, count, pages) at the same two concurrencies as the ceiling.
 Each run checks every student arrives exactly once; request counts come from
 the emulator's own counters.
 
+--sync instead measures psctl sync on the same district: the pull psctl
+students -o ndjson makes, then a first sync into SQLite (and PostgreSQL with
+--sync-postgres URL), a second with nothing changed, and one after the
+emulator changes about 1% of the rows; requests come from the emulator's
+counters, peak heap from the Go runtime.
+
 --memory instead measures the peak resident memory of psctl students writing
 NDJSON and CSV to a file, in a child process, for each --memory-students size
 (seeding a million students takes a minute or more).
@@ -49,7 +58,8 @@ No server or credentials of yours are used. See docs/performance.md.`,
 		Example: `  psctl bench
   psctl bench --latency 0 --runs 5
   psctl bench --students 100000 --page-size 500 -o json
-  psctl bench --memory`,
+  psctl bench --memory
+  psctl bench --sync --sync-postgres postgres://postgres@127.0.0.1/postgres`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -69,6 +79,9 @@ No server or credentials of yours are used. See docs/performance.md.`,
 	fl.BoolVar(&o.Memory, "memory", false, "measure psctl's peak memory writing NDJSON and CSV instead")
 	fl.IntSliceVar(&o.MemorySizes, "memory-students", []int{20_000, 1_000_000}, "district sizes for --memory")
 	fl.IntVar(&o.MemoryPage, "memory-page-size", 1000, "the plugin's maximum page size for --memory")
+	fl.BoolVar(&o.Sync, "sync", false, "measure psctl sync instead")
+	fl.StringSliceVar(&o.SyncTables, "sync-tables", []string{"students"}, "tables --sync syncs")
+	fl.StringVar(&o.SyncPG, "sync-postgres", "", "a PostgreSQL URL --sync also measures (a throwaway schema is created and dropped)")
 	return cmd
 }
 
@@ -79,6 +92,17 @@ func run(ctx context.Context, o *Options) error {
 	}
 	if o.Memory {
 		return runMemory(ctx, o, format)
+	}
+	if o.Sync {
+		rep, err := bench.RunSync(ctx, bench.SyncConfig{Students: o.Config.Students, PageSize: o.Config.PageSize, Latency: o.Config.Latency,
+			Seed: o.Config.Seed, Tables: o.SyncTables, Postgres: o.SyncPG, Mutate: bench.Mutate}, o.IO.ErrOut)
+		if err != nil {
+			return explain(ctx, err)
+		}
+		if format == "json" {
+			return writeJSON(o, rep)
+		}
+		return bench.WriteSyncText(o.IO.Out, rep)
 	}
 	rep, err := bench.Run(ctx, o.Config, o.IO.ErrOut)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	plugincmd "github.com/pskit/pskit/internal/cli/plugin"
 	querycmd "github.com/pskit/pskit/internal/cli/query"
 	registercmd "github.com/pskit/pskit/internal/cli/register"
+	synccmd "github.com/pskit/pskit/internal/cli/sync"
 	tablecmd "github.com/pskit/pskit/internal/cli/table"
 	"github.com/spf13/cobra"
 )
@@ -65,5 +66,6 @@ New here? Run: psctl demo`,
 	cmd.AddCommand(benchcmd.NewCmdBench(f, nil))
 	cmd.AddCommand(querycmd.NewCmdQuery(f, nil))
 	cmd.AddCommand(tablecmd.NewCmdTable(f))
+	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
 	return cmd
 }

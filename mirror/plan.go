@@ -1,0 +1,190 @@
+package mirror
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Plan says what to sync and how.
+type Plan struct {
+	// Tables to sync, in order.
+	Tables []TableSpec `yaml:"tables"`
+	// Full ignores the saved watermarks and reloads every table.
+	Full bool `yaml:"full"`
+	// VerifyDeletes reads every table's primary keys (one cheap pass) to
+	// find deleted rows even when the counts agree.
+	VerifyDeletes bool `yaml:"verify_deletes"`
+	// LookBack is how far before the last watermark an incremental read
+	// starts, because PowerSchool's clocks and commits are not atomic
+	// (default DefaultLookBack).
+	LookBack time.Duration `yaml:"look_back"`
+	// Progress, if set, is told how far each table has got.
+	Progress func(table string, done, total int) `yaml:"-"`
+}
+
+// TableSpec names one table and, optionally, overrides what its metadata
+// would choose.
+type TableSpec struct {
+	// Name is the table as PowerSchool names it (STUDENTS, cc,
+	// u_studentsuserfields); the target table is its lower-case form.
+	Name string `yaml:"name"`
+	// Strategy is "" (auto: incremental when the table has a cursor
+	// column, full otherwise), "incremental" or "full".
+	Strategy string `yaml:"strategy,omitempty"`
+	// Cursor overrides the cursor column (transaction_date, whenmodified).
+	Cursor string `yaml:"cursor,omitempty"`
+	// Key overrides the primary key column.
+	Key string `yaml:"key,omitempty"`
+}
+
+// Strategies a table may be synced with.
+const (
+	StrategyAuto        = ""
+	StrategyIncremental = "incremental"
+	StrategyFull        = "full"
+	// StrategyUnchanged is reported when the probe showed nothing to do.
+	StrategyUnchanged = "unchanged"
+)
+
+// DefaultLookBack is the default overlap before the last watermark.
+const DefaultLookBack = 5 * time.Minute
+
+// presets are the table lists psctl sync --preset names.
+var presets = map[string][]string{
+	// What a rostering product needs: schools, people, classes and who is in them.
+	"roster": {"schools", "students", "users", "schoolstaff", "terms", "courses", "sections", "cc"},
+	// What a grades warehouse needs on top of the roster.
+	"gradebook": {"schools", "students", "terms", "courses", "sections", "cc", "storedgrades", "pgfinalgrades", "attendance"},
+}
+
+// Presets lists the preset names.
+func Presets() []string {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Preset returns the plan of a named preset.
+func Preset(name string) (Plan, error) {
+	tables, ok := presets[strings.ToLower(name)]
+	if !ok {
+		return Plan{}, fmt.Errorf("no preset %q: use one of %s, or list tables", name, strings.Join(Presets(), ", "))
+	}
+	return TablesPlan(tables)
+}
+
+// TablesPlan is a plan for the named tables with every choice left to
+// their metadata.
+func TablesPlan(names []string) (Plan, error) {
+	p := Plan{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		p.Tables = append(p.Tables, TableSpec{Name: n})
+	}
+	return p, p.Validate()
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
+
+// Validate checks names and strategies.
+func (p *Plan) Validate() error {
+	if len(p.Tables) == 0 {
+		return fmt.Errorf("the plan names no table: list tables (students,cc) or use a preset (%s)", strings.Join(Presets(), ", "))
+	}
+	seen := map[string]bool{}
+	for i, t := range p.Tables {
+		if !identRE.MatchString(t.Name) {
+			return fmt.Errorf("table %d: %q is not a PowerSchool table name (letters, digits and _, e.g. students or u_studentsuserfields)", i+1, t.Name)
+		}
+		low := strings.ToLower(t.Name) // a leading letter keeps out the sync's own _pskit tables
+		if seen[low] {
+			return fmt.Errorf("table %q is listed twice", t.Name)
+		}
+		seen[low] = true
+		if !slices.Contains([]string{StrategyAuto, StrategyIncremental, StrategyFull}, t.Strategy) {
+			return fmt.Errorf("table %q: strategy %q is not one of incremental, full (or leave it out to let the metadata choose)", t.Name, t.Strategy)
+		}
+		for what, col := range map[string]string{"cursor": t.Cursor, "key": t.Key} {
+			if col != "" && !identRE.MatchString(col) {
+				return fmt.Errorf("table %q: %s %q is not a column name", t.Name, what, col)
+			}
+		}
+	}
+	if p.LookBack < 0 {
+		return fmt.Errorf("look_back must not be negative, got %s", p.LookBack)
+	}
+	return nil
+}
+
+// planFile is the YAML form: look_back is a duration string ("5m").
+type planFile struct {
+	Preset        string      `yaml:"preset"`
+	Tables        []yaml.Node `yaml:"tables"`
+	Full          bool        `yaml:"full"`
+	VerifyDeletes bool        `yaml:"verify_deletes"`
+	LookBack      string      `yaml:"look_back"`
+}
+
+// ParsePlan reads a YAML plan:
+//
+//	preset: roster          # optional, its tables come first
+//	look_back: 10m
+//	verify_deletes: true
+//	tables:
+//	  - storedgrades
+//	  - name: u_studentsuserfields
+//	    strategy: full
+func ParsePlan(data []byte) (Plan, error) {
+	var f planFile
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return Plan{}, fmt.Errorf("reading the plan: %w (see docs/sync.md for the format)", err)
+	}
+	var p Plan
+	if f.Preset != "" {
+		pre, err := Preset(f.Preset)
+		if err != nil {
+			return Plan{}, err
+		}
+		p.Tables = pre.Tables
+	}
+	for _, n := range f.Tables {
+		var t TableSpec
+		switch n.Kind {
+		case yaml.ScalarNode:
+			t.Name = n.Value
+		case yaml.MappingNode:
+			if err := n.Decode(&t); err != nil {
+				return Plan{}, fmt.Errorf("reading the plan: line %d: %w", n.Line, err)
+			}
+		default:
+			return Plan{}, fmt.Errorf("reading the plan: line %d: a table is a name or a mapping with name, strategy, cursor, key", n.Line)
+		}
+		p.Tables = append(p.Tables, t)
+	}
+	p.Full, p.VerifyDeletes = f.Full, f.VerifyDeletes
+	if f.LookBack != "" {
+		d, err := time.ParseDuration(f.LookBack)
+		if err != nil {
+			return Plan{}, fmt.Errorf("reading the plan: look_back %q is not a duration such as 5m", f.LookBack)
+		}
+		p.LookBack = d
+	}
+	if err := p.Validate(); err != nil {
+		return Plan{}, fmt.Errorf("reading the plan: %w", err)
+	}
+	return p, nil
+}

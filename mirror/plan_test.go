@@ -1,0 +1,71 @@
+package mirror_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pskit/pskit/mirror"
+)
+
+func TestParsePlan(t *testing.T) {
+	p, err := mirror.ParsePlan([]byte(`
+preset: roster
+look_back: 10m
+verify_deletes: true
+tables:
+  - storedgrades
+  - name: u_studentsuserfields
+    strategy: full
+    key: studentsdcid
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.LookBack != 10*time.Minute || !p.VerifyDeletes || len(p.Tables) != 10 {
+		t.Fatalf("plan %+v", p)
+	}
+	last := p.Tables[len(p.Tables)-1]
+	if last.Name != "u_studentsuserfields" || last.Strategy != "full" || last.Key != "studentsdcid" || p.Tables[0].Name != "schools" {
+		t.Errorf("tables %+v", p.Tables)
+	}
+	for _, bad := range []struct{ yaml, says string }{
+		{"tables: [students, students]", "twice"},
+		{"tables: [\"stu dents\"]", "not a PowerSchool table name"},
+		{"tables: [{name: cc, strategy: sometimes}]", "strategy"},
+		{"tables: [cc]\nlook_back: soon", "duration"},
+		{"preset: nightly", "no preset"},
+		{"tabels: [cc]", "tabels"},
+		{"tables: []", "no table"},
+		{"tables: [_pskit_runs]", "PowerSchool table name"},
+	} {
+		_, err := mirror.ParsePlan([]byte(bad.yaml))
+		if err == nil || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("%q: %v, want an error saying %q", bad.yaml, err, bad.says)
+		}
+	}
+}
+
+func TestPresets(t *testing.T) {
+	for _, name := range mirror.Presets() {
+		p, err := mirror.Preset(name)
+		if err != nil || len(p.Tables) == 0 {
+			t.Errorf("preset %s: %v %+v", name, err, p)
+		}
+	}
+	if _, err := mirror.Preset("everything"); err == nil || !strings.Contains(err.Error(), "roster") {
+		t.Errorf("unknown preset: %v, want the list of presets", err)
+	}
+}
+
+func FuzzParsePlan(f *testing.F) {
+	for _, s := range []string{"tables: [students]", "preset: gradebook\nlook_back: 1h", "tables:\n  - name: cc\n    cursor: transaction_date", "{", "tables: [[1]]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := mirror.ParsePlan(b)
+		if err == nil && p.Validate() != nil {
+			t.Fatalf("ParsePlan accepted a plan Validate refuses: %q", b)
+		}
+	})
+}

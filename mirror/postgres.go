@@ -1,0 +1,422 @@
+package mirror
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgTarget keeps a district in one PostgreSQL schema. Rows reach each table
+// by COPY into a temporary table, then one INSERT .. ON CONFLICT in the
+// same transaction; a session advisory lock keeps a second run out.
+type pgTarget struct {
+	conn   *pgx.Conn
+	schema string
+	where  string // the address without secrets
+}
+
+// OpenPostgres connects to addr (postgres://user@host/db?schema=NAME); the
+// schema is created if absent (default public).
+func OpenPostgres(ctx context.Context, addr string) (Target, error) {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return nil, fmt.Errorf("postgres target %s: not a URL: give postgres://USER@HOST:PORT/DB?schema=NAME", redactAddr(addr))
+	}
+	q := u.Query()
+	schema := q.Get("schema")
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	if schema == "" {
+		schema = "public"
+	}
+	if !identRE.MatchString(schema) {
+		return nil, fmt.Errorf("postgres target: schema %q must be letters, digits and _ (e.g. district_42)", schema)
+	}
+	where := u.Redacted()
+	if schema != "public" {
+		where += " schema " + schema
+	}
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("postgres target %s: %w", where, err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres target %s: cannot connect: %w (check the host, port, user and database)", where, err)
+	}
+	t := &pgTarget{conn: conn, schema: schema, where: where}
+	if err := t.init(ctx); err != nil {
+		conn.Close(ctx)
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *pgTarget) String() string { return t.where }
+
+func (t *pgTarget) init(ctx context.Context) error {
+	s := qi(t.schema)
+	_, err := t.conn.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS %s;
+SET search_path TO %s;
+CREATE TABLE IF NOT EXISTS _pskit_sync_state (
+  table_name text PRIMARY KEY, strategy text NOT NULL, cursor_column text, watermark text,
+  remote_count bigint NOT NULL, schema_json jsonb NOT NULL, synced_at timestamptz NOT NULL, run_id text NOT NULL);
+CREATE TABLE IF NOT EXISTS _pskit_runs (
+  run_id text PRIMARY KEY, district text NOT NULL, started_at timestamptz NOT NULL, finished_at timestamptz,
+  status text NOT NULL, report_json jsonb);`, s, s))
+	if err != nil {
+		return fmt.Errorf("postgres target %s: creating the schema and state tables: %w (the user needs CREATE on the database)", t.where, err)
+	}
+	return nil
+}
+
+// DropSchema removes the target's schema and everything in it (benchmarks
+// and tests clean up with it).
+func (t *pgTarget) DropSchema(ctx context.Context) error {
+	_, err := t.conn.Exec(ctx, "DROP SCHEMA "+qi(t.schema)+" CASCADE")
+	return err
+}
+
+func (t *pgTarget) Close() error { return t.conn.Close(context.Background()) }
+
+// Lock takes a session advisory lock keyed on the district and schema.
+func (t *pgTarget) Lock(ctx context.Context, district string) (func(), error) {
+	h := fnv.New64a()
+	h.Write([]byte("pskit sync\x00" + t.schema + "\x00" + district))
+	key := int64(h.Sum64())
+	var ok bool
+	if err := t.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+		return nil, fmt.Errorf("postgres target %s: taking the advisory lock: %w", t.where, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s holds its advisory lock for %s; wait for that run to finish (the lock goes when its connection closes)", ErrLocked, t.where, district)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		t.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key)
+	}, nil
+}
+
+func (t *pgTarget) State(ctx context.Context, table string) (*State, error) {
+	return pgState(ctx, t.conn, table)
+}
+
+func pgState(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, table string) (*State, error) {
+	var st State
+	var schema []byte
+	err := q.QueryRow(ctx, `SELECT table_name, strategy, coalesce(cursor_column,''), coalesce(watermark,''), remote_count, schema_json, synced_at, run_id
+FROM _pskit_sync_state WHERE table_name = $1`, table).Scan(&st.Table, &st.Strategy, &st.Cursor, &st.Watermark, &st.RemoteCount, &schema, &st.SyncedAt, &st.RunID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the sync state of %s: %w", table, err)
+	}
+	if err := json.Unmarshal(schema, &st.Schema); err != nil {
+		return nil, fmt.Errorf("reading the sync state of %s: %w (run with --full to rebuild it)", table, err)
+	}
+	return &st, nil
+}
+
+func (t *pgTarget) StartRun(ctx context.Context, r *Report) error {
+	_, err := t.conn.Exec(ctx, `INSERT INTO _pskit_runs (run_id, district, started_at, status) VALUES ($1, $2, $3, 'running')`, r.RunID, r.District, r.Started)
+	return err
+}
+
+func (t *pgTarget) FinishRun(ctx context.Context, r *Report) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = t.conn.Exec(ctx, `UPDATE _pskit_runs SET finished_at = $1, status = $2, report_json = $3 WHERE run_id = $4`, r.Finished, r.Status, string(b), r.RunID)
+	return err
+}
+
+func pgType(typ string) string {
+	switch typ {
+	case TypeInt:
+		return "bigint"
+	case TypeFloat:
+		return "double precision"
+	}
+	return "text"
+}
+
+func (t *pgTarget) Begin(ctx context.Context, s Schema) (TableTx, error) {
+	tx, err := t.conn.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres target %s: starting the transaction for %s: %w", t.where, s.Table, err)
+	}
+	x := &pgTx{t: t, tx: tx}
+	fail := func(err error) (TableTx, error) { tx.Rollback(ctx); return nil, err }
+	old, err := x.existing(ctx, s.Table)
+	if err != nil {
+		return fail(err)
+	}
+	if old == nil {
+		var defs []string
+		for _, c := range s.Columns {
+			d := qi(c.Name) + " " + pgType(c.Type)
+			if c.Name == s.Key {
+				d += " PRIMARY KEY"
+			}
+			defs = append(defs, d)
+		}
+		defs = append(defs, qi(RawColumn)+" jsonb NOT NULL")
+		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", qi(s.Table), strings.Join(defs, ", "))); err != nil {
+			return fail(fmt.Errorf("creating %s: %w", s.Table, err))
+		}
+		x.schema = s
+	} else {
+		x.schema = *old
+		if err := x.Grow(ctx, s); err != nil {
+			return fail(err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS _pskit_seen (k text PRIMARY KEY) ON COMMIT DELETE ROWS`); err != nil {
+		return fail(fmt.Errorf("preparing %s: %w", s.Table, err))
+	}
+	return x, nil
+}
+
+type pgTx struct {
+	t      *pgTarget
+	tx     pgx.Tx
+	schema Schema
+	staged bool // the stage table matches schema
+}
+
+func (x *pgTx) existing(ctx context.Context, table string) (*Schema, error) {
+	rows, err := x.tx.Query(ctx, `SELECT c.column_name, c.data_type,
+  EXISTS (SELECT 1 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage k
+          ON k.constraint_name = tc.constraint_name AND k.table_schema = tc.table_schema
+          WHERE tc.table_schema = c.table_schema AND tc.table_name = c.table_name
+            AND tc.constraint_type = 'PRIMARY KEY' AND k.column_name = c.column_name)
+FROM information_schema.columns c WHERE c.table_schema = $1 AND c.table_name = $2 ORDER BY c.ordinal_position`, x.t.schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("reading the columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	s := &Schema{Table: table}
+	for rows.Next() {
+		var name, typ string
+		var pk bool
+		if err := rows.Scan(&name, &typ, &pk); err != nil {
+			return nil, err
+		}
+		if name == RawColumn {
+			continue
+		}
+		c := Column{Name: name, Type: TypeText}
+		switch typ {
+		case "bigint":
+			c.Type = TypeInt
+		case "double precision":
+			c.Type = TypeFloat
+		}
+		if pk {
+			s.Key = name
+		}
+		s.Columns = append(s.Columns, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(s.Columns) == 0 {
+		return nil, nil
+	}
+	return s, nil
+}
+
+func (x *pgTx) Schema() Schema { return x.schema }
+
+func (x *pgTx) Grow(ctx context.Context, s Schema) error {
+	merged, added, widened := merge(x.schema, s)
+	for _, c := range added {
+		if _, err := x.tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", qi(x.schema.Table), qi(c.Name), pgType(c.Type))); err != nil {
+			return fmt.Errorf("adding column %s to %s: %w", c.Name, x.schema.Table, err)
+		}
+	}
+	if err := x.widen(ctx, widened); err != nil {
+		return err
+	}
+	x.schema = merged
+	x.staged = false
+	return nil
+}
+
+func (x *pgTx) widen(ctx context.Context, cols []Column) error {
+	for _, c := range cols {
+		if _, err := x.tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE text USING %s::text", qi(x.schema.Table), qi(c.Name), qi(c.Name))); err != nil {
+			return fmt.Errorf("widening column %s of %s to text: %w", c.Name, x.schema.Table, err)
+		}
+		for i := range x.schema.Columns {
+			if x.schema.Columns[i].Name == c.Name {
+				x.schema.Columns[i].Type = TypeText
+			}
+		}
+		x.staged = false
+	}
+	return nil
+}
+
+func (x *pgTx) Upsert(ctx context.Context, rows []Row) (int, int, error) {
+	if len(rows) == 0 {
+		return 0, 0, nil
+	}
+	if err := x.widen(ctx, conflicts(x.schema, rows)); err != nil {
+		return 0, 0, err
+	}
+	s := x.schema
+	if !x.staged {
+		if _, err := x.tx.Exec(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS pg_temp._pskit_stage;
+CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != nil {
+			return 0, 0, fmt.Errorf("staging %s: %w", s.Table, err)
+		}
+		x.staged = true
+	} else if _, err := x.tx.Exec(ctx, `TRUNCATE pg_temp._pskit_stage`); err != nil {
+		return 0, 0, fmt.Errorf("staging %s: %w", s.Table, err)
+	}
+	names := make([]string, 0, len(s.Columns)+1)
+	quoted := make([]string, 0, len(s.Columns)+1)
+	sets := make([]string, 0, len(s.Columns)+1)
+	for _, c := range s.Columns {
+		names = append(names, c.Name)
+		quoted = append(quoted, qi(c.Name))
+		if c.Name != s.Key {
+			sets = append(sets, qi(c.Name)+" = EXCLUDED."+qi(c.Name))
+		}
+	}
+	names = append(names, RawColumn)
+	quoted = append(quoted, qi(RawColumn))
+	sets = append(sets, qi(RawColumn)+" = EXCLUDED."+qi(RawColumn))
+	data := make([][]any, len(rows))
+	for i, r := range rows {
+		args := make([]any, len(names))
+		if err := rowArgs(s, r, args); err != nil {
+			return 0, 0, err
+		}
+		data[i] = args
+	}
+	if _, err := x.tx.CopyFrom(ctx, pgx.Identifier{"_pskit_stage"}, names, pgx.CopyFromRows(data)); err != nil {
+		return 0, 0, fmt.Errorf("copying rows of %s: %w", s.Table, err)
+	}
+	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp._pskit_stage", qi(s.Table), strings.Join(quoted, ", "), strings.Join(quoted, ", "))
+	if s.Key != "" {
+		q += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s WHERE %s.%s IS DISTINCT FROM EXCLUDED.%s",
+			qi(s.Key), strings.Join(sets, ", "), qi(s.Table), qi(RawColumn), qi(RawColumn))
+	}
+	// xmax is 0 on a row this statement inserted, set on one it updated.
+	q += " RETURNING (xmax = 0)"
+	res, err := x.tx.Query(ctx, q)
+	if err != nil {
+		return 0, 0, fmt.Errorf("writing %s: %w", s.Table, err)
+	}
+	ins, upd := 0, 0
+	for res.Next() {
+		var inserted bool
+		if err := res.Scan(&inserted); err != nil {
+			res.Close()
+			return 0, 0, err
+		}
+		if inserted {
+			ins++
+		} else {
+			upd++
+		}
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return 0, 0, fmt.Errorf("writing %s: %w", s.Table, err)
+	}
+	return ins, upd, nil
+}
+
+func (x *pgTx) Seen(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := x.tx.Exec(ctx, `INSERT INTO pg_temp._pskit_seen (k) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, keys); err != nil {
+		return fmt.Errorf("recording keys of %s: %w", x.schema.Table, err)
+	}
+	return nil
+}
+
+func (x *pgTx) DeleteUnseen(ctx context.Context) (int, error) {
+	tag, err := x.tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM pg_temp._pskit_seen s WHERE s.k = t.%s::text)", qi(x.schema.Table), qi(x.schema.Key)))
+	if err != nil {
+		return 0, fmt.Errorf("deleting the rows gone from %s: %w", x.schema.Table, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (x *pgTx) CountRange(ctx context.Context, lo, hi int64) (int, error) {
+	var n int
+	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s >= $1 AND %s < $2", qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key)), lo, hi).Scan(&n)
+	return n, err
+}
+
+func (x *pgTx) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
+	var k int64
+	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s >= $1 AND %s < $2 ORDER BY %s LIMIT 1 OFFSET $3",
+		qi(x.schema.Key), qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi, offset).Scan(&k)
+	return k, err
+}
+
+func (x *pgTx) DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error) {
+	tag, err := x.tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s t WHERE t.%s >= $1 AND t.%s < $2 AND NOT EXISTS (SELECT 1 FROM pg_temp._pskit_seen s WHERE s.k = t.%s::text)",
+		qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi)
+	if err != nil {
+		return 0, fmt.Errorf("deleting the rows gone from %s: %w", x.schema.Table, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (x *pgTx) DeleteAll(ctx context.Context) (int, error) {
+	tag, err := x.tx.Exec(ctx, "DELETE FROM "+qi(x.schema.Table))
+	if err != nil {
+		return 0, fmt.Errorf("emptying %s: %w", x.schema.Table, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (x *pgTx) Count(ctx context.Context) (int, error) {
+	var n int
+	err := x.tx.QueryRow(ctx, "SELECT count(*) FROM "+qi(x.schema.Table)).Scan(&n)
+	return n, err
+}
+
+func (x *pgTx) Commit(ctx context.Context, st *State) error {
+	st.Schema = x.schema
+	schema, err := encodeState(st)
+	if err != nil {
+		return err
+	}
+	if _, err := x.tx.Exec(ctx, `INSERT INTO _pskit_sync_state (table_name, strategy, cursor_column, watermark, remote_count, schema_json, synced_at, run_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (table_name) DO UPDATE SET strategy = EXCLUDED.strategy, cursor_column = EXCLUDED.cursor_column,
+  watermark = EXCLUDED.watermark, remote_count = EXCLUDED.remote_count, schema_json = EXCLUDED.schema_json,
+  synced_at = EXCLUDED.synced_at, run_id = EXCLUDED.run_id`,
+		st.Table, st.Strategy, st.Cursor, st.Watermark, st.RemoteCount, schema, st.SyncedAt, st.RunID); err != nil {
+		x.tx.Rollback(ctx)
+		return fmt.Errorf("saving the state of %s: %w", st.Table, err)
+	}
+	if err := x.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("committing %s: %w", st.Table, err)
+	}
+	return nil
+}
+
+func (x *pgTx) Rollback() { x.tx.Rollback(context.Background()) }

@@ -1,0 +1,285 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	ps "github.com/pskit/pskit/powerschool"
+)
+
+// source reads one district's tables through the table API, counting the
+// requests it makes.
+type source struct {
+	c        *ps.Client
+	pageSize int
+	requests int
+}
+
+func tablePath(t string) string { return "/ws/schema/table/" + url.PathEscape(strings.ToLower(t)) }
+
+// tableMeta is the part of /ws/schema/table/{t}/metadata the sync uses.
+type tableMeta struct {
+	Name    string `json:"name"`
+	Columns []struct {
+		Name   string `json:"name"`
+		Type   string `json:"type"`
+		Key    bool   `json:"key"`
+		Access string `json:"access"`
+	} `json:"columns"`
+}
+
+// cursorColumns are PowerSchool's change columns, best first:
+// TRANSACTION_DATE moves on every write to core tables; WHENMODIFIED is
+// what gradebook and extension tables have (and is not always bumped).
+var cursorColumns = []string{"transaction_date", "whenmodified"}
+
+// describe reads a table's metadata: the target schema (readable columns
+// only, typed), its key and its cursor column.
+func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, error) {
+	var m tableMeta
+	s.requests++
+	if err := s.c.Do(ctx, "GET", tablePath(spec.Name)+"/metadata", nil, nil, &m); err != nil {
+		return Schema{}, "", fmt.Errorf("reading the metadata of %s: %w", spec.Name, err)
+	}
+	sch := Schema{Table: strings.ToLower(spec.Name)}
+	have := map[string]bool{}
+	for _, c := range m.Columns {
+		name := strings.ToLower(c.Name)
+		if strings.EqualFold(c.Access, "NoAccess") || strings.EqualFold(c.Access, "BlackListNoAccess") {
+			continue
+		}
+		typ := TypeText
+		switch strings.ToLower(c.Type) {
+		case "long", "integer", "int", "number":
+			typ = TypeInt
+		case "double", "float", "decimal":
+			typ = TypeFloat
+		}
+		sch.Columns = append(sch.Columns, Column{Name: name, Type: typ})
+		have[name] = true
+		if c.Key && sch.Key == "" {
+			sch.Key = name
+		}
+	}
+	if len(sch.Columns) == 0 {
+		return Schema{}, "", fmt.Errorf("%s: the plugin may read none of its columns; add them to the plugin's <access_request> (psctl plugin access)", spec.Name)
+	}
+	if spec.Key != "" {
+		sch.Key = strings.ToLower(spec.Key)
+	}
+	if sch.Key != "" && !have[sch.Key] {
+		return Schema{}, "", fmt.Errorf("%s: the key column %s is not readable by the plugin; add it to <access_request> or name another key in the plan", spec.Name, sch.Key)
+	}
+	cursor := strings.ToLower(spec.Cursor)
+	if cursor == "" {
+		for _, c := range cursorColumns {
+			if have[c] {
+				cursor = c
+				break
+			}
+		}
+	} else if !have[cursor] {
+		return Schema{}, "", fmt.Errorf("%s: the cursor column %s is not readable by the plugin (or does not exist)", spec.Name, cursor)
+	}
+	return sch, cursor, nil
+}
+
+// count is the table's row count: one request.
+func (s *source) count(ctx context.Context, table string) (int, error) {
+	s.requests++
+	n, err := s.c.Tables.Count(ctx, table, "")
+	if err != nil {
+		return 0, fmt.Errorf("counting %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// rowsInFlight bounds the rows a full read holds at once (the SDK keeps
+// two pages per worker): wide rows at a page size of 1000 would otherwise
+// hold hundreds of megabytes.
+const rowsInFlight = 5000
+
+// workers is the page concurrency of a full read: the client's default,
+// fewer when pages are large.
+func (s *source) workers() int {
+	if n := rowsInFlight / (2 * s.pageSize); n < ps.DefaultPageConcurrency {
+		return max(1, n)
+	}
+	return 0
+}
+
+// countQ counts the rows matching q: one request.
+func (s *source) countQ(ctx context.Context, table, q string) (int, error) {
+	s.requests++
+	n, err := s.c.Tables.Count(ctx, table, q)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s where %s: %w", table, q, err)
+	}
+	return n, nil
+}
+
+// keys reads the key column of the rows matching q, page by page.
+func (s *source) keys(ctx context.Context, table, key, q string) ([]string, error) {
+	var out []string
+	v := url.Values{"projection": {key}, "q": {q}, "pagesize": {strconv.Itoa(s.pageSize)}, "sort": {key}}
+	for page := 1; ; page++ {
+		recs, err := s.page(ctx, table, v, page)
+		if err != nil {
+			return nil, fmt.Errorf("reading the keys of %s where %s: %w", table, q, err)
+		}
+		for _, r := range recs {
+			k, ok := r.Value(key)
+			if !ok || k == "" {
+				k = strconv.FormatInt(int64(r.ID), 10)
+			}
+			out = append(out, k)
+		}
+		if len(recs) < s.pageSize {
+			return out, nil
+		}
+	}
+}
+
+// newest is the table's largest cursor value: one request for one row.
+func (s *source) newest(ctx context.Context, table, cursor string) (string, error) {
+	recs, err := s.page(ctx, table, url.Values{"projection": {cursor}, "sort": {cursor}, "sortdescending": {"true"}, "pagesize": {"1"}}, 1)
+	if err != nil {
+		return "", fmt.Errorf("probing %s for its newest %s: %w", table, cursor, err)
+	}
+	if len(recs) == 0 {
+		return "", nil
+	}
+	v, _ := recs[0].Value(cursor)
+	return v, nil
+}
+
+// page fetches one page of a table listing.
+func (s *source) page(ctx context.Context, table string, q url.Values, page int) ([]ps.SchemaRecord, error) {
+	pq := url.Values{}
+	for k, v := range q {
+		pq[k] = v
+	}
+	pq.Set("page", strconv.Itoa(page))
+	var res struct {
+		Records ps.List[ps.SchemaRecord] `json:"record"`
+	}
+	s.requests++
+	if err := s.c.Do(ctx, "GET", tablePath(table), pq, nil, &res); err != nil {
+		return nil, err
+	}
+	return res.Records, nil
+}
+
+// row turns a record into a target row: lower-case column names, text
+// values, and the record's JSON as PowerSchool sent it.
+func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
+	fields := rec.Fields
+	if rec.Tables != nil {
+		fields = rec.Tables[sch.Table]
+		if fields == nil {
+			for _, f := range rec.Tables {
+				fields = f
+				break
+			}
+		}
+	}
+	r := Row{Values: make(map[string]string, len(fields)), Raw: rec.Raw}
+	for k, raw := range fields {
+		if v, ok := text(raw); ok {
+			r.Values[strings.ToLower(k)] = v
+		}
+	}
+	if sch.Key != "" {
+		k, ok := r.Values[sch.Key]
+		if !ok || k == "" {
+			if rec.ID == 0 {
+				return Row{}, fmt.Errorf("%s: a row came without its key %s", sch.Table, sch.Key)
+			}
+			k = strconv.FormatInt(int64(rec.ID), 10)
+		}
+		r.Key = k
+	}
+	return r, nil
+}
+
+// text is a JSON value as text: a string's contents, a number's literal,
+// an object's or array's JSON; ok is false for null. A plain string (the
+// common case: PowerSchool sends most values as strings) is sliced, not
+// decoded.
+func text(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false
+	}
+	if raw[0] == '"' && len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), true
+	}
+	var v ps.FlexString
+	if err := v.UnmarshalJSON(raw); err != nil {
+		return string(raw), true
+	}
+	return string(v), true
+}
+
+// unknownColumns lists columns of rows the schema lacks.
+func unknownColumns(sch Schema, rows []Row) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for k := range r.Values {
+			if _, ok := sch.Col(k); !ok && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// timeLayouts are the forms PowerSchool cursor values come in.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02"}
+
+// MaxClockSkew is how far PowerSchool's clock may be behind the clock of
+// the machine running the sync.
+const MaxClockSkew = time.Hour
+
+// readFrom is where an incremental read starts: the look-back before the
+// watermark, or, when the table was idle long before the last probe,
+// before that probe (less MaxClockSkew). A row committed after the last
+// probe is stamped after it, give or take the skew and the look-back, so
+// rows stamped long before it were read then. This keeps a table whose
+// rows share one old stamp from being read again whole. Stamps without a
+// zone use the watermark alone; a watermark that is no time is used as it
+// is.
+func readFrom(watermark string, probedAt time.Time, lookBack time.Duration) string {
+	for _, l := range timeLayouts {
+		w, err := time.Parse(l, watermark)
+		if err != nil {
+			continue
+		}
+		// Only a stamp with its zone can be compared with this machine's
+		// clock: PowerSchool may stamp in the district's local time.
+		if !probedAt.IsZero() && strings.Contains(l, "Z07") {
+			if p := probedAt.Add(-MaxClockSkew).In(w.Location()); p.After(w) {
+				w = p
+			}
+		}
+		out := w.Add(-lookBack).Format(l)
+		if len(out) > len(watermark) && !strings.Contains(l, "Z07") {
+			out = out[:len(watermark)] // keep the precision the server uses
+		}
+		return out
+	}
+	return watermark
+}
+
+// fiqlValue quotes nothing: FIQL values are sent as they are, and
+// url.Values encodes them.
+func fiqlGE(col, v string) string { return col + "=ge=" + v }
