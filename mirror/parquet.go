@@ -125,13 +125,13 @@ func (t *parquetTarget) Begin(ctx context.Context, s Schema) (TableTx, error) {
 	for i, path := range ps.Columns() {
 		idx[path[0]] = i
 	}
-	return &parquetTx{t: t, f: f, w: parquet.NewWriter(f, ps), schema: s, idx: idx}, nil
+	return &parquetTx{t: t, f: f, w: parquet.NewGenericWriter[any](f, ps), schema: s, idx: idx}, nil
 }
 
 type parquetTx struct {
 	t      *parquetTarget
 	f      *os.File
-	w      *parquet.Writer
+	w      *parquet.GenericWriter[any]
 	schema Schema
 	idx    map[string]int
 	rows   int

@@ -209,5 +209,3 @@ func (s *Strings) UnmarshalJSON(b []byte) error {
 	*s = out
 	return nil
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
