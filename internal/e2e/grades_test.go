@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pskit/pskit/emulator"
+	"github.com/pskit/pskit/gradepush"
 	"github.com/pskit/pskit/oneroster"
 	"github.com/pskit/pskit/oneroster/conformance"
 	"github.com/pskit/pskit/powerschool"
@@ -32,7 +33,7 @@ type gradeSection struct {
 	d        *district
 	p        *psctl
 	c        *powerschool.Client
-	facts    *powerschool.SectionFacts
+	facts    *gradepush.Facts
 	students []string // student numbers, sorted; at least 3
 	category string   // an active category name of the teacher
 }
@@ -69,7 +70,20 @@ func startGradeSection(t *testing.T) *gradeSection {
 			if n < 3 {
 				continue
 			}
-			f, err := c.XTE.LoadSection(ctx, int64(sec.ID), 0, nil)
+			var numbers []string
+			for e, err := range c.SectionEnrollments.List(ctx, int64(sec.ID), nil) {
+				if err != nil {
+					t.Fatalf("listing section %d's enrollments: %v", sec.ID, err)
+				}
+				if st, err := c.Students.Get(ctx, int64(e.StudentID), nil); err == nil && !bool(e.Dropped) && len(numbers) < 3 {
+					numbers = append(numbers, st.LocalID.String())
+				}
+			}
+			book := &gradepush.Gradebook{}
+			for _, num := range numbers {
+				book.Scores = append(book.Scores, gradepush.Score{Student: num})
+			}
+			f, err := gradepush.Load(ctx, c, int64(sec.ID), 0, book)
 			if err != nil {
 				t.Fatalf("loading section %d: %v", sec.ID, err)
 			}
@@ -114,10 +128,10 @@ func (g *gradeSection) file(t *testing.T, name, body string) string {
 	return path
 }
 
-// push runs psctl grades push --json and decodes its summary.
+// push runs psctl grades push -o json and decodes its summary.
 func (g *gradeSection) push(t *testing.T, file string, extra ...string) (sum pushSummary, stderr string, code int) {
 	t.Helper()
-	args := append([]string{"grades", "push", "--section", g.section(), "--file", file, "--json"}, extra...)
+	args := append([]string{"grades", "push", "--section", g.section(), "--file", file, "-o", "json"}, extra...)
 	out, errOut, code := g.p.run(context.Background(), "", args...)
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("psctl %s: exit %d, summary not JSON (%v)\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, err, out, errOut)
