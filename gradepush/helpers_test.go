@@ -3,36 +3,26 @@ package gradepush_test
 import (
 	"context"
 	"maps"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pskit/pskit/emulator"
 	"github.com/pskit/pskit/gradepush"
+	"github.com/pskit/pskit/internal/testproxy"
 	"github.com/pskit/pskit/oneroster"
 	ps "github.com/pskit/pskit/powerschool"
 )
 
 // district is an emulator with the default plugin, reached through a
 // proxy that counts writes (the emulator counts only /ws/, not OneRoster)
-// and can replace an answer after the emulator acted on the request.
+// and can lose an answer after the emulator acted on the request.
 type district struct {
 	srv   *emulator.Server
 	creds emulator.Credentials
-	proxy *httptest.Server
-
-	mu     sync.Mutex
-	writes map[string]int // "PUT /ims/oneroster/v1p1/results" → n, ids cut off
-	// lose, when set, is asked for each write after the emulator answered
-	// it: a non-zero status replaces the answer (the write stays applied).
-	lose func(r *http.Request) int
+	proxy *testproxy.Proxy
 }
 
 // section is one section of a small district, ready for a push: three of
@@ -49,45 +39,12 @@ type section struct {
 
 func startDistrict(t *testing.T) *district {
 	t.Helper()
-	srv, err := emulator.Start(context.Background(), emulator.Options{Students: 120, Seed: 7})
+	srv, err := emulator.Start(context.Background(), emulator.Options{Students: 120, Seed: 7, Plugin: emulator.DefaultPlugin})
 	if err != nil {
 		t.Fatalf("starting the emulator: %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	creds, err := srv.InstallPlugin(emulator.DefaultPlugin)
-	if err != nil {
-		t.Fatalf("installing the plugin: %v", err)
-	}
-	d := &district{srv: srv, creds: creds, writes: map[string]int{}}
-	target, _ := url.Parse(srv.URL())
-	rp := httputil.NewSingleHostReverseProxy(target)
-	d.proxy = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.URL.Path == "/oauth/access_token" {
-			rp.ServeHTTP(w, r)
-			return
-		}
-		d.mu.Lock()
-		d.writes[r.Method+" "+route(r.URL.Path)]++
-		lose := d.lose
-		d.mu.Unlock()
-		if lose == nil {
-			rp.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		rp.ServeHTTP(rec, r)
-		if status := lose(r); status != 0 {
-			w.WriteHeader(status)
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-	}))
-	t.Cleanup(d.proxy.Close)
-	return d
+	return &district{srv: srv, creds: srv.Credentials(), proxy: testproxy.New(t, srv.URL(), route)}
 }
 
 // route cuts record ids off a path: /ws/xte/section/assignment/12 and
@@ -99,15 +56,6 @@ func route(p string) string {
 		}
 	}
 	return p
-}
-
-// takeWrites returns the writes counted so far and starts again.
-func (d *district) takeWrites() map[string]int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	w := d.writes
-	d.writes = map[string]int{}
-	return w
 }
 
 func (d *district) client(t *testing.T) *ps.Client {
@@ -183,7 +131,7 @@ func startSection(t *testing.T) *section {
 				t.Fatalf("section %d: no active category (%v) or no student outside it", s.id, f.Categories)
 			}
 			d.srv.ResetStats()
-			d.takeWrites()
+			d.proxy.Take()
 			return s
 		}
 	}
