@@ -195,10 +195,20 @@ func TestGradesPushTwiceWritesOnce(t *testing.T) {
 		t.Errorf("first push sent %v, want 2 creates and score writes", w)
 	}
 
+	// The second push writes its summary to a file: JSON, from the name.
 	g.d.srv.ResetStats()
-	sum, stderr, code = g.push(t, file)
-	if code != 0 {
-		t.Fatalf("second push: exit %d\n%s", code, stderr)
+	summary := filepath.Join(g.p.dir, "summary.json")
+	out, stderr, code := g.p.run(context.Background(), "", "grades", "push", "--section", g.section(), "--file", file, "--output", summary)
+	if code != 0 || out != "" {
+		t.Fatalf("second push --output: exit %d, stdout %q\n%s", code, out, stderr)
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum = pushSummary{}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatalf("--output %s is not the JSON summary: %v\n%s", summary, err, b)
 	}
 	if sum.Assignments != (pushCounts{Unchanged: 2}) || sum.Scores != (pushCounts{Unchanged: 5}) {
 		t.Errorf("second push: %+v, want everything unchanged", sum)
