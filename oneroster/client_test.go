@@ -13,18 +13,8 @@ import (
 	"testing"
 
 	"github.com/pskit/pskit/oneroster"
-	"github.com/pskit/pskit/oneroster/internal/fakeprovider"
+	"github.com/pskit/pskit/oneroster/internal/ortest"
 )
-
-func newClient(t *testing.T, p *fakeprovider.Provider, opts ...oneroster.Option) *oneroster.Client {
-	t.Helper()
-	opts = append([]oneroster.Option{oneroster.WithOAuth2(oneroster.OAuth2{ClientID: "client-id", ClientSecret: "client-secret"})}, opts...)
-	c, err := oneroster.NewClient(p.URL, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 var creds = oneroster.WithOAuth2(oneroster.OAuth2{ClientID: "id", ClientSecret: "secret-value"})
 
@@ -91,15 +81,14 @@ func TestNewClientNeedsOneCredential(t *testing.T) {
 // The token is fetched once with HTTP Basic at {server}/oauth/access_token
 // (expires_in as a string, as PowerSchool sends it) and reused.
 func TestOAuth2TokenReuse(t *testing.T) {
-	p := fakeprovider.Start(t, fakeprovider.Options{})
-	p.Add("orgs", fakeprovider.Record{"sourcedId": "o1", "status": "active", "name": "District", "type": "district"})
-	c := newClient(t, p)
+	srv := ortest.Start(t)
+	c := ortest.Client(t, srv)
 	for range 3 {
-		if _, err := c.GetOrg(context.Background(), "o1"); err != nil {
+		if _, err := c.GetOrg(context.Background(), "district"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := p.TokenCalls(); n != 1 {
+	if n := srv.Stats().TokenRequests; n != 1 {
 		t.Errorf("token requests = %d, want 1", n)
 	}
 }
@@ -277,8 +266,7 @@ func TestRedirectToOtherHostRefused(t *testing.T) {
 }
 
 func TestCancelledContext(t *testing.T) {
-	p := fakeprovider.Start(t, fakeprovider.Options{})
-	c := newClient(t, p)
+	c := ortest.Client(t, ortest.Start(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.GetUser(ctx, "u1")
@@ -290,9 +278,10 @@ func TestCancelledContext(t *testing.T) {
 // A wrong token URL is a TokenError that names the fix, and is not mistaken
 // for a missing record.
 func TestTokenURLNotFound(t *testing.T) {
-	p := fakeprovider.Start(t, fakeprovider.Options{})
-	c, err := oneroster.NewClient(p.URL, oneroster.WithOAuth2(oneroster.OAuth2{
-		ClientID: "client-id", ClientSecret: "client-secret", TokenURL: p.URL + "/wrong/token",
+	srv := ortest.Start(t)
+	cr := srv.Credentials()
+	c, err := oneroster.NewClient(srv.URL(), oneroster.WithOAuth2(oneroster.OAuth2{
+		ClientID: cr.ClientID, ClientSecret: cr.ClientSecret, TokenURL: srv.URL() + "/wrong/token",
 	}), oneroster.WithRetryPolicy(oneroster.RetryPolicy{}))
 	if err != nil {
 		t.Fatal(err)

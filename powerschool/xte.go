@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/pskit/pskit/internal/wire"
 )
@@ -221,8 +223,8 @@ func (x *XTEService) GetAssignment(ctx context.Context, usersDCID, assignmentID 
 }
 
 // CreateAssignment creates an assignment in one section. It is sent once:
-// if the answer is lost, read the section's assignments before sending it
-// again (XTEService.ApplyGradebook does).
+// if the answer is lost (IsAmbiguous), read the section's assignments
+// before sending it again (package gradepush does).
 func (x *XTEService) CreateAssignment(ctx context.Context, usersDCID int64, n NewAssignment) (*CreatedAssignment, error) {
 	if err := checkTeacher(usersDCID); err != nil {
 		return nil, err
@@ -302,10 +304,10 @@ func (n NewAssignment) check() error {
 	if n.CategoryID <= 0 {
 		errs = append(errs, "no category (TEACHERCATEGORYID)")
 	}
-	if reason := checkAssignmentName(n.Name); reason != "" {
-		errs = append(errs, reason)
+	if err := CheckAssignmentTitle(n.Name); err != nil {
+		errs = append(errs, err.Error())
 	}
-	if _, err := parseDate(n.DueDate); err != nil {
+	if _, err := ParseDueDate(n.DueDate); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if n.Points <= 0 {
@@ -315,6 +317,35 @@ func (n NewAssignment) check() error {
 		return fmt.Errorf("powerschool: assignment %q not sent: %s", n.Name, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// CheckAssignmentTitle checks a title against ASSIGNMENTSECTION.NAME: 1 to
+// AssignmentNameMax characters once trimmed.
+func CheckAssignmentTitle(title string) error {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(title)); {
+	case n == 0:
+		return errors.New("the title is empty")
+	case n > AssignmentNameMax:
+		return fmt.Errorf("title is %d characters; PowerTeacher Pro allows %d (ASSIGNMENTSECTION.NAME)", n, AssignmentNameMax)
+	}
+	return nil
+}
+
+// ParseDueDate reads a due date as /ws/xte takes it (YYYY-MM-DD; a
+// date-time's time of day is ignored).
+func ParseDueDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, errors.New("no due date; give one as YYYY-MM-DD")
+	}
+	if len(s) > 10 && s[10] == 'T' {
+		s = s[:10]
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("due date %q is not a date; write it as YYYY-MM-DD", s)
+	}
+	return t, nil
 }
 
 // ScoreWrite is one score to store with PUT /ws/xte/score.
@@ -353,8 +384,9 @@ func (w ScoreWrite) MarshalJSON() ([]byte, error) {
 	return json.Marshal(row)
 }
 
-// sameAs reports whether the stored score s already holds what w would write.
-func (w ScoreWrite) sameAs(s AssignmentScore) bool {
+// SameAs reports whether the stored score s already holds what w would
+// write (scores compared as numbers: "8" is "8.0"), so w need not be sent.
+func (w ScoreWrite) SameAs(s AssignmentScore) bool {
 	return sameScore(string(s.ActualScoreEntered), w.Score) && bool(s.IsLate) == w.Late &&
 		bool(s.IsExempt) == w.Exempt && bool(s.IsMissing) == w.Missing
 }
@@ -370,19 +402,30 @@ func sameScore(a, b string) bool {
 	return a == b
 }
 
-// ScoreBatchError is a batch the server refused as a whole (409): nothing
-// of it was written. Rows holds the batch; Students the STUDENTS.DCIDs the
-// server blamed in errors[].params.student_dcid (students with no
-// association with the section), when it named any.
+// ScoreBatchError is a batch of PutScores that failed; PutScores stops
+// there. The rows before Offset (in the rows given to PutScores) are
+// stored. When Refused, the server refused the batch as a whole (409) and
+// nothing of it was written; Students then holds the STUDENTS.DCIDs it
+// blamed in errors[].params.student_dcid (students with no association
+// with the section), when it named any.
 type ScoreBatchError struct {
 	Rows     []ScoreWrite
+	Offset   int
 	Students []int64
 	Err      error
 }
 
-func newScoreBatchError(rows []ScoreWrite, err error) *ScoreBatchError {
-	return &ScoreBatchError{Rows: rows, Students: blamedStudents(err), Err: err}
+func newScoreBatchError(rows []ScoreWrite, offset int, err error) *ScoreBatchError {
+	e := &ScoreBatchError{Rows: rows, Offset: offset, Err: err}
+	if e.Refused() {
+		e.Students = blamedStudents(err)
+	}
+	return e
 }
+
+// Refused reports whether the server refused the batch's content (409):
+// sending it again unchanged will fail again.
+func (e *ScoreBatchError) Refused() bool { return statusOf(e.Err) == http.StatusConflict }
 
 // Blames reports whether the server named studentDCID as the reason.
 func (e *ScoreBatchError) Blames(studentDCID int64) bool {
@@ -390,11 +433,16 @@ func (e *ScoreBatchError) Blames(studentDCID int64) bool {
 }
 
 func (e *ScoreBatchError) Error() string {
-	if len(e.Students) > 0 {
+	switch {
+	case e.Refused() && len(e.Students) > 0:
 		return fmt.Sprintf("powerschool: a batch of %d scores was refused because of student(s) %s and none of it was written: %v",
 			len(e.Rows), joinInts(e.Students), e.Err)
+	case e.Refused():
+		return fmt.Sprintf("powerschool: a batch of %d scores was refused and none of it was written: %v", len(e.Rows), e.Err)
+	case e.Offset > 0:
+		return fmt.Sprintf("the first %d scores were stored, then: %v", e.Offset, e.Err)
 	}
-	return fmt.Sprintf("powerschool: a batch of %d scores was refused and none of it was written: %v", len(e.Rows), e.Err)
+	return e.Err.Error()
 }
 
 // blamedStudents reads errors[].params.student_dcid from a 409, as a
@@ -436,8 +484,9 @@ func (e *ScoreBatchError) Unwrap() error { return e.Err }
 // send the batch once more with their IDs; a lost answer (network error or
 // 500/502/503/504) makes it re-read and send only what is not stored yet,
 // once. It returns the server's answer rows (PowerTeacher Pro names each
-// student but gives no assignmentscoreid; GetAssignment has the ids), and
-// stops at the first batch that fails (earlier batches stay written).
+// student but gives no assignmentscoreid; GetAssignment has the ids). It
+// stops at the first batch that fails, returned as a *ScoreBatchError;
+// earlier batches stay written.
 func (x *XTEService) PutScores(ctx context.Context, usersDCID int64, rows []ScoreWrite) ([]AssignmentScore, error) {
 	if err := checkTeacher(usersDCID); err != nil {
 		return nil, err
@@ -455,7 +504,7 @@ func (x *XTEService) PutScores(ctx context.Context, usersDCID int64, rows []Scor
 		batch := rows[start:min(start+ScoreBatchSize, len(rows))]
 		out, err := x.putScoreBatch(ctx, usersDCID, batch)
 		if err != nil {
-			return stored, err
+			return stored, newScoreBatchError(batch, start, err)
 		}
 		stored = append(stored, out...)
 	}
@@ -468,7 +517,7 @@ func (x *XTEService) putScoreBatch(ctx context.Context, usersDCID int64, batch [
 	case err == nil:
 		return out, nil
 	case statusOf(err) == http.StatusConflict:
-		return nil, newScoreBatchError(batch, err)
+		return nil, err
 	case statusOf(err) == http.StatusPreconditionFailed:
 		x.c.logger.DebugContext(ctx, "scores: server asked to resubmit; re-reading the stored rows", "rows", len(batch))
 		current, readErr := x.storedScores(ctx, usersDCID, batch)
@@ -486,12 +535,12 @@ func (x *XTEService) putScoreBatch(ctx context.Context, usersDCID int64, batch [
 		out, err = x.sendScores(ctx, usersDCID, fresh)
 		if err != nil {
 			if statusOf(err) == http.StatusConflict {
-				return nil, newScoreBatchError(batch, err)
+				return nil, err
 			}
 			return nil, fmt.Errorf("powerschool: scores resubmitted once after 412 and refused again: %w", err)
 		}
 		return out, nil
-	case ambiguous(ctx, err):
+	case IsAmbiguous(ctx, err):
 		x.c.logger.DebugContext(ctx, "scores: answer lost; re-reading before sending again", "rows", len(batch), "error", err.Error())
 		current, readErr := x.storedScores(ctx, usersDCID, batch)
 		if readErr != nil {
@@ -501,7 +550,7 @@ func (x *XTEService) putScoreBatch(ctx context.Context, usersDCID int64, batch [
 		var done []AssignmentScore
 		for _, w := range batch {
 			s, ok := current[scoreKey{w.AssignmentSectionID, w.StudentDCID}]
-			if ok && w.sameAs(s) {
+			if ok && w.SameAs(s) {
 				done = append(done, s)
 				continue
 			}
@@ -522,9 +571,10 @@ func (x *XTEService) putScoreBatch(ctx context.Context, usersDCID int64, batch [
 	return nil, err
 }
 
-// ambiguous reports whether a write may or may not have been applied: the
-// request failed on the network or the server failed while answering.
-func ambiguous(ctx context.Context, err error) bool {
+// IsAmbiguous reports whether a write that returned err may or may not
+// have been applied: the request failed on the network or the server
+// failed while answering. Read the data back before sending it again.
+func IsAmbiguous(ctx context.Context, err error) bool {
 	if ctx.Err() != nil || errors.Is(err, ErrReadOnly) || IsAuthError(err) || IsRateLimited(err) {
 		return false
 	}

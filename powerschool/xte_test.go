@@ -13,16 +13,15 @@ import (
 	"testing"
 )
 
-// fakeGradebook is a small PowerTeacher Pro behind fakePS, following the
-// gradebook wire contract: one section (DCID 12345, school 2)
-// taught by staff 77 (users_dcid 770). The term is given by DCID (7001),
-// as /ws/v1 does, so the school year (35) must come from start_year.
+// fakeGradebook is a small PowerTeacher Pro /ws/xte behind fakePS,
+// following the gradebook wire contract: one section (DCID 12345) taught by
+// users_dcid 770. It can fail a write after applying it (fault), which the
+// emulator cannot; package gradepush tests pushes against the emulator.
 type fakeGradebook struct {
 	ps *fakePS
 
 	mu          sync.Mutex
-	students    map[int64]string // DCID → student number
-	enrolled    map[int64]bool   // DCID → enrolled (false: dropped)
+	enrolled    map[int64]bool // DCID → enrolled (false: dropped)
 	categories  []map[string]any
 	assignments map[int64]*fakeAssignment
 	nextID      int64
@@ -30,11 +29,6 @@ type fakeGradebook struct {
 	scorePuts   atomic.Int32
 	usersSeen   map[string]bool // users_dcid values received
 	termIDs     []string        // term_id of each score write
-	// termsReadable lets the table API answer TERMS.ID for the section's term.
-	termsReadable bool
-	// staffByUsersDCID makes /ws/v1/staff/{id} keyed by USERS.DCID, so the
-	// section's staff_id (a SCHOOLSTAFF.DCID) is not found there.
-	staffByUsersDCID bool
 	// fault, when set, may answer a write itself: it returns a status and
 	// whether the write is applied before answering with it.
 	fault func(r *http.Request) (status int, applyFirst bool)
@@ -61,7 +55,6 @@ const (
 
 func newFakeGradebook(t *testing.T) *fakeGradebook {
 	g := &fakeGradebook{ps: newFakePS(t), nextID: 100,
-		students: map[int64]string{4001: "1001", 4002: "1002", 4003: "1003"},
 		enrolled: map[int64]bool{4001: true, 4002: true, 4003: false},
 		categories: []map[string]any{
 			{"teachercategoryid": 2511, "name": "Homework", "isactive": true, "isinfinalgrades": true, "districtteachercategoryid": nil, "usersdcid": gbTeacher, "yearid": 35, "color": "3"},
@@ -70,63 +63,6 @@ func newFakeGradebook(t *testing.T) *fakeGradebook {
 		},
 		assignments: map[int64]*fakeAssignment{}, usersSeen: map[string]bool{}}
 	h := g.ps.handle
-	h("GET /ws/v1/section/{id}", func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("id") != strconv.Itoa(gbSection) {
-			http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
-			return
-		}
-		writeJSON(w, map[string]any{"section": map[string]any{"id": gbSection, "school_id": 2, "staff_id": 77, "term_id": 7001, "course_id": 9}})
-	})
-	h("GET /ws/v1/school/2/term/count", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"resource": map[string]any{"count": 2}})
-	})
-	h("GET /ws/v1/school/2/term", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"terms": map[string]any{"term": []any{
-			map[string]any{"id": 7001, "school_id": 2, "start_year": 2025, "start_date": "2025-08-15", "end_date": "2026-06-10", "name": "2025-2026"},
-			map[string]any{"id": 3501, "school_id": 2, "start_date": "2025-08-15", "end_date": "2026-01-15", "name": "S1"},
-		}}})
-	})
-	h("GET /ws/v1/staff/77", func(w http.ResponseWriter, r *http.Request) {
-		if g.staffByUsersDCID {
-			http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
-			return
-		}
-		writeJSON(w, map[string]any{"staff": map[string]any{"id": 77, "users_dcid": gbTeacher, "name": map[string]any{"last_name": "Smith"}}})
-	})
-	h("GET /ws/schema/table/terms/7001", func(w http.ResponseWriter, r *http.Request) {
-		if !g.termsReadable {
-			http.Error(w, `{"message":"No access to field terms.id"}`, http.StatusForbidden)
-			return
-		}
-		writeJSON(w, map[string]any{"id": 7001, "name": "TERMS", "tables": map[string]any{"terms": map[string]any{"id": "3500"}}})
-	})
-	h("GET /ws/schema/table/schoolstaff/77", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("projection") == "" {
-			http.Error(w, `{"message":"projection is required"}`, http.StatusBadRequest)
-			return
-		}
-		writeJSON(w, map[string]any{"id": 77, "name": "SCHOOLSTAFF", "tables": map[string]any{"schoolstaff": map[string]any{"users_dcid": strconv.Itoa(gbTeacher)}}})
-	})
-	h("GET /ws/v1/section/12345/section_enrollment/count", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"resource": map[string]any{"count": len(g.enrolled)}})
-	})
-	h("GET /ws/v1/section/12345/section_enrollment", func(w http.ResponseWriter, r *http.Request) {
-		var list []any
-		for _, id := range []int64{4001, 4002, 4003} {
-			list = append(list, map[string]any{"id": id + 1, "section_id": gbSection, "student_id": id, "dropped": !g.enrolled[id]})
-		}
-		writeJSON(w, map[string]any{"section_enrollments": map[string]any{"section_enrollment": list}})
-	})
-	h("GET /ws/v1/student/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		num, ok := g.students[id]
-		if !ok {
-			http.Error(w, `{"message":"Not found"}`, http.StatusNotFound)
-			return
-		}
-		n, _ := strconv.Atoi(num)
-		writeJSON(w, map[string]any{"student": map[string]any{"id": id, "local_id": n}})
-	})
 	h("GET /ws/xte/teacher_category", func(w http.ResponseWriter, r *http.Request) {
 		g.saw(r)
 		if r.URL.Query().Get("year_id") != "35" {
@@ -650,191 +586,13 @@ func TestXTECreateAfterLostAnswerDoesNotDuplicate(t *testing.T) {
 		}
 		return 0, false
 	}
-	// A bare create is sent once and reports the failure...
+	// A bare create is sent once and reports the failure (package gradepush
+	// looks the assignment up before sending it again).
 	if _, err := x.CreateAssignment(context.Background(), gbTeacher, quiz(10)); statusOf(err) != http.StatusBadGateway {
 		t.Fatalf("err = %v, want the 502", err)
 	}
 	if n := g.writes.Load(); n != 1 {
 		t.Fatalf("%d POSTs, want 1", n)
-	}
-	// ...and a push finds the assignment it created instead of making a second.
-	g.mu.Lock()
-	g.assignments = map[int64]*fakeAssignment{}
-	g.mu.Unlock()
-	failed.Store(false)
-	g.writes.Store(0)
-	sum := push(t, x, gradebook(GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1001", Score: "9"}))
-	if g.count() != 1 || sum.Assignments.Created != 1 || sum.Scores.Created != 1 {
-		t.Fatalf("%d assignments after a lost create; summary %+v", g.count(), sum)
-	}
-	if g.stored("Quiz 1")[4001] != "9" {
-		t.Errorf("stored %v", g.stored("Quiz 1"))
-	}
-}
-
-func gradebook(scores ...GradebookScore) Gradebook {
-	return Gradebook{SectionDCID: gbSection, Assignments: []GradebookAssignment{
-		{Row: 2, Title: "Quiz 1", DueDate: "2025-10-01", Category: "Homework", Points: 10},
-	}, Scores: scores}
-}
-
-func push(t *testing.T, x *XTEService, g Gradebook) GradebookSummary {
-	t.Helper()
-	p, err := x.PlanGradebook(context.Background(), g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := x.ApplyGradebook(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
-}
-
-func TestGradebookPushTwiceSecondWritesNothing(t *testing.T) {
-	g := newFakeGradebook(t)
-	x := g.ps.client().XTE
-	gb := gradebook(
-		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1001", Score: "8"},
-		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1002", Score: "10"},
-	)
-	gb.Assignments = append(gb.Assignments, GradebookAssignment{Row: 3, Title: "Test 1", DueDate: "2025-11-01", Category: "tests", Points: 50})
-	gb.Scores = append(gb.Scores, GradebookScore{Row: 3, Assignment: "Test 1", Student: "1001", Score: "41"})
-
-	first := push(t, x, gb)
-	want := GradebookCounts{Created: 2}
-	if first.Assignments != want || first.Scores != (GradebookCounts{Created: 3}) || len(first.Rejected) != 0 {
-		t.Fatalf("first push: %+v", first)
-	}
-	g.writes.Store(0)
-	second := push(t, x, gb)
-	if second.Assignments != (GradebookCounts{Unchanged: 2}) || second.Scores != (GradebookCounts{Unchanged: 3}) {
-		t.Fatalf("second push: %+v", second)
-	}
-	if n := g.writes.Load(); n != 0 {
-		t.Errorf("second push sent %d writes, want none", n)
-	}
-
-	// A changed score and a changed due date: one update each, the rest unchanged.
-	gb.Scores[0].Score = "9"
-	gb.Assignments[1].DueDate = "2025-11-02"
-	third := push(t, x, gb)
-	if third.Assignments != (GradebookCounts{Updated: 1, Unchanged: 1}) || third.Scores != (GradebookCounts{Updated: 1, Unchanged: 2}) {
-		t.Fatalf("third push: %+v", third)
-	}
-	if g.stored("Quiz 1")[4001] != "9" || g.count() != 2 {
-		t.Errorf("stored %v, %d assignments", g.stored("Quiz 1"), g.count())
-	}
-}
-
-func TestGradebookRejectedRowsDoNotBlockOthers(t *testing.T) {
-	g := newFakeGradebook(t)
-	x := g.ps.client().XTE
-	gb := gradebook(
-		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1001", Score: "8"},
-		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1003", Score: "8"}, // dropped
-		GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "9999", Score: "8"}, // unknown
-	)
-	gb.Assignments = append(gb.Assignments, GradebookAssignment{Row: 3, Title: "Long " + strings.Repeat("a", 50), DueDate: "2025-11-01", Category: "Homework", Points: 5})
-	gb.Scores = append(gb.Scores, GradebookScore{Row: 3, Assignment: gb.Assignments[1].Title, Student: "1001", Score: "5"})
-	sum := push(t, x, gb)
-	if sum.Assignments != (GradebookCounts{Created: 1, Rejected: 1}) || sum.Scores != (GradebookCounts{Created: 1, Rejected: 3}) {
-		t.Fatalf("summary %+v", sum)
-	}
-	text := fmt.Sprint(sum.Rejected)
-	for _, want := range []string{"student 1003 is not enrolled in section 12345", "student 9999 is not enrolled", "55 characters", "its assignment was rejected (row 3)"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("rejections %s do not mention %q", text, want)
-		}
-	}
-	if got := g.stored("Quiz 1"); len(got) != 1 || got[4001] != "8" {
-		t.Errorf("stored %v, want only student 4001's score", got)
-	}
-}
-
-func TestGradebookServerRefusalIsReportedPerRow(t *testing.T) {
-	g := newFakeGradebook(t)
-	x := g.ps.client().XTE
-	p, err := x.PlanGradebook(context.Background(), gradebook(GradebookScore{Row: 2, Assignment: "Quiz 1", Student: "1002", Score: "3"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The student drops between planning and sending.
-	g.mu.Lock()
-	g.enrolled[4002] = false
-	g.mu.Unlock()
-	sum, err := x.ApplyGradebook(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Scores.Rejected != 1 || len(sum.Rejected) != 1 || !strings.Contains(sum.Rejected[0].String(), "Student 4002 is not enrolled") || sum.Rejected[0].Row != 2 {
-		t.Fatalf("summary %+v", sum)
-	}
-}
-
-func TestGradebookPlanRules(t *testing.T) {
-	f := &SectionFacts{SectionDCID: gbSection, YearID: 35, TermStart: "2025-08-15", TermEnd: "2026-06-10", UsersDCID: gbTeacher,
-		Students: map[string]int64{"1001": 4001},
-		Categories: []TeacherCategory{{ID: 1, Name: "Homework", IsActive: true}, {ID: 2, Name: "Old", IsActive: false},
-			{ID: 3, Name: strings.Repeat("c", 31), IsActive: true}}}
-	ok := GradebookAssignment{Row: 1, Title: "A", DueDate: "2025-09-01", Category: "Homework", Points: 10}
-	for _, tc := range []struct {
-		name   string
-		change func(*GradebookAssignment)
-		want   string
-	}{
-		{"percent", func(a *GradebookAssignment) { a.ScoreType = "PERCENT" }, "only points"},
-		{"title 51", func(a *GradebookAssignment) { a.Title = strings.Repeat("é", 51) }, "51 characters"},
-		{"empty title", func(a *GradebookAssignment) { a.Title = " " }, "title is empty"},
-		{"category 31", func(a *GradebookAssignment) { a.Category = strings.Repeat("c", 31) }, "31 characters; PowerTeacher Pro allows 30"},
-		{"inactive", func(a *GradebookAssignment) { a.Category = "Old" }, `category "Old" is inactive`},
-		{"unknown category", func(a *GradebookAssignment) { a.Category = "Labs" }, `no category "Labs"; use one of: "Homework"`},
-		{"before term", func(a *GradebookAssignment) { a.DueDate = "2025-08-14" }, "outside the section's term (2025-08-15 to 2026-06-10)"},
-		{"after term", func(a *GradebookAssignment) { a.DueDate = "2026-06-11" }, "outside"},
-		{"bad date", func(a *GradebookAssignment) { a.DueDate = "10/01/2025" }, "YYYY-MM-DD"},
-		{"zero points", func(a *GradebookAssignment) { a.Points = 0 }, "above 0"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			a := ok
-			tc.change(&a)
-			p := f.Plan(Gradebook{SectionDCID: gbSection, Assignments: []GradebookAssignment{a},
-				Scores: []GradebookScore{{Row: 1, Assignment: a.Title, Student: "1001", Score: "1"}}})
-			if len(p.Assignments) != 0 || len(p.Rejected) != 2 || !strings.Contains(p.Rejected[0].Reason, tc.want) || p.Rejected[0].Row != 1 {
-				t.Fatalf("rejections %v, want one containing %q and its score", p.Rejected, tc.want)
-			}
-		})
-	}
-	// Edges that pass: the term's first and last day, 50 characters, extra credit.
-	edge := []GradebookAssignment{ok, ok}
-	edge[0].Title, edge[0].DueDate = strings.Repeat("é", 50), "2025-08-15"
-	edge[1].Title, edge[1].DueDate, edge[1].Category = "B", "2026-06-10", "homework"
-	p := f.Plan(Gradebook{Assignments: edge, Scores: []GradebookScore{
-		{Row: 4, Assignment: "B", Student: "1001", Score: "12"},
-		{Row: 5, Assignment: "B", Student: "1001", Score: "1"},
-		{Row: 6, Assignment: "B", Student: "1001x", Score: "1"},
-		{Row: 7, Assignment: edge[0].Title, Student: "1001", Score: "-1"},
-		{Row: 8, Assignment: edge[0].Title, Student: "1001", Score: "ten"},
-		{Row: 9, Assignment: "Nope", Student: "1001", Score: "1"},
-	}})
-	if len(p.Assignments) != 2 || p.Summary().Scores.Created != 1 {
-		t.Fatalf("plan %+v", p)
-	}
-	wantRows := map[int]string{5: "second score", 6: "not enrolled", 7: "negative", 8: "not a number", 9: `no assignment "Nope"`}
-	if len(p.Rejected) != len(wantRows) {
-		t.Fatalf("rejections %v", p.Rejected)
-	}
-	for _, r := range p.Rejected {
-		if !strings.Contains(r.Reason, wantRows[r.Row]) {
-			t.Errorf("row %d: %q, want %q", r.Row, r.Reason, wantRows[r.Row])
-		}
-	}
-}
-
-func TestGradebookSectionNotFound(t *testing.T) {
-	g := newFakeGradebook(t)
-	_, err := g.ps.client().XTE.PlanGradebook(context.Background(), Gradebook{SectionDCID: 1})
-	if !IsNotFound(err) || !strings.Contains(err.Error(), "section 1 not found") {
-		t.Fatalf("err = %v", err)
 	}
 }
 
@@ -855,23 +613,11 @@ func TestScoreWriteShape(t *testing.T) {
 	}
 }
 
-func TestXTELoadSectionFindsTeacherThroughSchoolStaff(t *testing.T) {
-	g := newFakeGradebook(t)
-	g.staffByUsersDCID = true
-	f, err := g.ps.client().XTE.LoadSection(context.Background(), gbSection, 0, nil)
-	if err != nil {
-		t.Fatalf("LoadSection: %v", err)
-	}
-	if f.UsersDCID != gbTeacher {
-		t.Fatalf("UsersDCID = %d, want %d (from SCHOOLSTAFF.USERS_DCID)", f.UsersDCID, gbTeacher)
-	}
-}
-
 func TestScoreBatchErrorReadsStudentDCIDLeniently(t *testing.T) {
 	for _, body := range []string{
 		`{"message":"Validation failed","errors":[{"params":{"student_dcid":"4003"}},{"params":{"student_dcid":4004}},{"params":{}},{"params":{"student_dcid":"x"}}]}`,
 	} {
-		err := newScoreBatchError(nil, newAPIError(http.StatusConflict, "PUT", "/ws/xte/score", []byte(body), func(s string) string { return s }))
+		err := newScoreBatchError(nil, 0, newAPIError(http.StatusConflict, "PUT", "/ws/xte/score", []byte(body), func(s string) string { return s }))
 		if len(err.Students) != 2 || err.Students[0] != 4003 || err.Students[1] != 4004 {
 			t.Errorf("Students = %v from %s, want [4003 4004]", err.Students, body)
 		}
@@ -906,23 +652,33 @@ func TestXTEPutScoresSendsTermID(t *testing.T) {
 	}
 }
 
-// A section's term comes from /ws/v1 as TERMS.DCID; LoadSection reads its
-// TERMS.ID (PUT /ws/xte/score's term_id) through the table API, and goes on
-// without it when the plugin may not read TERMS.ID.
-func TestXTELoadSectionReadsTermsID(t *testing.T) {
-	for _, readable := range []bool{true, false} {
-		g := newFakeGradebook(t)
-		g.termsReadable = readable
-		f, err := g.ps.client().XTE.LoadSection(context.Background(), gbSection, gbTeacher, nil)
-		if err != nil {
-			t.Fatalf("readable=%v: %v", readable, err)
-		}
-		want := int64(0)
-		if readable {
-			want = 3500
-		}
-		if f.TermsID != want {
-			t.Errorf("readable=%v: TermsID = %d, want %d", readable, f.TermsID, want)
-		}
+// A batch that fails stops PutScores with a *ScoreBatchError saying where
+// it starts: the batches before it are stored.
+func TestXTEPutScoresReportsWhereItStopped(t *testing.T) {
+	g := newFakeGradebook(t)
+	x := g.ps.client().XTE
+	base := scoredQuiz(t, x)
+	rows := make([]ScoreWrite, ScoreBatchSize+2)
+	for i := range rows {
+		rows[i] = base
+		rows[i].StudentDCID, rows[i].Score = 4001, strconv.Itoa(i)
+	}
+	rows[ScoreBatchSize+1].StudentDCID = 4003 // dropped: the second batch is refused
+	_, err := x.PutScores(context.Background(), gbTeacher, rows)
+	var be *ScoreBatchError
+	if !errors.As(err, &be) || !be.Refused() || be.Offset != ScoreBatchSize || len(be.Rows) != 2 || !be.Blames(4003) {
+		t.Fatalf("err = %v (%+v), want the second batch refused at offset %d", err, be, ScoreBatchSize)
+	}
+	if got := g.stored("Quiz 1")[4001]; got != strconv.Itoa(ScoreBatchSize-1) {
+		t.Errorf("stored %q, want the first batch's last score", got)
+	}
+
+	// Any other failure is reported the same way, not as a refusal.
+	g.mu.Lock()
+	g.fault = func(r *http.Request) (int, bool) { return http.StatusForbidden, false }
+	g.mu.Unlock()
+	_, err = x.PutScores(context.Background(), gbTeacher, rows[:1])
+	if !errors.As(err, &be) || be.Refused() || be.Offset != 0 || statusOf(err) != http.StatusForbidden || len(be.Students) != 0 {
+		t.Fatalf("err = %v, want a 403 at offset 0", err)
 	}
 }

@@ -1,18 +1,23 @@
 // Package grades implements psctl grades: pushing a gradebook CSV into
-// PowerTeacher Pro, through /ws/xte or OneRoster.
+// PowerTeacher Pro, through /ws/xte or OneRoster. The work is package
+// gradepush's; this package reads the flags and the file and prints.
 package grades
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/pskit/pskit/gradepush"
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
 	orcmd "github.com/pskit/pskit/internal/cli/oneroster"
-	ps "github.com/pskit/pskit/powerschool"
+	"github.com/pskit/pskit/internal/config"
 	"github.com/spf13/cobra"
 )
 
@@ -36,7 +41,12 @@ type PushOptions struct {
 	DryRun  bool
 	Via     string
 	Base    string
-	JSON    bool
+	// Format is the summary's format (-o): table or json; "" infers it
+	// from OutFile's extension, else table.
+	Format string
+	// OutFile (--output) receives the summary instead of stdout; "-" is
+	// stdout.
+	OutFile string
 }
 
 // NewCmdPush returns psctl grades push.
@@ -62,7 +72,9 @@ the same value are left alone, so pushing the same file twice writes nothing
 the second time.
 
 The summary counts created, updated, unchanged and rejected assignments and
-scores. The exit code is 1 when any row was rejected. --dry-run checks and
+scores, as a table or (-o json) as JSON with every rejection; --output FILE
+writes it to a file (the format follows a .json extension unless -o says).
+The exit code is 1 when any row was rejected. --dry-run checks and
 counts everything and sends nothing.
 
 --via oneroster writes line items and results through the server's OneRoster
@@ -86,26 +98,19 @@ the student, so a second push replaces the same records).`,
 	fl.Int64Var(&o.Teacher, "teacher", 0, "acting teacher's USERS.DCID (default: the section's teacher)")
 	fl.StringVar(&o.Via, "via", "xte", "write through xte (PowerTeacher Pro's /ws/xte) or oneroster")
 	fl.StringVar(&o.Base, "oneroster-base", "", "OneRoster base path with --via oneroster (default /ims/oneroster/v1p1)")
-	fl.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	fl.StringVarP(&o.Format, "format", "o", "", "summary format: table or json (default: from --output's extension, else table)")
+	fl.StringVar(&o.OutFile, "output", "", "write the summary to this file instead of stdout (- for stdout)")
 	return cmd
 }
 
-// Summary is what push prints with --json.
+// Summary is what push prints with -o json.
 type Summary struct {
-	Section     int64              `json:"section"`
-	Via         string             `json:"via"`
-	DryRun      bool               `json:"dry_run"`
-	Assignments ps.GradebookCounts `json:"assignments"`
-	Scores      ps.GradebookCounts `json:"scores"`
-	Rejected    []Rejected         `json:"rejected"`
-}
-
-// Rejected is one rejected row in the JSON summary.
-type Rejected struct {
-	Row        int    `json:"row"`
-	Assignment string `json:"assignment,omitempty"`
-	Student    string `json:"student,omitempty"`
-	Reason     string `json:"reason"`
+	Section     int64                 `json:"section"`
+	Via         string                `json:"via"`
+	DryRun      bool                  `json:"dry_run"`
+	Assignments gradepush.Counts      `json:"assignments"`
+	Scores      gradepush.Counts      `json:"scores"`
+	Rejected    []gradepush.Rejection `json:"rejected"`
 }
 
 func runPush(ctx context.Context, o *PushOptions) error {
@@ -122,6 +127,10 @@ func runPush(ctx context.Context, o *PushOptions) error {
 	if o.Base != "" && via != "oneroster" {
 		return cmdutil.UsageError("--oneroster-base only applies with --via oneroster")
 	}
+	format, err := summaryFormat(o.Format, o.OutFile)
+	if err != nil {
+		return err
+	}
 	in := o.IO.In
 	if o.File != "-" {
 		fh, err := os.Open(o.File)
@@ -131,7 +140,7 @@ func runPush(ctx context.Context, o *PushOptions) error {
 		defer fh.Close()
 		in = fh
 	}
-	assignments, scores, parseRejected, err := ParseCSV(in)
+	book, err := gradepush.ParseCSV(in)
 	if err != nil {
 		return cmdutil.UsageError("%s: %v", o.File, err)
 	}
@@ -140,38 +149,36 @@ func runPush(ctx context.Context, o *PushOptions) error {
 	if err != nil {
 		return err
 	}
-	x := client.XTE
-	plan, err := x.PlanGradebook(ctx, ps.Gradebook{SectionDCID: o.Section, UsersDCID: o.Teacher, Assignments: assignments, Scores: scores})
+	facts, err := gradepush.Load(ctx, client, o.Section, o.Teacher, book)
 	if err != nil {
 		return target.Explain(err)
 	}
-	plan.Rejected = append(parseRejected, plan.Rejected...)
+	plan := facts.Plan(book)
 
-	var sum ps.GradebookSummary
-	switch {
-	case o.DryRun:
+	var sum gradepush.Summary
+	if o.DryRun {
 		sum = plan.Summary()
-	case via == "oneroster":
-		if target.ReadOnly {
-			return fmt.Errorf("%s is read-only: refusing to write grades; use an environment without read-only", target.Label())
+	} else {
+		applier := gradepush.NewXTE(client)
+		if via == "oneroster" {
+			if target.ReadOnly {
+				return fmt.Errorf("%s is read-only: refusing to write grades; use an environment without read-only", target.Label())
+			}
+			c, err := orcmd.NewClient(o.Factory, target, o.Base)
+			if err != nil {
+				return err
+			}
+			applier = gradepush.NewOneRoster(c)
 		}
-		c, err := orcmd.NewClient(o.Factory, target, o.Base)
+		sum, err = gradepush.Apply(ctx, applier, plan)
 		if err != nil {
-			return err
-		}
-		sum, err = applyOneRoster(ctx, c, plan)
-		if err != nil {
-			printSummary(o, via, sum)
-			return fmt.Errorf("push stopped: %w\nwhat was written before the failure is counted above; run the push again to finish (it skips what is stored)", err)
-		}
-	default:
-		sum, err = x.ApplyGradebook(ctx, plan)
-		if err != nil {
-			printSummary(o, via, sum)
-			return target.Explain(fmt.Errorf("push stopped: %w\nwhat was written before the failure is counted above; run the push again to finish (it skips what is stored)", err))
+			if perr := o.print(format, via, sum); perr != nil {
+				fmt.Fprintf(o.IO.ErrOut, "psctl: %v\n", perr)
+			}
+			return target.Explain(fmt.Errorf("push stopped: %w\nwhat was written before the failure is counted in the summary; run the push again to finish (it skips what is stored)", err))
 		}
 	}
-	if err := printSummary(o, via, sum); err != nil {
+	if err := o.print(format, via, sum); err != nil {
 		return err
 	}
 	if n := len(sum.Rejected); n > 0 {
@@ -180,17 +187,57 @@ func runPush(ctx context.Context, o *PushOptions) error {
 	return nil
 }
 
-func printSummary(o *PushOptions, via string, sum ps.GradebookSummary) error {
-	if o.JSON {
-		s := Summary{Section: o.Section, Via: via, DryRun: o.DryRun, Assignments: sum.Assignments, Scores: sum.Scores, Rejected: []Rejected{}}
-		for _, r := range sum.Rejected {
-			s.Rejected = append(s.Rejected, Rejected{Row: r.Row, Assignment: r.Assignment, Student: r.Student, Reason: r.Reason})
-		}
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+// summaryFormat resolves -o and --output into table or json: a .json file
+// means json unless -o says otherwise.
+func summaryFormat(format, outFile string) (string, error) {
+	switch f := strings.ToLower(outFile); f {
+	case "json", "table", "csv", "ndjson":
+		return "", cmdutil.UsageError("--output takes a file name, not a format: for the format use -o %s, and --output FILE to write to a file", f)
 	}
-	w := o.IO.Out
+	if format == "" {
+		if strings.EqualFold(filepath.Ext(outFile), ".json") {
+			return "json", nil
+		}
+		return "table", nil
+	}
+	switch f := strings.ToLower(format); f {
+	case "table", "json":
+		return f, nil
+	}
+	return "", cmdutil.UsageError("-o %s: grades push prints its summary as table or json", format)
+}
+
+// print writes the summary to stdout or --output; in a table, each
+// rejection also goes to stderr.
+func (o *PushOptions) print(format, via string, sum gradepush.Summary) error {
+	var b bytes.Buffer
+	if format == "json" {
+		s := Summary{Section: o.Section, Via: via, DryRun: o.DryRun, Assignments: sum.Assignments, Scores: sum.Scores, Rejected: sum.Rejected}
+		if s.Rejected == nil {
+			s.Rejected = []gradepush.Rejection{}
+		}
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	} else {
+		writeTable(&b, o, via, sum)
+		for _, r := range sum.Rejected {
+			fmt.Fprintf(o.IO.ErrOut, "rejected: %s\n", r)
+		}
+	}
+	if o.OutFile == "" || o.OutFile == "-" {
+		_, err := o.IO.Out.Write(b.Bytes())
+		return err
+	}
+	if err := config.WriteFileAtomic(o.OutFile, b.Bytes()); err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	return nil
+}
+
+func writeTable(w io.Writer, o *PushOptions, via string, sum gradepush.Summary) {
 	verb := "Pushed"
 	if o.DryRun {
 		verb = "Dry run (nothing sent) for"
@@ -199,14 +246,10 @@ func printSummary(o *PushOptions, via string, sum ps.GradebookSummary) error {
 	fmt.Fprintf(w, "%-12s %8s %8s %10s %9s\n", "", "created", "updated", "unchanged", "rejected")
 	for _, row := range []struct {
 		name string
-		c    ps.GradebookCounts
+		c    gradepush.Counts
 	}{{"assignments", sum.Assignments}, {"scores", sum.Scores}} {
 		fmt.Fprintf(w, "%-12s %8d %8d %10d %9d\n", row.name, row.c.Created, row.c.Updated, row.c.Unchanged, row.c.Rejected)
 	}
-	for _, r := range sum.Rejected {
-		fmt.Fprintf(o.IO.ErrOut, "rejected: %s\n", r)
-	}
-	return nil
 }
 
 func plural(n int, one, many string) string {

@@ -1,4 +1,4 @@
-package grades
+package gradepush
 
 import (
 	"encoding/csv"
@@ -7,8 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-
-	ps "github.com/pskit/pskit/powerschool"
 )
 
 // Column names accepted in a gradebook CSV header (case and spaces ignored).
@@ -37,17 +35,18 @@ func columnKey(h string) string {
 //     and points_possible (needed when the assignment does not exist yet).
 //
 // Rows are numbered as lines of the file (the header is line 1). Problems
-// with single rows are returned as rejections, not errors.
-func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.GradebookScore, rejected []ps.Rejection, err error) {
+// with single rows are returned in Gradebook.Rejected; an error is a file
+// that cannot be read as a gradebook at all, and names the line or column.
+func ParseCSV(r io.Reader) (*Gradebook, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, nil, errors.New("the file is empty; give a header row (title,due_date,category,points_possible,<student numbers...> or assignment,student,score)")
+		return nil, errors.New("the file is empty; give a header row (title,due_date,category,points_possible,<student numbers...> or assignment,student,score)")
 	}
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the header: %w", err)
+		return nil, fmt.Errorf("reading the header: %w", err)
 	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // Excel's byte-order mark
@@ -61,7 +60,7 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 		k := columnKey(h)
 		if k == "" {
 			if strings.TrimSpace(h) == "" {
-				return nil, nil, nil, fmt.Errorf("header column %d is empty; name every column", i+1)
+				return nil, fmt.Errorf("header column %d is empty; name every column", i+1)
 			}
 			students = append(students, struct {
 				idx    int
@@ -70,7 +69,7 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 			continue
 		}
 		if _, dup := cols[k]; dup {
-			return nil, nil, nil, fmt.Errorf("header names the %s column twice (column %d: %q)", k, i+1, h)
+			return nil, fmt.Errorf("header names the %s column twice (column %d: %q)", k, i+1, h)
 		}
 		cols[k] = i
 	}
@@ -78,23 +77,23 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 	_, hasScore := cols["score"]
 	long := hasStudent || hasScore
 	if _, ok := cols["title"]; !ok {
-		return nil, nil, nil, errors.New("the header has no title (or assignment) column")
+		return nil, errors.New("the header has no title (or assignment) column")
 	}
 	if long {
 		if !hasStudent || !hasScore {
-			return nil, nil, nil, errors.New("a long-format file needs both student and score columns (assignment,student,score)")
+			return nil, errors.New("a long-format file needs both student and score columns (assignment,student,score)")
 		}
 		if len(students) > 0 {
-			return nil, nil, nil, fmt.Errorf("unknown column %q in a long-format file; use assignment,student,score[,due_date,category,points_possible]", students[0].number)
+			return nil, fmt.Errorf("unknown column %q in a long-format file; use assignment,student,score[,due_date,category,points_possible]", students[0].number)
 		}
 	} else {
 		for _, k := range []string{"due", "category", "points"} {
 			if _, ok := cols[k]; !ok {
-				return nil, nil, nil, fmt.Errorf("the header has no %s column; a wide file is title,due_date,category,points_possible,<student numbers...>", map[string]string{"due": "due_date", "category": "category", "points": "points_possible"}[k])
+				return nil, fmt.Errorf("the header has no %s column; a wide file is title,due_date,category,points_possible,<student numbers...>", map[string]string{"due": "due_date", "category": "category", "points": "points_possible"}[k])
 			}
 		}
 		if len(students) == 0 {
-			return nil, nil, nil, errors.New("the header has no student-number columns after title,due_date,category,points_possible")
+			return nil, errors.New("the header has no student-number columns after title,due_date,category,points_possible")
 		}
 	}
 
@@ -105,6 +104,7 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 		}
 		return strings.TrimSpace(rec[i])
 	}
+	g := &Gradebook{}
 	defined := map[string]bool{}
 	for {
 		rec, err := cr.Read()
@@ -114,9 +114,9 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, nil, nil, fmt.Errorf("line %d: %v; fix the quoting and run again", pe.Line, pe.Err)
+				return nil, fmt.Errorf("line %d: %v; fix the quoting and run again", pe.Line, pe.Err)
 			}
-			return nil, nil, nil, err
+			return nil, err
 		}
 		line, _ := cr.FieldPos(0)
 		if blank(rec) {
@@ -125,36 +125,36 @@ func ParseCSV(r io.Reader) (assignments []ps.GradebookAssignment, scores []ps.Gr
 		title := cell(rec, "title")
 		hasMeta := cell(rec, "due") != "" || cell(rec, "category") != "" || cell(rec, "points") != ""
 		if !long || (hasMeta && !defined[title]) {
-			a := ps.GradebookAssignment{Row: line, Title: title, DueDate: cell(rec, "due"), Category: cell(rec, "category"), Description: cell(rec, "description")}
+			a := Assignment{Row: line, Title: title, DueDate: cell(rec, "due"), Category: cell(rec, "category"), Description: cell(rec, "description")}
 			p, perr := strconv.ParseFloat(cell(rec, "points"), 64)
 			if perr != nil {
-				rejected = append(rejected, ps.Rejection{Row: line, Assignment: title, Reason: fmt.Sprintf("points possible %q is not a number", cell(rec, "points"))})
+				g.Rejected = append(g.Rejected, Rejection{Row: line, Assignment: title, Reason: fmt.Sprintf("points possible %q is not a number", cell(rec, "points"))})
 				for _, s := range students {
 					if s.idx < len(rec) && strings.TrimSpace(rec[s.idx]) != "" {
-						rejected = append(rejected, ps.Rejection{Row: line, Assignment: title, Student: s.number, Reason: "not sent because its assignment was rejected"})
+						g.Rejected = append(g.Rejected, Rejection{Row: line, Assignment: title, Student: s.number, Reason: "not sent because its assignment was rejected"})
 					}
 				}
 				if long {
-					rejected = append(rejected, ps.Rejection{Row: line, Assignment: title, Student: cell(rec, "student"), Reason: "not sent because its assignment was rejected"})
+					g.Rejected = append(g.Rejected, Rejection{Row: line, Assignment: title, Student: cell(rec, "student"), Reason: "not sent because its assignment was rejected"})
 				}
 				continue
 			}
 			a.Points = p
 			defined[title] = true
-			assignments = append(assignments, a)
+			g.Assignments = append(g.Assignments, a)
 		}
 		if long {
-			scores = append(scores, ps.GradebookScore{Row: line, Assignment: title, Student: cell(rec, "student"), Score: cell(rec, "score")})
+			g.Scores = append(g.Scores, Score{Row: line, Assignment: title, Student: cell(rec, "student"), Score: cell(rec, "score")})
 			continue
 		}
 		for _, s := range students {
 			if s.idx >= len(rec) || strings.TrimSpace(rec[s.idx]) == "" {
 				continue
 			}
-			scores = append(scores, ps.GradebookScore{Row: line, Assignment: title, Student: s.number, Score: strings.TrimSpace(rec[s.idx])})
+			g.Scores = append(g.Scores, Score{Row: line, Assignment: title, Student: s.number, Score: strings.TrimSpace(rec[s.idx])})
 		}
 	}
-	return assignments, scores, rejected, nil
+	return g, nil
 }
 
 func blank(rec []string) bool {
