@@ -12,17 +12,20 @@ import (
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/root"
+	"github.com/pskit/pskit/internal/cli/versioncmd"
 )
 
-// Version is set at build time with -ldflags "-X github.com/pskit/pskit/internal/cli.Version=...".
-var Version = "dev"
+// Version, when set at link time with -ldflags "-X
+// github.com/pskit/pskit/internal/cli.Version=v1.2.3", replaces the module
+// version from the build information (see versioncmd.Current).
+var Version = ""
 
 // Main runs psctl with os.Args and returns the process exit code. Ctrl-C
 // or SIGTERM cancels the root context, so long pulls stop promptly.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, cmdutil.New(Version), os.Args[1:])
+	return Run(ctx, cmdutil.New(versioncmd.Current(Version)), os.Args[1:])
 }
 
 // Run executes psctl with args against f's streams and returns the exit code.
@@ -41,9 +44,6 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	if code == cmdutil.ExitFailure && strings.HasPrefix(err.Error(), "unknown command") {
 		code = cmdutil.ExitUsage
 	}
-	// The SDK prefixes its errors for library users; on the command line
-	// the "psctl:" prefix already says who speaks.
-	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "powerschool: "), ": powerschool: ", ": ")
-	fmt.Fprintf(f.IOStreams.ErrOut, "psctl: %s\n", msg)
+	fmt.Fprintf(f.IOStreams.ErrOut, "psctl: %s\n", cmdutil.ErrorMessage(err))
 	return code
 }

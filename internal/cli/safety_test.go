@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pskit/pskit/internal/cli/clitest"
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
 	"github.com/pskit/pskit/internal/config"
@@ -51,7 +50,7 @@ func TestConcurrentEnvAdd(t *testing.T) {
 
 // env add checks the credentials with the server before saving them.
 func TestEnvAddVerifies(t *testing.T) {
-	ps := clitest.NewFakePS(t, 2)
+	ps, _ := newTestPS(t, 2, false)
 	id, secret := ps.Credentials()
 	r := newRunner(t)
 	_, errOut, code := r.run("wrong-secret\n", "env", "add", "dev", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
@@ -69,7 +68,7 @@ func TestEnvAddVerifies(t *testing.T) {
 // saved later fails at once; auth logout of one environment leaves the
 // others' tokens.
 func TestTokenCacheKeyedBySecret(t *testing.T) {
-	ps := clitest.NewFakePS(t, 2)
+	ps, _ := newTestPS(t, 2, false)
 	id, secret := ps.Credentials()
 	r := newRunner(t)
 	r.ok(secret+"\n", "env", "add", "dev", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
@@ -238,8 +237,8 @@ func TestDeleteConfirmationEOF(t *testing.T) {
 // A pull to stdout that fails mid-way leaves exactly the records received,
 // each whole, flushed before the exit.
 func TestFailedPullToStdoutLeavesWholeRecords(t *testing.T) {
-	ps := clitest.NewFakePS(t, 25)
-	ps.FailPage.Store(3)
+	ps, _ := newTestPS(t, 25, false)
+	ps.FailFromPage.Store(3)
 	id, secret := ps.Credentials()
 	r := newRunner(t)
 	r.ok(secret+"\n", "env", "add", "dev", "--url", ps.URL, "--client-id", id, "--client-secret-stdin")
@@ -248,7 +247,7 @@ func TestFailedPullToStdoutLeavesWholeRecords(t *testing.T) {
 		t.Fatalf("the pull did not fail: %s", errOut)
 	}
 	var received int
-	if _, err := fmt.Sscanf(errOut[strings.Index(errOut, "(")+1:], "%d records were received", &received); err != nil {
+	if _, err := fmt.Sscanf(errOut[strings.LastIndex(errOut, "\n(")+2:], "%d records were received", &received); err != nil {
 		t.Fatalf("no record count in %q", errOut)
 	}
 	if received == 0 {

@@ -74,14 +74,16 @@ func TestScripts(t *testing.T) {
 				}
 			},
 			"nosecrets": cmdNoSecrets,
-			// waitfile FILE: wait up to 20s for a background command to create FILE.
+			// waitfile FILE: wait up to 20s for a background command to write FILE.
 			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: waitfile FILE")
 				}
 				deadline := time.Now().Add(20 * time.Second)
 				for {
-					if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+					// Non-empty: psctl demo claims its output file empty
+					// before the pull fills it.
+					if fi, err := os.Stat(ts.MkAbs(args[0])); err == nil && fi.Size() > 0 {
 						return
 					}
 					if time.Now().After(deadline) {

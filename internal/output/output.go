@@ -80,6 +80,13 @@ type Options struct {
 	// starting with = + - @ tab or CR gets a leading ' so that spreadsheets
 	// show it instead of running it as a formula.
 	CSVRaw bool
+	// JQ, when set, replaces the format: each record goes through this
+	// jq expression and every result is printed on its own line (strings
+	// as they are, other values as compact JSON).
+	JQ string
+	// Template, when set, replaces the format: a Go text/template run on
+	// each record, followed by a newline unless it ends with one.
+	Template string
 }
 
 // Writer writes records one at a time. Close must be called to flush.
@@ -97,6 +104,22 @@ type Writer interface {
 // New returns a Writer for opts.Format over w.
 func New(w io.Writer, opts Options) (Writer, error) {
 	bw := newRecordBuffer(w)
+	switch {
+	case opts.JQ != "" && opts.Template != "":
+		return nil, fmt.Errorf("--jq and --template cannot be combined: choose one")
+	case opts.JQ != "":
+		code, err := CompileJQ(opts.JQ)
+		if err != nil {
+			return nil, err
+		}
+		return &jqWriter{w: bw, code: code}, nil
+	case opts.Template != "":
+		t, err := CompileTemplate(opts.Template)
+		if err != nil {
+			return nil, err
+		}
+		return &templateWriter{w: bw, tmpl: t}, nil
+	}
 	switch opts.Format {
 	case JSON, "":
 		return &jsonWriter{w: bw, opts: opts}, nil
@@ -234,4 +257,33 @@ func indentTo(b *strings.Builder, raw json.RawMessage, prefix string) error {
 	}
 	b.Write(buf.Bytes())
 	return nil
+}
+
+// FormatForFile is the format a file name's extension implies: .json,
+// .ndjson or .jsonl, .csv, and .tsv or .txt for a (tab-separated) table.
+func FormatForFile(name string) (Format, bool) {
+	ext := strings.ToLower(name)
+	if i := strings.LastIndexByte(ext, '.'); i >= 0 && !strings.ContainsAny(ext[i:], `/\`) {
+		ext = ext[i:]
+	} else {
+		return "", false
+	}
+	switch ext {
+	case ".json":
+		return JSON, true
+	case ".ndjson", ".jsonl":
+		return NDJSON, true
+	case ".csv":
+		return CSV, true
+	case ".tsv", ".txt":
+		return Table, true
+	}
+	return "", false
+}
+
+// IsFormatName reports whether s is an output format's name (json, csv,
+// ...), as a user might give to --output when they meant -o.
+func IsFormatName(s string) bool {
+	_, err := ParseFormat(s)
+	return err == nil || strings.EqualFold(s, "tsv") || strings.EqualFold(s, "jsonl")
 }

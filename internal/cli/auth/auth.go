@@ -93,7 +93,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	if !tok.Expiry.IsZero() {
 		rec.TokenExpires = fmt.Sprintf("%s (in %s)", tok.Expiry.Local().Format(time.RFC3339), time.Until(tok.Expiry).Round(time.Minute))
 	}
-	return o.Output.WriteOne(o.IO, o.IO.Out, rec)
+	return o.Output.WriteOne(o.IO, rec)
 }
 
 // TokenOptions are the inputs of psctl auth token.

@@ -50,6 +50,11 @@ type Factory struct {
 	// SecretOptions configure the secrets store (tests use the file backend).
 	SecretOptions []secrets.Option
 
+	// Retry, when set, replaces the SDKs' retry policy for every client
+	// this Factory opens. psctl never sets it; tests do, to shorten the
+	// backoff waits of runs that meet server errors.
+	Retry *powerschool.RetryPolicy
+
 	once    sync.Once
 	dir     string
 	cfg     *config.Config
@@ -317,6 +322,9 @@ func (f *Factory) ClientFor(t *Target) (*powerschool.Client, error) {
 		powerschool.WithTokenCache(&config.TokenCache{Dir: dir, Secret: t.Secret}),
 	}
 	opts = append(opts, timeoutOptions(t.Timeout)...)
+	if f.Retry != nil {
+		opts = append(opts, powerschool.WithRetryPolicy(*f.Retry))
+	}
 	if t.AllowHTTP {
 		opts = append(opts, powerschool.WithInsecureHTTP())
 	}

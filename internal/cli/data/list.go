@@ -11,11 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
@@ -47,8 +42,10 @@ type ListOptions struct {
 	Limit      int
 	// Concurrency is how many pages are fetched at once; 0 is the SDK default.
 	Concurrency int
-	OutFile     string
-	Output      cmdutil.OutputFlags
+	// Output is the format, --output file, --jq and --template.
+	Output cmdutil.OutputFlags
+	// OutFile is the file written, "" for stdout: set by Pull from Output.
+	OutFile string
 	// Target, when set, is used instead of the selected environment.
 	Target *cmdutil.Target
 }
@@ -56,11 +53,12 @@ type ListOptions struct {
 // NewCmdList returns the list command for one resource.
 func NewCmdList(f *cmdutil.Factory, res *resource, runF func(*ListOptions) error) *cobra.Command {
 	o := &ListOptions{IO: f.IOStreams, Factory: f, Resource: res.name}
-	example := fmt.Sprintf(`  psctl %[1]s -o csv --output %[1]s.csv
-  psctl %[1]s --school 2 --limit 10 -o table`, res.name)
+	example := fmt.Sprintf(`  psctl %[1]s --output %[1]s.csv
+  psctl %[1]s --school 2 --limit 10 -o table
+  psctl %[1]s --limit 5 --jq '.id'`, res.name)
 	if res.section != nil {
 		example = fmt.Sprintf(`  psctl %[1]s --section 12 -o table
-  psctl %[1]s --section 12,13 -o csv --output %[1]s.csv`, res.name)
+  psctl %[1]s --section 12,13 --output %[1]s.csv`, res.name)
 	}
 	cmd := &cobra.Command{
 		Use:     res.name,
@@ -70,9 +68,11 @@ func NewCmdList(f *cmdutil.Factory, res *resource, runF func(*ListOptions) error
 
 Every page is fetched (--limit caps the number of records), with a progress
 bar on stderr when it is a terminal. Records are printed exactly as
-PowerSchool sends them, in the -o format; --output FILE writes them to a file
-that only appears, complete, when the pull succeeds. --concurrency sets how
-many pages are fetched at once (records stay in order).`,
+PowerSchool sends them, in the -o format (by default the one the --output
+file's extension names, else JSON), or through --jq or --template one record
+at a time. --output FILE writes them to a file that only appears, complete,
+when the pull succeeds. --concurrency sets how many pages are fetched at once
+(records stay in order).`,
 		Example: example,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -106,8 +106,8 @@ many pages are fetched at once (records stay in order).`,
 	}
 	fl.IntVar(&o.Limit, "limit", 0, "stop after this many records (default: all)")
 	fl.IntVar(&o.Concurrency, "concurrency", ps.DefaultPageConcurrency, "pages fetched at once (at least 1)")
-	fl.StringVar(&o.OutFile, "output", "", "write to this file (atomically) instead of stdout")
 	cmdutil.AddOutputFlags(cmd, &o.Output, output.JSON)
+	_ = cmd.RegisterFlagCompletionFunc("fields", cmdutil.CompleteFieldList(fieldNames(res.name)))
 	return cmd
 }
 
@@ -150,6 +150,7 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.OutFile = o.Output.ToFile()
 	target := o.Target
 	if target == nil {
 		if target, err = o.Factory.Resolve(); err != nil {
@@ -160,16 +161,13 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	sink, err := openSink(o.IO, o.OutFile)
+	sink, err := cmdutil.OpenSink(o.IO, o.Output.File)
 	if err != nil {
 		return nil, err
 	}
-	if o.OutFile != "" {
-		opts.TTY = false
-	}
-	w, err := output.New(sink.w, opts)
+	w, err := output.New(sink.W, opts)
 	if err != nil {
-		sink.stop(nil)
+		sink.Stop(nil)
 		return nil, err
 	}
 
@@ -230,10 +228,10 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 		err = w.Close()
 	}
 	if err != nil {
-		sink.stop(w)
+		sink.Stop(w)
 		return nil, explainPullError(err, written, o, target)
 	}
-	if err := sink.commit(); err != nil {
+	if err := sink.Commit(); err != nil {
 		return nil, err
 	}
 	if o.OutFile != "" {
@@ -284,114 +282,6 @@ func explainPullError(err error, written int, o *ListOptions, t *cmdutil.Target)
 		return &cmdutil.ExitError{Code: cmdutil.ExitCode(err), Err: fmt.Errorf("%w\n(%d records were received before the failure%s)", err, written, where)}
 	}
 	return err
-}
-
-// sink is stdout, a device or pipe written through, or a temp file renamed
-// over --output on success so a failed or interrupted pull never leaves a
-// truncated file.
-type sink struct {
-	w      interface{ Write([]byte) (int, error) }
-	stdout bool // a failed run still shows the whole records it wrote
-	commit func() error
-	abort  func()
-}
-
-// stop ends a failed run: whole records stay on stdout, a temp file goes.
-func (s *sink) stop(w output.Writer) {
-	if s.stdout && w != nil {
-		_ = w.Abort()
-	}
-	s.abort()
-}
-
-// openSink checks the --output destination before anything is pulled:
-// "" and "-" are stdout; a directory, a missing parent or a dangling
-// symlink fail at once; devices and pipes are written through; a symlink
-// to a file has its target replaced, never the link itself.
-func openSink(ios *iostreams.IOStreams, path string) (*sink, error) {
-	if path == "" || path == "-" {
-		return &sink{w: ios.Out, stdout: true, commit: func() error { return nil }, abort: func() {}}, nil
-	}
-	fi, err := os.Lstat(path)
-	switch {
-	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-		target, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			return nil, cmdutil.UsageError("--output %s is a symbolic link whose target cannot be used (%v): give the target's path, or remove the link", path, err)
-		}
-		return openSink(ios, target)
-	case err == nil && fi.IsDir():
-		return nil, cmdutil.UsageError("--output %s is a directory: give a file name, such as %s", path, filepath.Join(path, "out.json"))
-	case err == nil && !fi.Mode().IsRegular():
-		// A device, a named pipe or a socket: write through, never replace.
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, cmdutil.UsageError("cannot write to --output %s: %v", path, err)
-		}
-		return &sink{w: f, commit: f.Close, abort: func() { f.Close() }}, nil
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, cmdutil.UsageError("cannot write to --output %s: %v", path, err)
-	}
-	dir := filepath.Dir(path)
-	if di, err := os.Stat(dir); err != nil || !di.IsDir() {
-		return nil, cmdutil.UsageError("cannot write to --output %s: the folder %s does not exist; create it first", path, dir)
-	}
-	removeStalePartials(dir, filepath.Base(path))
-	tmp, err := os.CreateTemp(dir, partialPrefix(filepath.Base(path))+strconv.Itoa(os.Getpid())+"-*")
-	if err != nil {
-		return nil, cmdutil.UsageError("cannot write to --output %s: %v", path, err)
-	}
-	// Student data: readable by the owner only.
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, err
-	}
-	s := &sink{w: tmp}
-	s.abort = func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	s.commit = func() error {
-		if err := tmp.Sync(); err != nil {
-			s.abort()
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		if err := tmp.Close(); err != nil {
-			os.Remove(tmp.Name())
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		if err := os.Rename(tmp.Name(), path); err != nil {
-			os.Remove(tmp.Name())
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		return nil
-	}
-	return s, nil
-}
-
-// partialPrefix names the temp files of an --output file: the writer's
-// process ID follows, so a later run can tell a killed run's leftovers
-// from a live run's file.
-func partialPrefix(base string) string { return "." + base + ".partial-" }
-
-// removeStalePartials deletes temp files of base left by runs that no
-// longer exist (killed before they could clean up).
-func removeStalePartials(dir, base string) {
-	prefix := partialPrefix(base)
-	matches, _ := filepath.Glob(filepath.Join(dir, globEscape(prefix)+"*"))
-	for _, m := range matches {
-		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(m), prefix), "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
-			continue
-		}
-		os.Remove(m)
-	}
-}
-
-func globEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(s)
 }
 
 // CountOptions are the inputs of psctl count.

@@ -95,8 +95,7 @@ func runGet(ctx context.Context, o *GetOptions) error {
 		}
 		q.Add(k, v)
 	}
-	opts, err := o.Output.Options(o.IO, true)
-	if err != nil {
+	if _, err := o.Output.Options(o.IO, true); err != nil {
 		return err
 	}
 	client, target, err := o.Factory.Client(ctx)
@@ -110,5 +109,5 @@ func runGet(ctx context.Context, o *GetOptions) error {
 	if o.Unwrap != "" {
 		raw = Unwrap(raw, o.Unwrap)
 	}
-	return output.WriteOne(o.IO.Out, opts, raw)
+	return o.Output.WriteOne(o.IO, raw)
 }

@@ -174,8 +174,8 @@ func run(ctx context.Context, o *Options) error {
 	next("Pulling every student into %s", outFile)
 	pullStart := time.Now()
 	res, err := data.Pull(ctx, &data.ListOptions{
-		IO: o.IO, Factory: o.Factory, Resource: "students", OutFile: outFile, Target: target,
-		Output: cmdutil.OutputFlags{Format: string(output.CSV)},
+		IO: o.IO, Factory: o.Factory, Resource: "students", Target: target,
+		Output: cmdutil.OutputFlags{Format: string(output.CSV), File: outFile},
 	})
 	if err != nil {
 		os.Remove(outFile) // the empty file claimed above

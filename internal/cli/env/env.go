@@ -230,11 +230,7 @@ func runList(o *ListOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, "No environments yet. Add one with psctl env add NAME --url URL --client-id ID, import one with psctl env import FILE, or run psctl demo.")
 		return nil
 	}
-	opts, err := o.Output.Options(o.IO, false)
-	if err != nil {
-		return err
-	}
-	w, err := output.New(o.IO.Out, opts)
+	w, err := o.Output.Open(o.IO)
 	if err != nil {
 		return err
 	}
@@ -245,10 +241,11 @@ func runList(o *ListOptions) error {
 			mark = "*"
 		}
 		if err := w.Write(envRecord{mark, name, e.URL, e.ClientID, e.ReadOnly}); err != nil {
+			w.Abort()
 			return err
 		}
 	}
-	return w.Close()
+	return w.Finish()
 }
 
 // UseOptions are the inputs of psctl env use.
@@ -262,9 +259,10 @@ type UseOptions struct {
 func NewCmdUse(f *cmdutil.Factory, runF func(*UseOptions) error) *cobra.Command {
 	o := &UseOptions{IO: f.IOStreams, Factory: f}
 	return &cobra.Command{
-		Use:   "use NAME",
-		Short: "Make an environment the current one",
-		Args:  cmdutil.ExactArgs(1, "an environment name"),
+		Use:               "use NAME",
+		ValidArgsFunction: firstArg(f.CompleteEnvNames),
+		Short:             "Make an environment the current one",
+		Args:              cmdutil.ExactArgs(1, "an environment name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			if runF != nil {
@@ -298,9 +296,10 @@ type ShowOptions struct {
 func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Command {
 	o := &ShowOptions{IO: f.IOStreams, Factory: f}
 	cmd := &cobra.Command{
-		Use:   "show [NAME]",
-		Short: "Show an environment (secret masked) and where its secret is stored",
-		Args:  cmdutil.MaxArgs(1, "one environment name"),
+		Use:               "show [NAME]",
+		ValidArgsFunction: firstArg(f.CompleteEnvNames),
+		Short:             "Show an environment (secret masked) and where its secret is stored",
+		Args:              cmdutil.MaxArgs(1, "one environment name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.Name = args[0]
@@ -369,7 +368,7 @@ func runShow(o *ShowOptions) error {
 	if tok, _ := tc.Load(context.Background(), powerschool.CacheKey(env.URL, env.ClientID)); tok != nil {
 		rec.TokenCached = true
 	}
-	return o.Output.WriteOne(o.IO, o.IO.Out, rec)
+	return o.Output.WriteOne(o.IO, rec)
 }
 
 // RemoveOptions are the inputs of psctl env remove.
@@ -383,10 +382,11 @@ type RemoveOptions struct {
 func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Command {
 	o := &RemoveOptions{IO: f.IOStreams, Factory: f}
 	return &cobra.Command{
-		Use:     "remove NAME",
-		Aliases: []string{"rm"},
-		Short:   "Remove an environment, its stored secret and its cached token",
-		Args:    cmdutil.ExactArgs(1, "an environment name"),
+		Use:               "remove NAME",
+		ValidArgsFunction: firstArg(f.CompleteEnvNames),
+		Aliases:           []string{"rm"},
+		Short:             "Remove an environment, its stored secret and its cached token",
+		Args:              cmdutil.ExactArgs(1, "an environment name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			if runF != nil {
@@ -430,4 +430,14 @@ func runRemove(o *RemoveOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, "It was the current environment; pick another with psctl env use NAME.")
 	}
 	return nil
+}
+
+// firstArg completes the first argument with fn, and nothing after it.
+func firstArg(fn cobra.CompletionFunc) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return fn(cmd, args, toComplete)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"iter"
 	"net/http"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -36,6 +37,12 @@ func NewClient(f *cmdutil.Factory, t *cmdutil.Target, basePath string) (*or.Clie
 	}
 	if t.AllowHTTP {
 		opts = append(opts, or.WithInsecureHTTP())
+	}
+	if t.Timeout > 0 {
+		opts = append(opts, or.WithTimeout(t.Timeout))
+	}
+	if f.Retry != nil {
+		opts = append(opts, or.WithRetryPolicy(*f.Retry))
 	}
 	if f.Flags.Verbose {
 		opts = append(opts, or.WithLogger(cmdutil.NewConsoleLogger(f.IOStreams.ErrOut, []string{t.Secret})))
@@ -132,12 +139,34 @@ Records are printed as the provider sends them, in the -o format.`,
 	fl.StringVar(&o.OrderBy, "order-by", "", "asc or desc (with --sort)")
 	fl.IntVar(&o.Limit, "limit", 0, "stop after this many records (default: all)")
 	cmdutil.AddOutputFlags(cmd, &o.Output, output.JSON)
+	cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return resourceNames(), cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	_ = cmd.RegisterFlagCompletionFunc("fields", func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		var names []string
+		if len(args) > 0 {
+			if r, _, ok := lookup(args[0]); ok {
+				names = r.fields
+			}
+		}
+		return cmdutil.CompleteFieldList(names)(c, args, toComplete)
+	})
 	return cmd
 }
 
 type resource struct {
 	list func(context.Context, *or.Client, *or.ListOptions) iter.Seq2[json.RawMessage, error]
 	get  func(context.Context, *or.Client, string) (json.RawMessage, error)
+	// fields are the --fields completions, from the model's JSON tags.
+	fields []string
+}
+
+// res describes a resource by its SDK list and get methods.
+func res[T any](list func(*or.Client, context.Context, *or.ListOptions) iter.Seq2[T, error], get func(*or.Client, context.Context, string, ...string) (T, error)) resource {
+	return resource{lister(list), getter(get), cmdutil.FieldNames(reflect.TypeFor[T]())}
 }
 
 type rawRecord interface{ Raw() json.RawMessage }
@@ -169,20 +198,20 @@ func getter[T any](fn func(*or.Client, context.Context, string, ...string) (T, e
 }
 
 var resources = map[string]resource{
-	"orgs":             {lister((*or.Client).ListOrgs), getter((*or.Client).GetOrg)},
-	"schools":          {lister((*or.Client).ListSchools), getter((*or.Client).GetSchool)},
-	"academicSessions": {lister((*or.Client).ListAcademicSessions), getter((*or.Client).GetAcademicSession)},
-	"terms":            {lister((*or.Client).ListTerms), getter((*or.Client).GetTerm)},
-	"gradingPeriods":   {lister((*or.Client).ListGradingPeriods), getter((*or.Client).GetGradingPeriod)},
-	"courses":          {lister((*or.Client).ListCourses), getter((*or.Client).GetCourse)},
-	"classes":          {lister((*or.Client).ListClasses), getter((*or.Client).GetClass)},
-	"users":            {lister((*or.Client).ListUsers), getter((*or.Client).GetUser)},
-	"students":         {lister((*or.Client).ListStudents), getter((*or.Client).GetStudent)},
-	"teachers":         {lister((*or.Client).ListTeachers), getter((*or.Client).GetTeacher)},
-	"enrollments":      {lister((*or.Client).ListEnrollments), getter((*or.Client).GetEnrollment)},
-	"categories":       {lister((*or.Client).ListCategories), getter((*or.Client).GetCategory)},
-	"lineItems":        {lister((*or.Client).ListLineItems), getter((*or.Client).GetLineItem)},
-	"results":          {lister((*or.Client).ListResults), getter((*or.Client).GetResult)},
+	"orgs":             res((*or.Client).ListOrgs, (*or.Client).GetOrg),
+	"schools":          res((*or.Client).ListSchools, (*or.Client).GetSchool),
+	"academicSessions": res((*or.Client).ListAcademicSessions, (*or.Client).GetAcademicSession),
+	"terms":            res((*or.Client).ListTerms, (*or.Client).GetTerm),
+	"gradingPeriods":   res((*or.Client).ListGradingPeriods, (*or.Client).GetGradingPeriod),
+	"courses":          res((*or.Client).ListCourses, (*or.Client).GetCourse),
+	"classes":          res((*or.Client).ListClasses, (*or.Client).GetClass),
+	"users":            res((*or.Client).ListUsers, (*or.Client).GetUser),
+	"students":         res((*or.Client).ListStudents, (*or.Client).GetStudent),
+	"teachers":         res((*or.Client).ListTeachers, (*or.Client).GetTeacher),
+	"enrollments":      res((*or.Client).ListEnrollments, (*or.Client).GetEnrollment),
+	"categories":       res((*or.Client).ListCategories, (*or.Client).GetCategory),
+	"lineItems":        res((*or.Client).ListLineItems, (*or.Client).GetLineItem),
+	"results":          res((*or.Client).ListResults, (*or.Client).GetResult),
 }
 
 func resourceNames() []string {
@@ -215,8 +244,7 @@ func runGet(ctx context.Context, o *GetOptions) error {
 	if o.ID != "" && (o.Filter != "" || o.Sort != "" || o.Limit != 0) {
 		return cmdutil.UsageError("--filter, --sort and --limit apply to lists; leave them out when reading one %s by ID", name)
 	}
-	opts, err := o.Output.Options(o.IO, o.ID != "")
-	if err != nil {
+	if _, err := o.Output.Options(o.IO, o.ID != ""); err != nil {
 		return err
 	}
 	t, err := o.Factory.Resolve()
@@ -232,7 +260,7 @@ func runGet(ctx context.Context, o *GetOptions) error {
 		if err != nil {
 			return explain(t, err)
 		}
-		return output.WriteOne(o.IO.Out, opts, raw)
+		return o.Output.WriteOne(o.IO, raw)
 	}
 	lo := &or.ListOptions{Sort: o.Sort, OrderBy: o.OrderBy}
 	if o.Filter != "" {
@@ -241,24 +269,29 @@ func runGet(ctx context.Context, o *GetOptions) error {
 	if o.Limit > 0 && o.Limit < or.DefaultLimit {
 		lo.Limit = o.Limit
 	}
-	w, err := output.New(o.IO.Out, opts)
+	out, err := o.Output.Open(o.IO)
 	if err != nil {
 		return err
 	}
-	n := 0
 	for raw, err := range res.list(ctx, c, lo) {
+		if err == nil {
+			err = out.Write(raw)
+		}
 		if err != nil {
-			w.Close()
-			return explain(t, err)
+			out.Abort()
+			return out.Explain(explain(t, err), nil)
 		}
-		if err := w.Write(raw); err != nil {
-			return fmt.Errorf("writing output: %w", err)
-		}
-		if n++; o.Limit > 0 && n >= o.Limit {
+		if o.Limit > 0 && out.Count() >= o.Limit {
 			break
 		}
 	}
-	return w.Close()
+	if err := out.Finish(); err != nil {
+		return err
+	}
+	if file := o.Output.ToFile(); file != "" {
+		fmt.Fprintf(o.IO.ErrOut, "Wrote %d %s to %s.\n", out.Count(), name, file)
+	}
+	return nil
 }
 
 // explain marks a refused token for exit code 4 and says what to check.

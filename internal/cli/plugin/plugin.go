@@ -52,7 +52,7 @@ func NewCmdInit(f *cmdutil.Factory, runF func(*InitOptions) error) *cobra.Comman
 with the /ws/v1 access level and the fields PowerQueries and the table API
 may read (ViewOnly) or write (FullAccess).`,
 		Example: `  psctl plugin init --name "Roster Sync" --publisher "Acme" --email dev@acme.io \
-    --field STUDENTS.DCID --field STUDENTS.LAST_NAME --field U_ACME.NOTES:FullAccess -O plugin.xml`,
+    --field STUDENTS.DCID --field STUDENTS.LAST_NAME --field U_ACME.NOTES:FullAccess --output plugin.xml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -71,7 +71,11 @@ may read (ViewOnly) or write (FullAccess).`,
 	fl.StringArrayVar(&o.Plugin.Fields, "field", nil, "TABLE.FIELD or TABLE.FIELD:FullAccess to request (repeatable)")
 	fl.BoolVar(&o.Plugin.Gradebook, "gradebook", false, "request what grade passback through PowerTeacher Pro (/ws/xte) needs: FullAccess to the ASSIGNMENT* tables, audit columns included, and read access to the category tables")
 	fl.StringVar(&o.Plugin.RegistrationURL, "registration-url", "", "https:// URL PowerSchool sends the credentials to on install")
-	fl.StringVarP(&o.OutFile, "output-file", "O", "", "write to this file instead of standard output")
+	fl.StringVar(&o.OutFile, "output", "", "write to this file instead of standard output (- is stdout)")
+	// The old spelling still works, with a warning naming --output.
+	fl.StringVarP(&o.OutFile, "output-file", "O", "", "")
+	_ = fl.MarkDeprecated("output-file", "use --output FILE, as in every psctl command")
+	fl.SetOutput(f.IOStreams.ErrOut) // the warning goes to stderr, never into the XML
 	fl.BoolVar(&o.Force, "force", false, "overwrite the output file if it exists")
 	return cmd
 }
@@ -88,7 +92,7 @@ func runInit(o *InitOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.OutFile == "" {
+	if o.OutFile == "" || o.OutFile == "-" {
 		_, err := o.IO.Out.Write(out)
 		return err
 	}
@@ -234,20 +238,23 @@ type PackageOptions struct {
 	IO      *iostreams.IOStreams
 	Dir     string
 	OutFile string
-	Force   bool
+	// Format is -o: zip, the only format PowerSchool installs.
+	Format string
+	Force  bool
 }
 
 // NewCmdPackage returns psctl plugin package.
 func NewCmdPackage(f *cmdutil.Factory, runF func(*PackageOptions) error) *cobra.Command {
 	o := &PackageOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
-		Use:   "package DIR -o plugin.zip",
+		Use:   "package DIR --output plugin.zip",
 		Short: "Build the zip PowerSchool installs from a plugin folder",
 		Long: `Zip a plugin folder with plugin.xml at the root (never inside a folder) and
 only the folders PowerSchool reads: queries_root, permissions_root,
 web_root, MessageKeys and pagecataloging. Everything else is listed as
-skipped. The plugin is validated first; on errors nothing is written.`,
-		Example: `  psctl plugin package ./myplugin -o myplugin.zip`,
+skipped. The plugin is validated first; on errors nothing is written.
+--output - writes the zip to stdout.`,
+		Example: `  psctl plugin package ./myplugin --output myplugin.zip`,
 		Args:    cmdutil.ExactArgs(1, "the plugin folder (the one holding plugin.xml)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Dir = args[0]
@@ -257,16 +264,26 @@ skipped. The plugin is validated first; on errors nothing is written.`,
 			return runPackage(o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.OutFile, "output", "o", "", "zip file to write (required; must end in .zip)")
+	cmd.Flags().StringVar(&o.OutFile, "output", "", "zip file to write (required; must end in .zip; - is stdout)")
+	cmd.Flags().StringVarP(&o.Format, "format", "o", "zip", "output format: zip (the only one PowerSchool installs)")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"zip"}, cobra.ShellCompDirectiveNoFileComp
+	})
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite the zip if it exists")
 	return cmd
 }
 
 func runPackage(o *PackageOptions) error {
-	if o.OutFile == "" {
-		return cmdutil.UsageError("psctl plugin package needs -o FILE.zip")
+	if o.Format != "" && !strings.EqualFold(o.Format, "zip") {
+		if strings.EqualFold(filepath.Ext(o.Format), ".zip") && o.OutFile == "" {
+			return cmdutil.UsageError("-o is the format in every psctl command (here only zip); give the zip file with --output %s", o.Format)
+		}
+		return cmdutil.UsageError("-o %s: plugin package writes only zip; give the file with --output FILE.zip", o.Format)
 	}
-	if !strings.EqualFold(filepath.Ext(o.OutFile), ".zip") {
+	if o.OutFile == "" {
+		return cmdutil.UsageError("psctl plugin package needs --output FILE.zip (or --output - for stdout)")
+	}
+	if o.OutFile != "-" && !strings.EqualFold(filepath.Ext(o.OutFile), ".zip") {
 		return cmdutil.UsageError("%s: PowerSchool installs only files ending in .zip", o.OutFile)
 	}
 	var buf bytes.Buffer
@@ -283,6 +300,10 @@ func runPackage(o *PackageOptions) error {
 	}
 	for _, p := range report.Problems {
 		fmt.Fprintln(o.IO.ErrOut, p.String())
+	}
+	if o.OutFile == "-" {
+		_, err := o.IO.Out.Write(buf.Bytes())
+		return err
 	}
 	if err := writeNew(o.OutFile, buf.Bytes(), o.Force); err != nil {
 		return err

@@ -16,7 +16,7 @@ func TestInitFlags(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
 	var got *InitOptions
 	cmd := NewCmdInit(&cmdutil.Factory{IOStreams: ios}, func(o *InitOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"--name", "Sync", "--publisher", "Acme", "--email", "a@acme.io", "--field", "STUDENTS.DCID", "--field", "U_X.Y:FullAccess", "--v1-access", "FULL", "-O", "p.xml"})
+	cmd.SetArgs([]string{"--name", "Sync", "--publisher", "Acme", "--email", "a@acme.io", "--field", "STUDENTS.DCID", "--field", "U_X.Y:FullAccess", "--v1-access", "FULL", "--output", "p.xml"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}

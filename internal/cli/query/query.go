@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
-	"github.com/pskit/pskit/internal/cli/data"
 	"github.com/pskit/pskit/internal/cli/iostreams"
 	"github.com/pskit/pskit/internal/output"
 	ps "github.com/pskit/pskit/powerschool"
@@ -32,7 +31,6 @@ type Options struct {
 	PageSize   int
 	Limit      int
 	Count      bool
-	OutFile    string
 	Output     cmdutil.OutputFlags
 }
 
@@ -83,7 +81,6 @@ A PowerQuery only reads, so it runs under --read-only too.`,
 	fl.IntVar(&o.PageSize, "page-size", 0, "rows per request; 0 streams every row in one answer")
 	fl.IntVar(&o.Limit, "limit", 0, "stop after this many records (default: all)")
 	fl.BoolVar(&o.Count, "count", false, "print only the number of rows the query returns")
-	fl.StringVar(&o.OutFile, "output", "", "write to this file (atomically) instead of stdout")
 	cmdutil.AddOutputFlags(cmd, &o.Output, output.JSON)
 	return cmd
 }
@@ -155,7 +152,7 @@ func (o *Options) request() (*ps.PowerQuery, error) {
 	if o.PageSize < 0 {
 		return nil, cmdutil.UsageError("--page-size must be 0 (stream every row) or more, got %d", o.PageSize)
 	}
-	if o.Count && (o.OutFile != "" || o.Limit > 0 || o.PageSize > 0 || o.Order != "" || o.Projection != "") {
+	if o.Count && (o.Output.ToFile() != "" || o.Limit > 0 || o.PageSize > 0 || o.Order != "" || o.Projection != "") {
 		return nil, cmdutil.UsageError("--count prints only the number of rows: drop --output, --limit, --page-size, --order and --projection")
 	}
 	args, err := BuildArgs(o.Args, o.ArgsJSON)
@@ -189,7 +186,7 @@ func run(ctx context.Context, o *Options) error {
 		fmt.Fprintln(o.IO.Out, n)
 		return nil
 	}
-	out, err := data.OpenRecordOutput(o.IO, o.Output, o.OutFile)
+	out, err := o.Output.Open(o.IO)
 	if err != nil {
 		return err
 	}
@@ -217,8 +214,8 @@ func run(ctx context.Context, o *Options) error {
 	if err := out.Finish(); err != nil {
 		return err
 	}
-	if o.OutFile != "" {
-		fmt.Fprintf(o.IO.ErrOut, "Wrote %d records to %s.\n", out.Count(), o.OutFile)
+	if o.Output.ToFile() != "" {
+		fmt.Fprintf(o.IO.ErrOut, "Wrote %d records to %s.\n", out.Count(), o.Output.ToFile())
 	}
 	return nil
 }

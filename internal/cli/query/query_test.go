@@ -89,7 +89,7 @@ func TestFlags(t *testing.T) {
 	if diff := cmp.Diff(want, pq); diff != "" || got.Name != "com.x.y.z.w" || got.Limit != 7 {
 		t.Errorf("request (-want +got):\n%s\nname %q limit %d", diff, got.Name, got.Limit)
 	}
-	for _, bad := range []Options{{Limit: -1}, {PageSize: -1}, {Count: true, Limit: 2}, {Count: true, OutFile: "x"}} {
+	for _, bad := range []Options{{Limit: -1}, {PageSize: -1}, {Count: true, Limit: 2}, {Count: true, Output: cmdutil.OutputFlags{File: "x"}}} {
 		if _, err := bad.request(); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("%+v: %v, want a usage error", bad, err)
 		}

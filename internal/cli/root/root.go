@@ -16,6 +16,7 @@ import (
 	registercmd "github.com/pskit/pskit/internal/cli/register"
 	synccmd "github.com/pskit/pskit/internal/cli/sync"
 	tablecmd "github.com/pskit/pskit/internal/cli/table"
+	"github.com/pskit/pskit/internal/cli/versioncmd"
 	"github.com/spf13/cobra"
 )
 
@@ -34,6 +35,7 @@ New here? Run: psctl demo`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	cmd.SetVersionTemplate("psctl version {{.Version}}\n")
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -41,6 +43,7 @@ New here? Run: psctl demo`,
 	})
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.Flags.Env, "env", "", "environment to use (default: $PSCTL_ENV, else the current one)")
+	_ = cmd.RegisterFlagCompletionFunc("env", f.CompleteEnvNames)
 	pf.BoolVarP(&f.Flags.Verbose, "verbose", "v", false, "log token handling and every request to stderr (secrets redacted)")
 	pf.BoolVar(&f.Flags.ReadOnly, "read-only", false, "refuse every request that could write")
 	pf.BoolVar(&f.Flags.Insecure, "insecure", false, "turn off TLS certificate verification (dangerous; prefer --ca-file)")
@@ -67,5 +70,6 @@ New here? Run: psctl demo`,
 	cmd.AddCommand(querycmd.NewCmdQuery(f, nil))
 	cmd.AddCommand(tablecmd.NewCmdTable(f))
 	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
+	cmd.AddCommand(versioncmd.NewCmdVersion(f))
 	return cmd
 }

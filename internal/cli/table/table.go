@@ -108,7 +108,6 @@ type ListOptions struct {
 	Limit       int
 	PageSize    int
 	Concurrency int
-	OutFile     string
 	Output      cmdutil.OutputFlags
 }
 
@@ -143,7 +142,6 @@ complete, only when the pull succeeds.`,
 	fl.IntVar(&o.Limit, "limit", 0, "stop after this many records (default: all)")
 	fl.IntVar(&o.PageSize, "page-size", 0, "rows per page (default and cap: the plugin's maximum)")
 	fl.IntVar(&o.Concurrency, "concurrency", ps.DefaultPageConcurrency, "pages fetched at once (at least 1)")
-	fl.StringVar(&o.OutFile, "output", "", "write to this file (atomically) instead of stdout")
 	cmdutil.AddOutputFlags(cmd, &o.Output, output.JSON)
 	return cmd
 }
@@ -176,7 +174,7 @@ func runList(ctx context.Context, o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	out, err := data.OpenRecordOutput(o.IO, o.Output, o.OutFile)
+	out, err := o.Output.Open(o.IO)
 	if err != nil {
 		return err
 	}
@@ -212,8 +210,8 @@ func runList(ctx context.Context, o *ListOptions) error {
 	if err := out.Finish(); err != nil {
 		return err
 	}
-	if o.OutFile != "" {
-		fmt.Fprintf(o.IO.ErrOut, "Wrote %d rows of %s to %s.\n", out.Count(), o.Table, o.OutFile)
+	if o.Output.ToFile() != "" {
+		fmt.Fprintf(o.IO.ErrOut, "Wrote %d rows of %s to %s.\n", out.Count(), o.Table, o.Output.ToFile())
 	}
 	return nil
 }
@@ -259,8 +257,7 @@ func runGet(ctx context.Context, o *GetOptions) error {
 	if len(cols) == 0 {
 		return cmdutil.UsageError("--projection is empty: give columns or *")
 	}
-	opts, err := o.Output.Options(o.IO, true)
-	if err != nil {
+	if _, err := o.Output.Options(o.IO, true); err != nil {
 		return err
 	}
 	client, target, err := o.Factory.Client(ctx)
@@ -275,7 +272,7 @@ func runGet(ctx context.Context, o *GetOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s row %d: %w", o.Table, o.ID, err)
 	}
-	return output.WriteOne(o.IO.Out, opts, r)
+	return o.Output.WriteOne(o.IO, r)
 }
 
 // CountOptions are the inputs of psctl table count.

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package data
+package cmdutil
 
 // processAlive cannot tell on this system: leftovers are kept.
 func processAlive(int) bool { return true }

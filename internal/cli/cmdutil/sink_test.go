@@ -1,4 +1,4 @@
-package data
+package cmdutil
 
 import (
 	"os"
@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
 )
 
@@ -22,26 +21,26 @@ func TestOpenSinkRefusesBadDestinations(t *testing.T) {
 		"missing parent":   filepath.Join(dir, "no", "such", "out.csv"),
 		"parent is a file": filepath.Join(dir, "file", "out.csv"),
 	} {
-		if _, err := openSink(ios, path); err == nil || cmdutil.ExitCode(err) != cmdutil.ExitUsage {
-			t.Errorf("%s: openSink(%s) = %v, want a usage error", name, path, err)
+		if _, err := OpenSink(ios, path); err == nil || ExitCode(err) != ExitUsage {
+			t.Errorf("%s: OpenSink(%s) = %v, want a usage error", name, path, err)
 		}
 	}
 	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "dangling")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openSink(ios, filepath.Join(dir, "dangling")); err == nil {
+	if _, err := OpenSink(ios, filepath.Join(dir, "dangling")); err == nil {
 		t.Error("a dangling symlink was accepted")
 	}
 }
 
 func TestOpenSinkDashIsStdout(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
-	s, err := openSink(ios, "-")
+	s, err := OpenSink(ios, "-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.w.Write([]byte("x\n"))
-	if err := s.commit(); err != nil || out.String() != "x\n" {
+	s.W.Write([]byte("x\n"))
+	if err := s.Commit(); err != nil || out.String() != "x\n" {
 		t.Fatalf("stdout got %q (%v)", out, err)
 	}
 	if _, err := os.Stat("-"); err == nil {
@@ -56,12 +55,12 @@ func TestOpenSinkFollowsSymlinks(t *testing.T) {
 	target, link := filepath.Join(dir, "real.csv"), filepath.Join(dir, "link.csv")
 	os.WriteFile(target, []byte("old"), 0o600)
 	os.Symlink(target, link)
-	s, err := openSink(ios, link)
+	s, err := OpenSink(ios, link)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.w.Write([]byte("new"))
-	if err := s.commit(); err != nil {
+	s.W.Write([]byte("new"))
+	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
@@ -84,12 +83,12 @@ func TestOpenSinkWritesThroughPipes(t *testing.T) {
 		b, _ := os.ReadFile(fifo)
 		got <- string(b)
 	}()
-	s, err := openSink(ios, fifo)
+	s, err := OpenSink(ios, fifo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.w.Write([]byte("rows\n"))
-	if err := s.commit(); err != nil {
+	s.W.Write([]byte("rows\n"))
+	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if g := <-got; g != "rows\n" {
@@ -110,11 +109,11 @@ func TestOpenSinkRemovesStalePartials(t *testing.T) {
 	live := filepath.Join(dir, ".s.csv.partial-"+strconv.Itoa(os.Getppid())+"-456")
 	os.WriteFile(dead, nil, 0o600)
 	os.WriteFile(live, nil, 0o600)
-	s, err := openSink(ios, out)
+	s, err := OpenSink(ios, out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.abort()
+	s.Stop(nil)
 	if _, err := os.Stat(dead); err == nil {
 		t.Error("a dead run's partial file is still there")
 	}
