@@ -22,6 +22,7 @@ func TestFieldNames(t *testing.T) {
 		When    time.Time       `json:"when"`
 		Tags    []string        `json:"tags"`
 		Raw     json.RawMessage `json:"-"`
+		//lint:ignore U1000 an unexported field must not be offered
 		private int
 		Plain   int
 	}
