@@ -18,10 +18,10 @@ func TestFieldNames(t *testing.T) {
 	}
 	type rec struct {
 		base
-		Name    *inner          `json:"name,omitempty"`
-		When    time.Time       `json:"when"`
-		Tags    []string        `json:"tags"`
-		Raw     json.RawMessage `json:"-"`
+		Name *inner          `json:"name,omitempty"`
+		When time.Time       `json:"when"`
+		Tags []string        `json:"tags"`
+		Raw  json.RawMessage `json:"-"`
 		//lint:ignore U1000 an unexported field must not be offered
 		private int
 		Plain   int
