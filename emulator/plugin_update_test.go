@@ -173,3 +173,25 @@ func FuzzCompareVersions(f *testing.F) {
 		}
 	})
 }
+
+func TestStartupPluginNewerVersionUpdatesReopenedDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "district.db")
+	s, err := Start(context.Background(), Options{Students: 5, DBPath: db, Plugin: []byte(versioned("Startup", "1.0"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Credentials()
+	s.Close()
+	for _, v := range []string{"1.1", "1.0"} {
+		again, err := Start(context.Background(), Options{Students: 5, DBPath: db, Plugin: []byte(versioned("Startup", v))})
+		if err != nil {
+			t.Fatalf("reopen with version %s: %v", v, err)
+		}
+		got := again.Credentials()
+		info := again.Plugins()
+		again.Close()
+		if got.ClientID != c.ClientID || got.ClientSecret != c.ClientSecret || len(info) != 1 || info[0].Version != "1.1" {
+			t.Fatalf("reopened with version %s: %v, plugins %+v; want the same credentials at version 1.1", v, got, info)
+		}
+	}
+}

@@ -272,7 +272,8 @@ func loadBundle(data []byte) (*plugin.Bundle, error) {
 }
 
 // installOrReuse installs the startup plugin, or returns the credentials of
-// the installed plugin with the same name (a reopened database).
+// the installed plugin with the same name (a reopened database), updating
+// it first when the startup plugin is a newer version.
 func (s *Server) installOrReuse(data []byte) (Credentials, error) {
 	b, err := loadBundle(data)
 	if err != nil {
@@ -280,7 +281,7 @@ func (s *Server) installOrReuse(data []byte) (Credentials, error) {
 	}
 	s.mu.RLock()
 	for _, p := range s.plugins {
-		if p.name == b.Plugin.Name {
+		if p.name == b.Plugin.Name && compareVersions(b.Plugin.Version, p.bundle.Plugin.Version) <= 0 {
 			c := s.credentialsLocked(p)
 			s.mu.RUnlock()
 			return c, nil
