@@ -281,7 +281,7 @@ func TestDataProviderShowsCredentials(t *testing.T) {
 	if p.header.Get("Cache-Control") != "no-store" {
 		t.Error("the page with the secret may be cached")
 	}
-	crumbs := `<a href="/admin/system">System</a><a href="/admin/system/settings">System Settings</a><a href="/admin/plugins">Plugin Management Configuration</a><a href="/admin/plugins/1">Roster Sync</a><span>Data Provider Configuration</span>`
+	crumbs := `<a href="/admin/system">System</a> > <a href="/admin/system/settings">System Settings</a> > <a href="/admin/plugins">Plugin Management Configuration</a> > <a href="/admin/plugins/1">Roster Sync</a> > <span>Data Provider Configuration</span>`
 	if !strings.Contains(p.body, crumbs) {
 		t.Errorf("breadcrumbs are not PowerSchool's path; page:\n%s", p.body)
 	}
