@@ -77,6 +77,9 @@ func (a adminPlugins) Get(id int) (admin.Info, error) {
 		reg.Parameters = append([]plugin.Parameter(nil), reg.Parameters...)
 		info.Registration = &reg
 	}
+	if xml.AccessRequest != nil {
+		info.AccessRequests = append([]plugin.Field(nil), xml.AccessRequest.Fields...)
+	}
 	sizes := pi.PageSizes
 	for _, f := range pageSizeFields(&sizes) {
 		info.Settings.PageSizes = append(info.Settings.PageSizes, admin.PageSize{Name: f.name, Max: *f.max})
@@ -84,12 +87,15 @@ func (a adminPlugins) Get(id int) (admin.Info, error) {
 	return info, nil
 }
 
-func (a adminPlugins) Install(data []byte) (admin.Info, error) {
-	c, err := a.s.InstallPlugin(data)
+// Install follows PowerSchool: a new plugin waits, disabled, for the admin
+// to enable it.
+func (a adminPlugins) Install(data []byte) (admin.Installed, error) {
+	c, from, err := a.s.installData(data, false)
 	if err != nil {
-		return admin.Info{}, err
+		return admin.Installed{}, err
 	}
-	return a.Get(c.PluginID)
+	info, err := a.Get(c.PluginID)
+	return admin.Installed{Info: info, UpdatedFrom: from}, err
 }
 
 func (a adminPlugins) SetEnabled(id int, on bool) error {

@@ -67,12 +67,25 @@ func (s *Server) ctlInstall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "reading the plugin: "+err.Error())
 		return
 	}
-	c, err := s.InstallPlugin(data)
+	// enabled=false installs as the admin pages do, waiting to be enabled;
+	// without it the plugin is enabled at once, as it always was here.
+	enabled := true
+	if v := r.URL.Query().Get("enabled"); v != "" {
+		if enabled, err = strconv.ParseBool(v); err != nil {
+			writeError(w, http.StatusBadRequest, "the enabled query parameter is "+strconv.Quote(v)+"; use enabled=true or enabled=false")
+			return
+		}
+	}
+	c, updatedFrom, err := s.installData(data, enabled)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, c)
+	status := http.StatusCreated
+	if updatedFrom != "" {
+		status = http.StatusOK // a newer version replaced the installed one in place
+	}
+	writeJSON(w, status, c)
 }
 
 func (s *Server) ctlID(w http.ResponseWriter, r *http.Request) (int, bool) {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -206,15 +208,29 @@ func normalizeAccessLevel(v string) (string, error) {
 	return "", fmt.Errorf("accessLevelV1Api is %q; use NONE, READ or FULL", v)
 }
 
-// InstallPlugin installs a plugin.xml or plugin zip as an admin would. A
-// plugin with <oauth> gets a new client ID and secret (UUIDs); others get
-// empty credentials. A name already installed is refused.
+// InstallPlugin installs a plugin.xml or plugin zip and enables it at
+// once: the emulator's shortcut for tests and scripts. (The admin pages'
+// Install follows PowerSchool and leaves the plugin disabled until the
+// admin enables it.) A plugin with <oauth> gets a new client ID and secret
+// (UUIDs); others get empty credentials.
+//
+// A newer <plugin version> of a plugin already installed (same name)
+// updates it in place: it keeps its id, client ID and secret, tokens,
+// enabled state and settings, and takes the new plugin.xml, queries and
+// accessLevelV1Api. The same or an older version is refused.
 func (s *Server) InstallPlugin(data []byte) (Credentials, error) {
+	c, _, err := s.installData(data, true)
+	return c, err
+}
+
+// installData installs (enabled or not) or updates a plugin; updatedFrom
+// is the version it replaced ("" for a new install).
+func (s *Server) installData(data []byte, enabled bool) (c Credentials, updatedFrom string, err error) {
 	b, err := loadBundle(data)
 	if err != nil {
-		return Credentials{}, err
+		return Credentials{}, "", err
 	}
-	return s.install(context.Background(), data, b)
+	return s.install(context.Background(), data, b, enabled)
 }
 
 // loadMu lets one plugin zip inflate at a time: each may take up to
@@ -256,7 +272,8 @@ func loadBundle(data []byte) (*plugin.Bundle, error) {
 }
 
 // installOrReuse installs the startup plugin, or returns the credentials of
-// the installed plugin with the same name (a reopened database).
+// the installed plugin with the same name (a reopened database), updating
+// it first when the startup plugin is a newer version.
 func (s *Server) installOrReuse(data []byte) (Credentials, error) {
 	b, err := loadBundle(data)
 	if err != nil {
@@ -264,42 +281,44 @@ func (s *Server) installOrReuse(data []byte) (Credentials, error) {
 	}
 	s.mu.RLock()
 	for _, p := range s.plugins {
-		if p.name == b.Plugin.Name {
+		if p.name == b.Plugin.Name && compareVersions(b.Plugin.Version, p.bundle.Plugin.Version) <= 0 {
 			c := s.credentialsLocked(p)
 			s.mu.RUnlock()
 			return c, nil
 		}
 	}
 	s.mu.RUnlock()
-	return s.install(context.Background(), data, b)
+	c, _, err := s.install(context.Background(), data, b, true)
+	return c, err
 }
 
-func (s *Server) install(ctx context.Context, data []byte, b *plugin.Bundle) (Credentials, error) {
+func (s *Server) install(ctx context.Context, data []byte, b *plugin.Bundle, enabled bool) (Credentials, string, error) {
 	level := "NONE"
 	if b.Plugin.OAuth != nil {
 		var err error
 		if level, err = normalizeAccessLevel(b.Plugin.OAuth.AccessLevelV1API); err != nil {
-			return Credentials{}, fmt.Errorf("installing plugin: %w", err)
+			return Credentials{}, "", fmt.Errorf("installing plugin: %w", err)
 		}
 	}
-	settings := pluginSettings{PageSizes: PageSizes{}.withDefault(s.opts.MaxPageSize), MinIntervalNS: int64(s.opts.MinInterval)}
-	sj, _ := json.Marshal(settings)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.plugins {
 		if p.name == b.Plugin.Name {
-			return Credentials{}, fmt.Errorf("installing plugin: a plugin named %q is already installed (id %d); delete it first or change <plugin name>", p.name, p.id)
+			return s.updateLocked(ctx, p, data, b, level)
 		}
 	}
 	if max := s.maxPlugins(); len(s.plugins) >= max {
-		return Credentials{}, fmt.Errorf("installing plugin: %d plugins are installed, the emulator's limit (Options.MaxPlugins); delete one first with DELETE /emulator/plugins/{id} or from the admin pages", max)
+		return Credentials{}, "", fmt.Errorf("installing plugin: %d plugins are installed, the emulator's limit (Options.MaxPlugins); delete one first with DELETE /emulator/plugins/{id} or from the admin pages", max)
 	}
+	settings := pluginSettings{PageSizes: PageSizes{}.withDefault(s.opts.MaxPageSize), MinIntervalNS: int64(s.opts.MinInterval)}
+	sj, _ := json.Marshal(settings)
+	installed := s.now().UTC().Format(time.RFC3339)
 	var id64 int64
 	var clientID, secret string
 	err := s.store.Write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO PLUGINDEF (NAME, VERSION, DESCRIPTION, PUBLISHER, ISENABLED, ACCESS_LEVEL_V1, ARCHIVE, INSTALLED, SETTINGS)
-		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`, b.Plugin.Name, b.Plugin.Version, b.Plugin.Description, b.Plugin.Publisher.Name,
-			level, data, s.now().UTC().Format(time.RFC3339), string(sj))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.Plugin.Name, b.Plugin.Version, b.Plugin.Description, b.Plugin.Publisher.Name,
+			enabled, level, data, installed, string(sj))
 		if err != nil {
 			return err
 		}
@@ -311,14 +330,112 @@ func (s *Server) install(ctx context.Context, data []byte, b *plugin.Bundle) (Cr
 		return err
 	})
 	if err != nil {
-		return Credentials{}, fmt.Errorf("installing plugin: %w", err)
+		return Credentials{}, "", fmt.Errorf("installing plugin: %w", err)
 	}
-	p := &pluginState{id: int(id64), name: b.Plugin.Name, enabled: true, accessLevel: level, clientID: clientID, secret: secret, settings: settings, bundle: b}
-	p.info = PluginInfo{ID: p.id, Name: p.name, Version: b.Plugin.Version, Publisher: b.Plugin.Publisher.Name, HasOAuth: b.Plugin.OAuth != nil,
-		QueryCount: len(b.Queries), InstalledAt: s.now().UTC().Format(time.RFC3339)}
+	p := &pluginState{id: int(id64), name: b.Plugin.Name, enabled: enabled, accessLevel: level, clientID: clientID, secret: secret, settings: settings, bundle: b}
+	p.info = bundleInfo(p.id, b, installed)
 	s.addPluginLocked(p)
-	s.log.Info("plugin installed", "id", p.id, "name", p.name, "client_id", clientID)
-	return s.credentialsLocked(p), nil
+	s.log.Info("plugin installed", "id", p.id, "name", p.name, "enabled", enabled, "client_id", clientID)
+	return s.credentialsLocked(p), "", nil
+}
+
+// bundleInfo is the part of PluginInfo that comes from plugin.xml.
+func bundleInfo(id int, b *plugin.Bundle, installed string) PluginInfo {
+	info := PluginInfo{ID: id, Name: b.Plugin.Name, Version: b.Plugin.Version, HasOAuth: b.Plugin.OAuth != nil,
+		QueryCount: len(b.Queries), InstalledAt: installed}
+	if b.Plugin.Publisher != nil {
+		info.Publisher = b.Plugin.Publisher.Name
+	}
+	return info
+}
+
+// updateLocked replaces installed plugin p with a newer version of it,
+// keeping its id, credentials, tokens, enabled state and settings. A plugin
+// that gains <oauth> gets credentials; one that loses it loses them.
+func (s *Server) updateLocked(ctx context.Context, p *pluginState, data []byte, b *plugin.Bundle, level string) (Credentials, string, error) {
+	from := p.bundle.Plugin.Version
+	switch c := compareVersions(b.Plugin.Version, from); {
+	case c == 0:
+		return Credentials{}, "", fmt.Errorf("installing plugin: %q version %q is already installed (id %d); to install it again, raise <plugin version> or delete the installed plugin first", p.name, from, p.id)
+	case c < 0:
+		return Credentials{}, "", fmt.Errorf("installing plugin: %q version %q is installed (id %d), newer than %q; to go back to an older version, delete the installed plugin first", p.name, from, p.id, b.Plugin.Version)
+	}
+	clientID, secret := p.clientID, p.secret
+	switch {
+	case b.Plugin.OAuth != nil && clientID == "":
+		clientID, secret = uuid.NewString(), uuid.NewString()
+	case b.Plugin.OAuth == nil:
+		clientID, secret = "", ""
+	}
+	err := s.store.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE PLUGINDEF SET VERSION = ?, DESCRIPTION = ?, PUBLISHER = ?, ACCESS_LEVEL_V1 = ?, ARCHIVE = ? WHERE ID = ?`,
+			b.Plugin.Version, b.Plugin.Description, b.Plugin.Publisher.Name, level, data, p.id); err != nil {
+			return err
+		}
+		switch {
+		case clientID == "":
+			_, err := tx.ExecContext(ctx, `DELETE FROM EMU_OAUTH_CLIENT WHERE PLUGINID = ?`, p.id)
+			return err
+		case p.clientID == "":
+			_, err := tx.ExecContext(ctx, `INSERT INTO EMU_OAUTH_CLIENT (PLUGINID, CLIENT_ID, CLIENT_SECRET) VALUES (?, ?, ?)`, p.id, clientID, secret)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return Credentials{}, "", fmt.Errorf("updating plugin %d (%s): %w", p.id, p.name, err)
+	}
+	if clientID == "" && p.clientID != "" {
+		s.dropTokensLocked(p.id)
+		delete(s.byClient, p.clientID)
+	}
+	p.clientID, p.secret, p.accessLevel, p.bundle = clientID, secret, level, b
+	p.info = bundleInfo(p.id, b, p.info.InstalledAt)
+	if clientID != "" {
+		s.byClient[clientID] = p
+	}
+	s.log.Info("plugin updated", "id", p.id, "name", p.name, "from", from, "to", b.Plugin.Version)
+	return s.credentialsLocked(p), from, nil
+}
+
+// compareVersions orders plugin versions ("1.10.0" > "1.9.2"): dot-separated
+// parts compared as numbers when both are numbers, else as text, a missing
+// part counting as 0 ("1.2" == "1.2.0"). It returns -1, 0 or 1.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(strings.TrimSpace(a), "."), strings.Split(strings.TrimSpace(b), ".")
+	for i := range max(len(pa), len(pb)) {
+		x, y := "0", "0"
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if c := compareVersionPart(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func compareVersionPart(x, y string) int {
+	if x == "" {
+		x = "0"
+	}
+	if y == "" {
+		y = "0"
+	}
+	nx, errx := strconv.ParseUint(x, 10, 64)
+	ny, erry := strconv.ParseUint(y, 10, 64)
+	switch {
+	case errx == nil && erry == nil:
+		return cmp.Compare(nx, ny)
+	case errx == nil:
+		return 1 // a number ranks above text ("1.0" > "1.0-beta" part by part)
+	case erry == nil:
+		return -1
+	}
+	return strings.Compare(x, y)
 }
 
 func (s *Server) maxPlugins() int {
@@ -360,11 +477,7 @@ func (s *Server) loadPlugins(ctx context.Context) error {
 		if err := json.Unmarshal([]byte(settings), &p.settings); err != nil {
 			return fmt.Errorf("loading settings of plugin %d: %w", p.id, err)
 		}
-		pl := p.bundle.Plugin
-		p.info = PluginInfo{ID: p.id, Name: p.name, Version: pl.Version, HasOAuth: pl.OAuth != nil, QueryCount: len(p.bundle.Queries), InstalledAt: installed}
-		if pl.Publisher != nil {
-			p.info.Publisher = pl.Publisher.Name
-		}
+		p.info = bundleInfo(p.id, p.bundle, installed)
 		s.addPluginLocked(p)
 	}
 	if err := rows.Err(); err != nil {

@@ -1,7 +1,11 @@
 // Package admin serves the emulator's admin pages under /admin/: the
 // PowerSchool pages a district admin uses to install a plugin, register it
-// with its vendor, and manage its credentials (Plugin Management
-// Configuration, Plugin Registration, Data Provider Configuration).
+// with its vendor, enable it, and manage its credentials, reached as
+// PowerSchool's documentation says (System > System Settings > Plugin
+// Management Configuration > the plugin > Data Provider Configuration, or
+// System Management > Server > Plugin Configuration), with its pop-ups
+// (Plugin Registration, Registration Results, Enable Plugin, Disable
+// Plugin, Confirm Regenerate Client ID and Secret).
 //
 // Pages are server-rendered from embedded templates. Every page needs the
 // admin login; every form carries a per-session CSRF token. The package
@@ -28,8 +32,10 @@ type Plugins interface {
 	List() []Info
 	Get(id int) (Info, error)
 	// Install installs a plugin.xml or zip that the pages have already
-	// validated; it may still refuse it (e.g. a duplicate name).
-	Install(data []byte) (Info, error)
+	// validated, disabled as PowerSchool leaves it, or updates the
+	// installed plugin of the same name to a newer version in place; it
+	// may still refuse it (e.g. the same version again).
+	Install(data []byte) (Installed, error)
 	SetEnabled(id int, enabled bool) error
 	Delete(id int) error
 	Credentials(id int) (Credentials, error)
@@ -37,6 +43,14 @@ type Plugins interface {
 	// tokens stop working at once.
 	Regenerate(id int) (Credentials, error)
 	UpdateSettings(id int, s Settings) error
+}
+
+// Installed is the outcome of Install.
+type Installed struct {
+	Info
+	// UpdatedFrom is the version a newer one replaced ("" for a new
+	// install).
+	UpdatedFrom string
 }
 
 // ErrNotFound is what Plugins returns (wrapped) for an unknown plugin id.
@@ -55,7 +69,10 @@ type Info struct {
 	InstalledAt string
 	// Registration is the plugin.xml <registration> element (nil if absent).
 	Registration *plugin.Registration
-	Settings     Settings
+	// AccessRequests are the plugin.xml <access_request> fields, shown as
+	// Data Access Requests when the plugin is enabled.
+	AccessRequests []plugin.Field
+	Settings       Settings
 }
 
 // Settings are the editable fields of Data Provider Configuration.
@@ -143,11 +160,16 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /admin/login", h.anon(h.login))
 	m.HandleFunc("POST /admin/logout", h.authed(h.logout))
 	m.HandleFunc("GET /admin/{$}", h.authed(h.home))
+	m.HandleFunc("GET /admin/system", h.authed(h.systemPage))
+	m.HandleFunc("GET /admin/system/settings", h.authed(h.systemSettingsPage))
+	m.HandleFunc("GET /admin/system-management/server", h.authed(h.serverPage))
 	m.HandleFunc("GET /admin/plugins", h.authed(h.pluginList))
 	m.HandleFunc("GET /admin/plugins/install", h.authed(h.installPage))
 	m.HandleFunc("POST /admin/plugins/install", h.authed(h.install))
 	m.HandleFunc("GET /admin/plugins/{id}", h.authed(h.pluginPage))
+	m.HandleFunc("GET /admin/plugins/{id}/enable", h.authed(h.enableConfirm(true)))
 	m.HandleFunc("POST /admin/plugins/{id}/enable", h.authed(h.setEnabled(true)))
+	m.HandleFunc("GET /admin/plugins/{id}/disable", h.authed(h.enableConfirm(false)))
 	m.HandleFunc("POST /admin/plugins/{id}/disable", h.authed(h.setEnabled(false)))
 	m.HandleFunc("GET /admin/plugins/{id}/delete", h.authed(h.deleteConfirm))
 	m.HandleFunc("POST /admin/plugins/{id}/delete", h.authed(h.delete))
@@ -168,7 +190,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		probe := r.Clone(r.Context())
 		probe.Method = http.MethodGet

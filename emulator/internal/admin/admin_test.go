@@ -103,6 +103,7 @@ func TestCSRF(t *testing.T) {
 
 	b.login()
 	info, _ := fp.Install(pluginXML("Roster Sync", ""))
+	fp.SetEnabled(info.ID, true)
 	for name, form := range map[string]url.Values{
 		"missing": {},
 		"wrong":   {"csrf_token": {"AAAAAAAAAAAAAAAAAAAAAAAAAA"}},
@@ -121,13 +122,13 @@ func TestCSRF(t *testing.T) {
 	if p := b.post("/admin/plugins/1/disable", url.Values{"csrf_token": {other.csrf("/admin/plugins")}}); p.status != http.StatusForbidden {
 		t.Errorf("another session's token: %d, want 403", p.status)
 	}
-	if p := b.postForm("/admin/plugins", "/admin/plugins/1/disable", nil); p.status != http.StatusSeeOther {
+	if p := b.postForm("/admin/plugins/1/disable", "/admin/plugins/1/disable", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("disable with the token: %d", p.status)
 	}
 	if got, _ := fp.Get(info.ID); got.Enabled {
 		t.Fatal("disable did not take effect")
 	}
-	if p := b.get("/admin/plugins"); !strings.Contains(p.body, "is disabled") || !strings.Contains(p.body, "Disabled: enable") {
+	if p := b.get("/admin/plugins"); !strings.Contains(p.body, "is disabled") || strings.Contains(p.body, " checked") {
 		t.Error("the list does not show the plugin as disabled with a notice")
 	}
 }
@@ -157,11 +158,11 @@ func TestInstallShowsValidationProblems(t *testing.T) {
 	}
 
 	p = b.upload("plugin.xml", pluginXML("Roster Sync", ""))
-	if p.status != http.StatusSeeOther || p.location != "/admin/plugins/1" {
-		t.Fatalf("valid install: %d to %q", p.status, p.location)
+	if p.status != http.StatusSeeOther || p.location != "/admin/plugins" {
+		t.Fatalf("valid install: %d to %q, want the Plugin Management Dashboard", p.status, p.location)
 	}
-	if got := b.get(p.location); !strings.Contains(got.body, `"Roster Sync" 1.2.0 was installed`) {
-		t.Errorf("plugin page lacks the install notice:\n%s", got.body)
+	if got := b.get(p.location); !strings.Contains(got.body, `"Roster Sync" 1.2.0 was installed. It is not enabled yet`) {
+		t.Errorf("dashboard lacks the install notice:\n%s", got.body)
 	}
 	if p := b.upload("plugin.xml", pluginXML("Roster Sync", "")); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "already installed") {
 		t.Errorf("duplicate install: %d, want the store's refusal shown", p.status)
@@ -208,21 +209,21 @@ func TestRegistration(t *testing.T) {
 	}
 	creds, _ := fp.Credentials(1)
 	dialog := b.get(p.location)
-	for _, want := range []string{"Plugin Registration", l.srv.URL + "/register", "https://district.example.net", "Roster Sync", creds.ClientID, "licence-42", "hidden; sent in full"} {
+	// PowerSchool's pop-up shows both, for the admin to copy.
+	for _, want := range []string{`id="registration-dialog"`, "Plugin Registration", l.srv.URL + "/register", "https://district.example.net", "Roster Sync",
+		creds.ClientID, creds.ClientSecret, "licence-42", `id="register"`} {
 		if !strings.Contains(dialog.body, want) {
 			t.Errorf("dialog lacks %q", want)
 		}
-	}
-	if strings.Contains(dialog.body, creds.ClientSecret) {
-		t.Fatal("the dialog shows the client secret")
 	}
 	if len(l.received()) != 0 {
 		t.Fatal("something was sent before Register was pressed")
 	}
 
 	res := b.postForm(p.location, p.location, url.Values{"action": {"register"}})
-	if !strings.Contains(res.body, "accepted the registration (HTTP 200, status \"registered\")") {
-		t.Fatalf("result page:\n%s", res.body)
+	if !strings.Contains(res.body, `id="registration-results"`) || !strings.Contains(res.body, "Registration Results") ||
+		!strings.Contains(res.body, "(HTTP 200, status \"registered\")") || !strings.Contains(res.body, `href="/admin/plugins" class="button" id="ok">OK<`) {
+		t.Fatalf("Registration Results window:\n%s", res.body)
 	}
 	got := l.received()
 	want := plugin.RegistrationRequest{ServerURL: "https://district.example.net", PluginName: "Roster Sync", PluginVersion: "1.2.0", PluginID: "1",
@@ -266,7 +267,7 @@ func TestRegistrationRefusedIsShown(t *testing.T) {
 	}
 }
 
-func TestDataProviderReveal(t *testing.T) {
+func TestDataProviderShowsCredentials(t *testing.T) {
 	srv, fp := adminServer(t, admin.Config{})
 	b := newBrowser(t, srv.URL)
 	b.login()
@@ -274,21 +275,25 @@ func TestDataProviderReveal(t *testing.T) {
 	creds, _ := fp.Credentials(1)
 
 	p := b.get("/admin/plugins/1/data-provider")
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Data Provider Configuration") || !strings.Contains(p.body, creds.ClientID) {
-		t.Fatalf("data provider page: %d", p.status)
+	if p.status != http.StatusOK || !strings.Contains(p.body, creds.ClientID) || !strings.Contains(p.body, creds.ClientSecret) {
+		t.Fatalf("data provider page: %d, want the Client ID and Client Secret", p.status)
 	}
-	if strings.Contains(p.body, creds.ClientSecret) {
-		t.Fatal("the secret is shown before Reveal")
+	if p.header.Get("Cache-Control") != "no-store" {
+		t.Error("the page with the secret may be cached")
 	}
+	crumbs := `<a href="/admin/system">System</a> > <a href="/admin/system/settings">System Settings</a> > <a href="/admin/plugins">Plugin Management Configuration</a> > <a href="/admin/plugins/1">Roster Sync</a> > <span>Data Provider Configuration</span>`
+	if !strings.Contains(p.body, crumbs) {
+		t.Errorf("breadcrumbs are not PowerSchool's path; page:\n%s", p.body)
+	}
+	if !strings.Contains(p.body, `id="not-enabled"`) {
+		t.Error("the page does not say the credentials wait for the plugin to be enabled")
+	}
+	// The Reveal button of earlier versions still answers, with the page.
 	if r := b.post("/admin/plugins/1/data-provider/reveal", url.Values{}); r.status != http.StatusForbidden || strings.Contains(r.body, creds.ClientSecret) {
 		t.Fatalf("reveal without CSRF token: %d", r.status)
 	}
-	r := b.postForm("/admin/plugins/1/data-provider", "/admin/plugins/1/data-provider/reveal", nil)
-	if r.status != http.StatusOK || !strings.Contains(r.body, creds.ClientSecret) {
-		t.Fatalf("reveal: %d, secret not shown", r.status)
-	}
-	if r.header.Get("Cache-Control") != "no-store" {
-		t.Error("the revealed secret may be cached")
+	if r := b.postForm("/admin/plugins/1/data-provider", "/admin/plugins/1/data-provider/reveal", nil); r.status != http.StatusOK || !strings.Contains(r.body, creds.ClientSecret) {
+		t.Fatalf("reveal: %d", r.status)
 	}
 }
 

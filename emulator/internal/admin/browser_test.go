@@ -2,7 +2,6 @@ package admin_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -59,12 +58,16 @@ func tokenStatus(t *testing.T, base, id, secret string) int {
 	return code
 }
 
-// TestBrowserInstallRegisterRegenerate drives the admin pages of a real
-// emulator in headless Chromium: log in, install a plugin with
-// <registration url>, Register it to a vendor listener running
-// register.Handler (what `psctl register listen` serves), read the
-// credentials, regenerate them, and check the API refuses the old pair.
-func TestBrowserInstallRegisterRegenerate(t *testing.T) {
+// TestBrowserDocumentedAdminFlow drives the admin pages of a real emulator
+// in headless Chromium the way PowerSchool's documentation tells a district
+// admin to: log in; System > System Settings > Plugin Management
+// Configuration; Install (Choose File, Install); the Plugin Registration
+// pop-up, Register, the Registration Results window, OK; the plugin's
+// credentials refused until it is enabled; the Enable/Disable checkbox and
+// the Enable Plugin pop-up; the plugin > Data Provider Configuration;
+// Regenerate Client ID and Secret > Confirm, after which the old pair is
+// refused; and disabling through the checkbox again.
+func TestBrowserDocumentedAdminFlow(t *testing.T) {
 	chrome := chromium(t)
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -81,15 +84,6 @@ func TestBrowserInstallRegisterRegenerate(t *testing.T) {
 	var mu sync.Mutex
 	var received []plugin.RegistrationRequest
 	vendor := httptest.NewServer(&register.Handler{
-		// Like `psctl register listen --verify`: a registration is kept only
-		// if its credentials obtain a token.
-		Verify: func(ctx context.Context, req plugin.RegistrationRequest) error {
-			code, err := tokenCode(ctx, req.ServerURL, req.ClientID, req.ClientSecret)
-			if err == nil && code != http.StatusOK {
-				err = fmt.Errorf("the emulator answered %d to a token request with these credentials", code)
-			}
-			return err
-		},
 		Save: func(_ context.Context, req plugin.RegistrationRequest) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -100,7 +94,8 @@ func TestBrowserInstallRegisterRegenerate(t *testing.T) {
 	t.Cleanup(vendor.Close)
 
 	xmlPath := filepath.Join(t.TempDir(), "plugin.xml")
-	xml := pluginXML("Browser Roster Sync", `  <registration url="`+vendor.URL+`/register"><callback-data>licence-77</callback-data></registration>`)
+	xml := pluginXML("Browser Roster Sync", `  <registration url="`+vendor.URL+`/register"><callback-data>licence-77</callback-data></registration>
+  <access_request><field table="STUDENTS" field="LASTFIRST" access="ViewOnly"/></access_request>`)
 	if err := os.WriteFile(xmlPath, xml, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +117,12 @@ func TestBrowserInstallRegisterRegenerate(t *testing.T) {
 	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelCtx)
-	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancel)
 
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	text := func(step, sel string) string {
+		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
 		if err != nil {
 			t.Fatalf("%s: reading %s: %v", step, sel, err)
@@ -140,6 +136,12 @@ func TestBrowserInstallRegisterRegenerate(t *testing.T) {
 			t.Fatalf("%s: %v (browser at %s)", step, err, loc)
 		}
 	}
+	token := func(step, id, secret string, want int) {
+		t.Helper()
+		if code := tokenStatus(t, base, id, secret); code != want {
+			t.Fatalf("%s: token request answered %d, want %d", step, code, want)
+		}
+	}
 
 	do("log in",
 		chromedp.Navigate(base+"/admin/"),
@@ -147,40 +149,91 @@ func TestBrowserInstallRegisterRegenerate(t *testing.T) {
 		chromedp.SendKeys(css("#username"), user),
 		chromedp.SendKeys(css("#password"), pass),
 		chromedp.Click(css("#signin")),
+		chromedp.WaitVisible(css("#main-menu")))
+	do("System Management > Server > Plugin Configuration",
+		chromedp.Click(css("#menu-server")),
+		chromedp.WaitVisible(css("#plugin-configuration-link")),
+		chromedp.Click(css("#plugin-configuration-link")),
 		chromedp.WaitVisible(css("#install-link")))
-	do("install",
+	do("System > System Settings > Plugin Management Configuration",
+		chromedp.Click(css("#menu-system")),
+		chromedp.WaitVisible(css("#system-settings-link")),
+		chromedp.Click(css("#system-settings-link")),
+		chromedp.WaitVisible(css("#plugin-management-link")),
+		chromedp.Click(css("#plugin-management-link")),
+		chromedp.WaitVisible(css("#install-link")))
+	do("Install: Choose File, Install",
 		chromedp.Click(css("#install-link")),
 		chromedp.WaitVisible(css("#plugin-file")),
 		chromedp.SetUploadFiles(css("#plugin-file"), []string{xmlPath}),
 		chromedp.Click(css("#install")),
-		chromedp.WaitVisible(css("#register")))
-	dialog := text("install", "#registration-fields")
-	do("register",
+		chromedp.WaitVisible(css("#registration-dialog")))
+	dialog := text("Plugin Registration pop-up", "#registration-dialog")
+	clientID, secret := text("Plugin Registration pop-up", "#registration-dialog #client-id"), text("Plugin Registration pop-up", "#registration-dialog #client-secret")
+	do("Register",
 		chromedp.Click(css("#register")),
-		chromedp.WaitVisible(css("#registration-ok")))
-	registered := text("register", "#registration-ok")
-	do("see the credentials",
-		chromedp.Click(css("#data-provider-link")),
-		chromedp.WaitVisible(css("#reveal")),
-		chromedp.Click(css("#reveal")),
-		chromedp.WaitNotPresent(css("#reveal")))
-	clientID, secret := text("see the credentials", "#client-id"), text("see the credentials", "#client-secret")
-	do("regenerate",
-		chromedp.Click(css("#regenerate-link")),
-		chromedp.WaitVisible(css("#confirm-regenerate")),
-		chromedp.Click(css("#confirm-regenerate")),
-		chromedp.WaitVisible(css("#flash")))
-	flash := text("regenerate", "#flash")
-	do("reveal the new credentials",
-		chromedp.Click(css("#reveal")),
-		chromedp.WaitNotPresent(css("#reveal")))
-	newID, newSecret := text("regenerate", "#client-id"), text("regenerate", "#client-secret")
+		chromedp.WaitVisible(css("#registration-results")))
+	results := text("Registration Results", "#registration-results")
+	do("Registration Results: OK",
+		chromedp.Click(css("#registration-results #ok")),
+		chromedp.WaitVisible(css("#enable-1")),
+		chromedp.WaitNotPresent(css("#registration-results")))
+	token("installed, not yet enabled", clientID, secret, http.StatusUnauthorized)
 
-	if !strings.Contains(dialog, "licence-77") || !strings.Contains(dialog, "Browser Roster Sync") {
-		t.Errorf("the registration dialog lacks the plugin name or callback data:\n%s", dialog)
+	do("Enable: the checkbox, then Enable in the pop-up",
+		chromedp.Click(css("#enable-1")),
+		chromedp.WaitVisible(css("#enable-dialog")))
+	enableDialog := text("Enable Plugin pop-up", "#enable-dialog")
+	do("Enable: confirm",
+		chromedp.Click(css("#confirm-enable")),
+		chromedp.WaitVisible(css("#flash")),
+		chromedp.WaitNotPresent(css("#enable-dialog")))
+	checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#enable-1").checked`))
+	if err != nil || !checked {
+		t.Fatalf("the Enable/Disable checkbox is not checked after Enable (%v)", err)
 	}
-	if !strings.Contains(registered, "registered") {
-		t.Errorf("registration result: %q", registered)
+	token("enabled", clientID, secret, http.StatusOK)
+
+	do("the plugin's name > Data Provider Configuration",
+		chromedp.Click(css("a.plugin-name")),
+		chromedp.WaitVisible(css("#data-provider-link")),
+		chromedp.Click(css("#data-provider-link")),
+		chromedp.WaitVisible(css("#regenerate-link")))
+	dpID, dpSecret := text("Data Provider Configuration", "#client-id"), text("Data Provider Configuration", "#client-secret")
+	do("Regenerate Client ID and Secret > Confirm",
+		chromedp.Click(css("#regenerate-link")),
+		chromedp.WaitVisible(css("#regenerate-dialog")),
+		chromedp.Click(css("#confirm-regenerate")),
+		chromedp.WaitVisible(css("#flash")),
+		chromedp.WaitNotPresent(css("#regenerate-dialog")))
+	newID, newSecret := text("after Regenerate", "#client-id"), text("after Regenerate", "#client-secret")
+	token("the old pair after Regenerate", clientID, secret, http.StatusUnauthorized)
+	token("the new pair after Regenerate", newID, newSecret, http.StatusOK)
+
+	do("Disable: the checkbox, then Disable in the pop-up",
+		chromedp.Click(css("#breadcrumbs a[href='/admin/plugins']")),
+		chromedp.WaitVisible(css("#enable-1")),
+		chromedp.Click(css("#enable-1")),
+		chromedp.WaitVisible(css("#disable-dialog")),
+		chromedp.Click(css("#confirm-disable")),
+		chromedp.WaitVisible(css("#flash")),
+		chromedp.WaitNotPresent(css("#disable-dialog")))
+	token("disabled", newID, newSecret, http.StatusUnauthorized)
+
+	if !strings.Contains(dialog, "licence-77") || !strings.Contains(dialog, "Browser Roster Sync") || clientID == "" || secret == "" {
+		t.Errorf("the Plugin Registration pop-up lacks the plugin, callback data or credentials:\n%s", dialog)
+	}
+	if !strings.Contains(results, "Registration Results") || !strings.Contains(results, "accepted the registration") {
+		t.Errorf("Registration Results: %q", results)
+	}
+	if !strings.Contains(enableDialog, "Data Access Requests") || !strings.Contains(enableDialog, "LASTFIRST") {
+		t.Errorf("the Enable Plugin pop-up does not list the Data Access Requests:\n%s", enableDialog)
+	}
+	if dpID != clientID || dpSecret != secret {
+		t.Errorf("Data Provider Configuration shows %s, the pop-up showed %s", dpID, clientID)
+	}
+	if newID == clientID || newSecret == secret {
+		t.Error("Regenerate did not change the credentials")
 	}
 	mu.Lock()
 	got := append([]plugin.RegistrationRequest(nil), received...)
@@ -189,19 +242,6 @@ func TestBrowserInstallRegisterRegenerate(t *testing.T) {
 		t.Fatalf("the vendor received %d registrations, want 1", len(got))
 	}
 	if got[0].ClientID != clientID || got[0].ClientSecret != secret || got[0].CallbackData != "licence-77" || got[0].ServerURL != base {
-		t.Errorf("the vendor received %v; the page shows client %s", got[0], clientID)
-	}
-	if secret == "" || strings.Contains(dialog, secret) {
-		t.Error("the dialog showed the secret, or no secret was revealed")
-	}
-	if !strings.Contains(flash, "no longer work") || newID == clientID || newSecret == secret {
-		t.Fatalf("regenerate did not give new credentials (flash %q)", flash)
-	}
-
-	if code := tokenStatus(t, base, clientID, secret); code != http.StatusUnauthorized {
-		t.Errorf("token with the old credentials: %d, want 401", code)
-	}
-	if code := tokenStatus(t, base, newID, newSecret); code != http.StatusOK {
-		t.Errorf("token with the new credentials: %d, want 200", code)
+		t.Errorf("the vendor received %v; the pop-up showed client %s", got[0], clientID)
 	}
 }

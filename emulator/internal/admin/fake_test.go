@@ -55,29 +55,40 @@ func (f *fakePlugins) Get(id int) (admin.Info, error) {
 	return p.info, nil
 }
 
-func (f *fakePlugins) Install(data []byte) (admin.Info, error) {
+// Install leaves a new plugin disabled; a plugin of the same name at
+// another version is updated in place (the real version order is the
+// emulator's, tested there).
+func (f *fakePlugins) Install(data []byte) (admin.Installed, error) {
 	b, err := plugin.Load(data)
 	if err != nil {
-		return admin.Info{}, err
+		return admin.Installed{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, p := range f.plugins {
 		if p.info.Name == b.Plugin.Name {
-			return admin.Info{}, fmt.Errorf("a plugin named %q is already installed", p.info.Name)
+			if p.info.Version == b.Plugin.Version {
+				return admin.Installed{}, fmt.Errorf("a plugin named %q is already installed", p.info.Name)
+			}
+			from := p.info.Version
+			p.info.Version = b.Plugin.Version
+			return admin.Installed{Info: p.info, UpdatedFrom: from}, nil
 		}
 	}
 	id := f.next
 	f.next++
-	p := &fakePlugin{info: admin.Info{ID: id, Name: b.Plugin.Name, Version: b.Plugin.Version, Enabled: true, HasOAuth: b.Plugin.OAuth != nil,
+	p := &fakePlugin{info: admin.Info{ID: id, Name: b.Plugin.Name, Version: b.Plugin.Version, HasOAuth: b.Plugin.OAuth != nil,
 		Registration: b.Plugin.Registration, Settings: admin.Settings{AccessLevelV1API: "READ",
 			PageSizes: []admin.PageSize{{Name: "student_max_page_size", Max: 100}, {Name: "school_max_page_size", Max: 100}}}}}
+	if b.Plugin.AccessRequest != nil {
+		p.info.AccessRequests = b.Plugin.AccessRequest.Fields
+	}
 	if p.info.HasOAuth {
 		p.creds = admin.Credentials{ClientID: fmt.Sprintf("client-%d-a", id), ClientSecret: fmt.Sprintf("secret-%d-a", id)}
 		p.info.ClientID = p.creds.ClientID
 	}
 	f.plugins[id] = p
-	return p.info, nil
+	return admin.Installed{Info: p.info}, nil
 }
 
 func (f *fakePlugins) with(id int, fn func(p *fakePlugin) error) error {

@@ -19,8 +19,40 @@ const MaxPageSize = 100000
 // AccessLevels are the values of accessLevelV1Api an admin can choose.
 var AccessLevels = []string{"NONE", "READ", "FULL"}
 
+// The breadcrumbs of PowerSchool's documented path to a plugin.
+var (
+	systemCrumb         = crumb{"System", "/admin/system"}
+	systemSettingsCrumb = crumb{"System Settings", "/admin/system/settings"}
+	dashboardCrumb      = crumb{"Plugin Management Configuration", "/admin/plugins"}
+)
+
+func pluginCrumbs(p Info, more ...crumb) []crumb {
+	return append([]crumb{systemCrumb, systemSettingsCrumb, dashboardCrumb, {p.Name, fmt.Sprintf("/admin/plugins/%d", p.ID)}}, more...)
+}
+
+// home is the start page, whose main menu leads to System.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/admin/plugins", http.StatusSeeOther)
+	h.render(w, r, http.StatusOK, "start", pageData{Title: "Start Page"})
+}
+
+func (h *Handler) systemPage(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "system", pageData{Title: "System", Crumbs: []crumb{systemCrumb}})
+}
+
+func (h *Handler) systemSettingsPage(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "system_settings", pageData{Title: "System Settings", Crumbs: []crumb{systemCrumb, systemSettingsCrumb}})
+}
+
+// serverPage is the newer menus' System Management > Server.
+func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "server", pageData{Title: "Server",
+		Crumbs: []crumb{{"System Management", ""}, {"Server", "/admin/system-management/server"}}})
+}
+
+// dashboard is the plugin list that the pop-ups are drawn over.
+func (h *Handler) dashboard() pageData {
+	return pageData{Title: "Plugin Management Dashboard", Plugins: h.cfg.Plugins.List(),
+		Crumbs: []crumb{systemCrumb, systemSettingsCrumb, dashboardCrumb}}
 }
 
 func (h *Handler) flash(r *http.Request, msg string) { h.sessions.setFlash(sessionOf(r).id, msg) }
@@ -52,7 +84,7 @@ func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (h *Handler) pluginList(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "plugins", pageData{Title: "Plugin Management Configuration", Plugins: h.cfg.Plugins.List()})
+	h.render(w, r, http.StatusOK, "plugins", h.dashboard())
 }
 
 func (h *Handler) pluginPage(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +92,30 @@ func (h *Handler) pluginPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.render(w, r, http.StatusOK, "plugin", pageData{Title: "Plugin Configuration", Plugin: p})
+	h.render(w, r, http.StatusOK, "plugin", pageData{Title: "Plugin Configuration", Plugin: p, Crumbs: pluginCrumbs(p)})
+}
+
+// enableConfirm is the pop-up that the Enable/Disable checkbox opens: Enable
+// Plugin lists the Data Access Requests; Disable Plugin says what stops.
+func (h *Handler) enableConfirm(on bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := h.pluginFor(w, r)
+		if !ok {
+			return
+		}
+		if p.Enabled == on {
+			state := "disabled"
+			if on {
+				state = "enabled"
+			}
+			h.flash(r, fmt.Sprintf("Plugin %q is already %s.", p.Name, state))
+			http.Redirect(w, r, "/admin/plugins", http.StatusSeeOther)
+			return
+		}
+		d := h.dashboard()
+		d.Plugin, d.Enabling = p, on
+		h.render(w, r, http.StatusOK, "enable", d)
+	}
 }
 
 func (h *Handler) setEnabled(on bool) http.HandlerFunc {
@@ -87,7 +142,7 @@ func (h *Handler) deleteConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.render(w, r, http.StatusOK, "delete", pageData{Title: "Delete Plugin", Plugin: p})
+	h.render(w, r, http.StatusOK, "delete", pageData{Title: "Delete Plugin", Plugin: p, Crumbs: pluginCrumbs(p, crumb{"Delete", ""})})
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
@@ -104,13 +159,15 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) installPage(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "install", pageData{Title: "Plugin Install"})
+	h.render(w, r, http.StatusOK, "install", pageData{Title: "Plugin Install", Crumbs: installCrumbs})
 }
+
+var installCrumbs = []crumb{systemCrumb, systemSettingsCrumb, dashboardCrumb, {"Plugin Install", ""}}
 
 // install validates the upload itself, so that every problem is shown with
 // its position, and installs only when there are no errors.
 func (h *Handler) install(w http.ResponseWriter, r *http.Request) {
-	d := pageData{Title: "Plugin Install"}
+	d := pageData{Title: "Plugin Install", Crumbs: installCrumbs}
 	var data []byte
 	if r.MultipartForm != nil && len(r.MultipartForm.File["plugin"]) > 0 {
 		fh := r.MultipartForm.File["plugin"][0]
@@ -149,8 +206,11 @@ func (h *Handler) install(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnprocessableEntity, "install", d)
 		return
 	}
-	h.log.Info("plugin installed from the admin pages", "id", p.ID, "name", p.Name)
-	msg := fmt.Sprintf("Plugin %q %s was installed and enabled.", p.Name, p.Version)
+	h.log.Info("plugin installed from the admin pages", "id", p.ID, "name", p.Name, "updated_from", p.UpdatedFrom)
+	msg := fmt.Sprintf("Plugin %q %s was installed. It is not enabled yet: select its Enable checkbox and confirm with Enable; until then its Client ID and Client Secret are refused.", p.Name, p.Version)
+	if p.UpdatedFrom != "" {
+		msg = fmt.Sprintf("Plugin %q was updated from version %s to %s. Its Client ID, Client Secret and enabled state are unchanged.", p.Name, p.UpdatedFrom, p.Version)
+	}
 	if n := len(d.Problems); n > 0 {
 		var ws []string
 		for _, pr := range d.Problems {
@@ -159,11 +219,11 @@ func (h *Handler) install(w http.ResponseWriter, r *http.Request) {
 		msg += fmt.Sprintf(" %d warning(s): %s", n, strings.Join(ws, "; "))
 	}
 	h.flash(r, msg)
-	if p.Registration != nil && p.HasOAuth {
+	if p.Registration != nil && p.HasOAuth && p.UpdatedFrom == "" {
 		http.Redirect(w, r, fmt.Sprintf("/admin/plugins/%d/registration", p.ID), http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/plugins/%d", p.ID), http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/plugins", http.StatusSeeOther)
 }
 
 // ValidateBundle is Bundle.Validate with the emulator's one relaxation: a
@@ -223,7 +283,7 @@ func (h *Handler) serverURL(r *http.Request) string {
 func dialogFields(req plugin.RegistrationRequest) []field {
 	fs := []field{
 		{"server_url", req.ServerURL}, {"plugin_name", req.PluginName}, {"plugin_version", req.PluginVersion},
-		{"plugin_id", req.PluginID}, {"client_id", req.ClientID}, {"client_secret", maskSecret(req.ClientSecret)},
+		{"plugin_id", req.PluginID}, {"client_id", req.ClientID}, {"client_secret", req.ClientSecret},
 		{"callback_data", req.CallbackData},
 	}
 	for _, name := range slices.Sorted(maps.Keys(req.Parameters)) {
@@ -232,23 +292,18 @@ func dialogFields(req plugin.RegistrationRequest) []field {
 	return fs
 }
 
-func maskSecret(s string) string {
-	if s == "" {
-		return ""
-	}
-	return strings.Repeat("•", 16) + " (hidden; sent in full)"
-}
-
 func (h *Handler) registrationPage(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.pluginFor(w, r)
 	if !ok {
 		return
 	}
-	req, _, ok := h.registrationFor(w, r, p)
+	req, c, ok := h.registrationFor(w, r, p)
 	if !ok {
 		return
 	}
-	h.render(w, r, http.StatusOK, "registration", pageData{Title: "Plugin Registration", Plugin: p, RegistrationURL: p.Registration.URL, Fields: dialogFields(req)})
+	d := h.dashboard()
+	d.Plugin, d.Creds, d.RegistrationURL, d.Fields = p, &c, p.Registration.URL, dialogFields(req)
+	h.render(w, r, http.StatusOK, "registration", d)
 }
 
 // register handles the dialog's buttons: Register sends the request,
@@ -262,11 +317,13 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	d := h.dashboard()
+	d.Plugin = p
 	switch r.PostFormValue("action") {
 	case "cancel":
-		h.render(w, r, http.StatusOK, "handover", pageData{Title: "Plugin Registration", Plugin: p, ServerURL: req.ServerURL, Creds: &c})
+		d.ServerURL, d.Creds = req.ServerURL, &c
+		h.render(w, r, http.StatusOK, "handover", d)
 	case "register":
-		d := pageData{Title: "Plugin Registration", Plugin: p}
 		res, err := h.cfg.Sender.Send(r.Context(), p.Registration.URL, req)
 		if err != nil {
 			d.SendError = err.Error()
@@ -296,7 +353,8 @@ func (h *Handler) dataProviderData(w http.ResponseWriter, r *http.Request) (page
 		h.failed(w, r, err)
 		return pageData{}, false
 	}
-	return pageData{Title: "Data Provider Configuration", Plugin: p, Creds: &c, AccessLevels: AccessLevels}, true
+	return pageData{Title: "Data Provider Configuration", Plugin: p, Creds: &c, AccessLevels: AccessLevels,
+		Crumbs: pluginCrumbs(p, crumb{"Data Provider Configuration", fmt.Sprintf("/admin/plugins/%d/data-provider", p.ID)})}, true
 }
 
 func (h *Handler) dataProvider(w http.ResponseWriter, r *http.Request) {
@@ -305,11 +363,11 @@ func (h *Handler) dataProvider(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// reveal shows the secret in answer to a POST, so it never sits in a URL
-// or a cached GET.
+// reveal answers the Reveal button of earlier versions of these pages,
+// which hid the secret; the page now shows it, as PowerSchool's does (every
+// admin page is no-store and behind the login).
 func (h *Handler) reveal(w http.ResponseWriter, r *http.Request) {
 	if d, ok := h.dataProviderData(w, r); ok {
-		d.Revealed = true
 		h.render(w, r, http.StatusOK, "dataprovider", d)
 	}
 }
@@ -360,7 +418,6 @@ func parseSettings(r *http.Request, cur Settings) (Settings, []string) {
 
 func (h *Handler) regenerateConfirm(w http.ResponseWriter, r *http.Request) {
 	if d, ok := h.dataProviderData(w, r); ok {
-		d.Title = "Regenerate Client ID and Secret"
 		h.render(w, r, http.StatusOK, "regenerate", d)
 	}
 }

@@ -13,20 +13,37 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static/admin.css
+//go:embed static/admin.css static/admin.js
 var staticFiles embed.FS
 
 var staticFS, _ = fs.Sub(staticFiles, ".")
 
-var pageNames = []string{"login", "error", "plugins", "install", "plugin", "delete", "registration", "registration_result", "handover", "dataprovider", "regenerate"}
+// pageFiles lists each page's templates after layout.html. A pop-up is a
+// page drawn over another: its file defines the "dialog" block that the
+// page under it leaves empty.
+var pageFiles = map[string][]string{
+	"login": {"login"}, "error": {"error"}, "start": {"start"}, "system": {"system"},
+	"system_settings": {"system_settings"}, "server": {"server"},
+	"plugins": {"plugins"}, "install": {"install"}, "plugin": {"plugin"}, "delete": {"delete"},
+	"enable":              {"plugins", "enable"},
+	"registration":        {"plugins", "registration"},
+	"registration_result": {"plugins", "registration_result"},
+	"handover":            {"plugins", "handover"},
+	"dataprovider":        {"dataprovider"},
+	"regenerate":          {"dataprovider", "regenerate"},
+}
 
-var funcs = template.FuncMap{"maxPageSize": func() int { return MaxPageSize }}
+var funcs = template.FuncMap{"maxPageSize": func() int { return MaxPageSize }, "inc": func(i int) int { return i + 1 }}
 
 // pages holds each page parsed together with the shared layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range pageNames {
-		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	for name, files := range pageFiles {
+		paths := []string{"templates/layout.html"}
+		for _, f := range files {
+			paths = append(paths, "templates/"+f+".html")
+		}
+		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, paths...))
 	}
 	return m
 }()
@@ -41,10 +58,18 @@ type pageData struct {
 	Message  string
 	Next     string
 
-	Plugins  []Info
-	Plugin   Info
-	Problems []plugin.Problem
-	FileName string
+	// Crumbs is the path to this page, as PowerSchool's documentation
+	// names it; the last one is the page itself.
+	Crumbs []crumb
+
+	Plugins []Info
+	Plugin  Info
+	// Enabling is true in the Enable Plugin pop-up, false in Disable Plugin.
+	Enabling bool
+	// UpdatedFrom is the version an install replaced ("" for a new one).
+	UpdatedFrom string
+	Problems    []plugin.Problem
+	FileName    string
 
 	// Registration dialog and result.
 	RegistrationURL string
@@ -55,9 +80,11 @@ type pageData struct {
 
 	// Data Provider Configuration.
 	Creds        *Credentials
-	Revealed     bool
 	AccessLevels []string
 }
+
+// crumb is one step of the breadcrumbs.
+type crumb struct{ Name, URL string }
 
 // field is one row of the Plugin Registration dialog.
 type field struct{ Name, Value string }
