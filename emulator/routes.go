@@ -1,7 +1,7 @@
 package emulator
 
 import (
-	"encoding/json"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"strings"
 )
@@ -94,26 +94,13 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "no resource at "+r.URL.Path)
 }
 
-// errorBody is the JSON body of every non-OAuth error. PowerSchool's shape
-// is not captured; clients expect a "message" (reference §5).
-type errorBody struct {
-	Message string `json:"message"`
-}
+// v1Wire answers in the /ws/v1 dialect (reference §5) for the handlers
+// that write themselves: the control API, OAuth's non-OAuth errors, faults.
+var v1Wire = respond.V1(nil)
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Message: msg})
-}
+func writeError(w http.ResponseWriter, status int, msg string) { v1Wire.Fail(w, status, msg) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"message":"the emulator could not encode its answer"}`)
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	w.Write(b)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { v1Wire.JSON(w, status, v) }
 
 // statusRecorder remembers the status code for the counters.
 type statusRecorder struct {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"slices"
 	"sort"
@@ -215,9 +216,11 @@ func envelope[T any](plural, singular, expansions, extensions string, recs []T) 
 	return map[string]any{plural: inner}
 }
 
-func writeCount(w http.ResponseWriter, n int64) {
-	writeJSON(w, http.StatusOK, map[string]any{"resource": map[string]any{"count": n}})
-}
+// countBody is the body of every /count resource.
+func countBody(n int64) any { return map[string]any{"resource": map[string]any{"count": n}} }
+
+// fail is a /ws/v1 error the client must act on.
+func fail(status int, msg string) error { return &respond.Error{Status: status, Message: msg} }
 
 // pathID reads a numeric {id}; anything else is treated as a missing record.
 func pathID(r *http.Request, name string) (int64, bool) {
@@ -301,14 +304,13 @@ func compileQ(q string, fields map[string]searchField) (string, []any, error) {
 	return where, args, nil
 }
 
-// writeQueryError answers 400 for a bad q and 500 otherwise.
-func (s *Server) writeQueryError(w http.ResponseWriter, what string, err error) {
+// queryError is 400 for a bad q and an internal failure otherwise.
+func queryError(what string, err error) error {
 	var bq *badQuery
 	if errors.As(err, &bq) {
-		writeError(w, http.StatusBadRequest, bq.msg)
-		return
+		return fail(http.StatusBadRequest, bq.msg)
 	}
-	s.internalError(w, what, err)
+	return respond.Internal(what, err)
 }
 
 // idList renders ids for an IN (...) clause; ids are integers from our own

@@ -3,22 +3,22 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"strings"
 )
 
 func (s *Server) v1DistrictRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/district", s.v1(s.getDistrict))
-	s.mux.HandleFunc("GET /ws/v1/district/school", s.v1(s.listSchools))
-	s.mux.HandleFunc("GET /ws/v1/district/school/count", s.v1(s.countSchools))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}", s.v1(s.getSchool))
+	s.mux.HandleFunc("GET /ws/v1/district", s.v1(s.ws.Handle(s.getDistrict)))
+	s.mux.HandleFunc("GET /ws/v1/district/school", s.v1(s.ws.Handle(s.listSchools)))
+	s.mux.HandleFunc("GET /ws/v1/district/school/count", s.v1(s.ws.Handle(s.countSchools)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}", s.v1(s.ws.Handle(s.getSchool)))
 }
 
-func (s *Server) getDistrict(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getDistrict(r *http.Request) (any, error) {
 	rows, err := queryRows(r.Context(), s.store.DB, `SELECT NAME, VALUE FROM PREFS WHERE SCHOOLID = 0`)
 	if err != nil {
-		s.internalError(w, "reading the district", err)
-		return
+		return nil, respond.Internal("reading the district", err)
 	}
 	p := map[string]any{}
 	for _, rw := range rows {
@@ -32,7 +32,7 @@ func (s *Server) getDistrict(w http.ResponseWriter, r *http.Request) {
 	if m, ok := d.(map[string]any); ok {
 		m["@expansions"] = ""
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"district": d})
+	return map[string]any{"district": d}, nil
 }
 
 var schoolExpansions = expansionList("school_boundary", "full_time_equivalencies", "school_fees_setup")
@@ -41,39 +41,34 @@ var schoolExpansions = expansionList("school_boundary", "full_time_equivalencies
 // school (reference §3.1).
 const schoolListWhere = `SCHOOL_NUMBER <> 999999` // store.GraduatedSchoolNumber
 
-func (s *Server) countSchools(w http.ResponseWriter, r *http.Request) {
+func (s *Server) countSchools(r *http.Request) (any, error) {
 	var n int64
 	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM SCHOOLS WHERE `+schoolListWhere).Scan(&n); err != nil {
-		s.internalError(w, "counting schools", err)
-		return
+		return nil, respond.Internal("counting schools", err)
 	}
-	writeCount(w, n)
+	return countBody(n), nil
 }
 
-func (s *Server) listSchools(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listSchools(r *http.Request) (any, error) {
 	c, _ := callerFrom(r.Context())
 	page, err := parsePage(r, c.PageSizes.School, schoolExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	if r.URL.Query().Get("q") != "" {
-		writeError(w, http.StatusBadRequest, "q is not supported on schools; page through /ws/v1/district/school instead")
-		return
+		return nil, fail(http.StatusBadRequest, "q is not supported on schools; page through /ws/v1/district/school instead")
 	}
 	recs, err := s.schools(r.Context(), `WHERE `+schoolListWhere+` ORDER BY DCID LIMIT ? OFFSET ?`, page, page.size, page.offset())
 	if err != nil {
-		s.internalError(w, "reading schools", err)
-		return
+		return nil, respond.Internal("reading schools", err)
 	}
-	writeJSON(w, http.StatusOK, envelope("schools", "school", schoolExpansions, "", recs))
+	return envelope("schools", "school", schoolExpansions, "", recs), nil
 }
 
-func (s *Server) getSchool(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getSchool(r *http.Request) (any, error) {
 	page, err := parsePage(r, 1, schoolExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	id, ok := pathID(r, "id")
 	var recs []map[string]any
@@ -81,16 +76,14 @@ func (s *Server) getSchool(w http.ResponseWriter, r *http.Request) {
 		recs, err = s.schools(r.Context(), `WHERE DCID = ?`, page, id)
 	}
 	if err != nil {
-		s.internalError(w, "reading a school", err)
-		return
+		return nil, respond.Internal("reading a school", err)
 	}
 	if len(recs) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no school with id %s (ids are SCHOOLS.DCID)", r.PathValue("id")))
-		return
+		return nil, fail(http.StatusNotFound, fmt.Sprintf("no school with id %s (ids are SCHOOLS.DCID)", r.PathValue("id")))
 	}
 	recs[0]["@expansions"] = schoolExpansions
 	recs[0]["@extensions"] = ""
-	writeJSON(w, http.StatusOK, map[string]any{"school": recs[0]})
+	return map[string]any{"school": recs[0]}, nil
 }
 
 func (s *Server) schools(ctx context.Context, tail string, page listPage, args ...any) ([]map[string]any, error) {

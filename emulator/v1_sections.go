@@ -3,23 +3,24 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 )
 
 // Sections, section enrollments, courses and terms.
 func (s *Server) v1SectionRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/section", s.v1(s.listSchoolPart(sectionPart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/section/count", s.v1(s.countSchoolPart(sectionPart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/course", s.v1(s.listSchoolPart(coursePart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/course/count", s.v1(s.countSchoolPart(coursePart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/term", s.v1(s.listSchoolPart(termPart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/term/count", s.v1(s.countSchoolPart(termPart)))
-	s.mux.HandleFunc("GET /ws/v1/section/{id}", s.v1(s.getOne(sectionPart)))
-	s.mux.HandleFunc("GET /ws/v1/course/{id}", s.v1(s.getOne(coursePart)))
-	s.mux.HandleFunc("GET /ws/v1/term/{id}", s.v1(s.getOne(termPart)))
-	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment", s.v1(s.listEnrollments))
-	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment/count", s.v1(s.countEnrollments))
-	s.mux.HandleFunc("GET /ws/v1/section_enrollment/{id}", s.v1(s.getOne(enrollmentPart)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/section", s.v1(s.ws.Handle(s.listSchoolPart(sectionPart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/section/count", s.v1(s.ws.Handle(s.countSchoolPart(sectionPart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/course", s.v1(s.ws.Handle(s.listSchoolPart(coursePart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/course/count", s.v1(s.ws.Handle(s.countSchoolPart(coursePart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/term", s.v1(s.ws.Handle(s.listSchoolPart(termPart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/term/count", s.v1(s.ws.Handle(s.countSchoolPart(termPart))))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}", s.v1(s.ws.Handle(s.getOne(sectionPart))))
+	s.mux.HandleFunc("GET /ws/v1/course/{id}", s.v1(s.ws.Handle(s.getOne(coursePart))))
+	s.mux.HandleFunc("GET /ws/v1/term/{id}", s.v1(s.ws.Handle(s.getOne(termPart))))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment", s.v1(s.ws.Handle(s.listEnrollments)))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment/count", s.v1(s.ws.Handle(s.countEnrollments)))
+	s.mux.HandleFunc("GET /ws/v1/section_enrollment/{id}", s.v1(s.ws.Handle(s.getOne(enrollmentPart))))
 }
 
 // schoolPart describes a per-school resource: its SQL, sort order and
@@ -112,57 +113,51 @@ var enrollmentPart = schoolPart{
 	},
 }
 
-func (s *Server) schoolScope(w http.ResponseWriter, r *http.Request, part schoolPart) (int64, bool) {
+func (s *Server) schoolScope(r *http.Request, part schoolPart) (int64, error) {
 	if r.URL.Query().Get("q") != "" {
-		writeError(w, http.StatusBadRequest, "q is not supported on "+part.plural+"; q filters students and staff")
-		return 0, false
+		return 0, fail(http.StatusBadRequest, "q is not supported on "+part.plural+"; q filters students and staff")
 	}
 	id, ok := pathID(r, "id")
 	num, found, err := s.schoolNumber(r.Context(), id)
 	if err != nil {
-		s.internalError(w, "reading schools", err)
-		return 0, false
+		return 0, respond.Internal("reading schools", err)
 	}
 	if !ok || !found {
-		writeError(w, http.StatusNotFound, "no school with id "+r.PathValue("id"))
-		return 0, false
+		return 0, fail(http.StatusNotFound, "no school with id "+r.PathValue("id"))
 	}
-	return num, true
+	return num, nil
 }
 
-func (s *Server) countSchoolPart(part schoolPart) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		num, ok := s.schoolScope(w, r, part)
-		if !ok {
-			return
+func (s *Server) countSchoolPart(part schoolPart) respond.Func {
+	return func(r *http.Request) (any, error) {
+		num, err := s.schoolScope(r, part)
+		if err != nil {
+			return nil, err
 		}
 		var n int64
 		if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM `+part.from+` WHERE `+part.schoolCol+` = ?`, num).Scan(&n); err != nil {
-			s.internalError(w, "counting "+part.plural, err)
-			return
+			return nil, respond.Internal("counting "+part.plural, err)
 		}
-		writeCount(w, n)
+		return countBody(n), nil
 	}
 }
 
-func (s *Server) listSchoolPart(part schoolPart) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listSchoolPart(part schoolPart) respond.Func {
+	return func(r *http.Request) (any, error) {
 		c, _ := callerFrom(r.Context())
 		page, err := parsePage(r, part.maxSize(c.PageSizes), part.expansions)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
+			return nil, fail(http.StatusBadRequest, err.Error())
 		}
-		num, ok := s.schoolScope(w, r, part)
-		if !ok {
-			return
+		num, err := s.schoolScope(r, part)
+		if err != nil {
+			return nil, err
 		}
 		recs, err := s.partRows(r.Context(), part, page, part.schoolCol+` = ? ORDER BY `+part.order+` LIMIT ? OFFSET ?`, num, page.size, page.offset())
 		if err != nil {
-			s.internalError(w, "reading "+part.plural, err)
-			return
+			return nil, respond.Internal("reading "+part.plural, err)
 		}
-		writeJSON(w, http.StatusOK, envelope(part.plural, part.singular, part.expansions, "", recs))
+		return envelope(part.plural, part.singular, part.expansions, "", recs), nil
 	}
 }
 
@@ -178,12 +173,11 @@ func (s *Server) partRows(ctx context.Context, part schoolPart, page listPage, w
 	return out, nil
 }
 
-func (s *Server) getOne(part schoolPart) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getOne(part schoolPart) respond.Func {
+	return func(r *http.Request) (any, error) {
 		page, err := parsePage(r, 1, part.expansions)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
+			return nil, fail(http.StatusBadRequest, err.Error())
 		}
 		id, ok := pathID(r, "id")
 		var recs []map[string]any
@@ -191,22 +185,20 @@ func (s *Server) getOne(part schoolPart) http.HandlerFunc {
 			recs, err = s.partRows(r.Context(), part, page, part.idCol+` = ?`, id)
 		}
 		if err != nil {
-			s.internalError(w, "reading a "+part.singular, err)
-			return
+			return nil, respond.Internal("reading a "+part.singular, err)
 		}
 		if len(recs) == 0 {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %s", part.singular, r.PathValue("id")))
-			return
+			return nil, fail(http.StatusNotFound, fmt.Sprintf("no %s with id %s", part.singular, r.PathValue("id")))
 		}
 		if part.expansions != "" {
 			recs[0]["@expansions"] = part.expansions
 		}
-		writeJSON(w, http.StatusOK, map[string]any{part.singular: recs[0]})
+		return map[string]any{part.singular: recs[0]}, nil
 	}
 }
 
 // sectionID resolves a section's DCID to SECTIONS.ID, which CC refers to.
-func (s *Server) sectionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+func (s *Server) sectionID(r *http.Request) (int64, error) {
 	id, ok := pathID(r, "id")
 	var rows []row
 	var err error
@@ -214,45 +206,40 @@ func (s *Server) sectionID(w http.ResponseWriter, r *http.Request) (int64, bool)
 		rows, err = queryRows(r.Context(), s.store.DB, `SELECT ID FROM SECTIONS WHERE DCID = ?`, id)
 	}
 	if err != nil {
-		s.internalError(w, "reading a section", err)
-		return 0, false
+		return 0, respond.Internal("reading a section", err)
 	}
 	if len(rows) == 0 {
-		writeError(w, http.StatusNotFound, "no section with id "+r.PathValue("id")+" (ids are SECTIONS.DCID)")
-		return 0, false
+		return 0, fail(http.StatusNotFound, "no section with id "+r.PathValue("id")+" (ids are SECTIONS.DCID)")
 	}
-	return rows[0].int("ID"), true
+	return rows[0].int("ID"), nil
 }
 
-func (s *Server) countEnrollments(w http.ResponseWriter, r *http.Request) {
-	sid, ok := s.sectionID(w, r)
-	if !ok {
-		return
+func (s *Server) countEnrollments(r *http.Request) (any, error) {
+	sid, err := s.sectionID(r)
+	if err != nil {
+		return nil, err
 	}
 	var n int64
 	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM CC WHERE SECTIONID IN (?, ?)`, sid, -sid).Scan(&n); err != nil {
-		s.internalError(w, "counting section enrollments", err)
-		return
+		return nil, respond.Internal("counting section enrollments", err)
 	}
-	writeCount(w, n)
+	return countBody(n), nil
 }
 
-func (s *Server) listEnrollments(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listEnrollments(r *http.Request) (any, error) {
 	c, _ := callerFrom(r.Context())
 	page, err := parsePage(r, c.PageSizes.SectionEnrollment, "")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
-	sid, ok := s.sectionID(w, r)
-	if !ok {
-		return
+	sid, err := s.sectionID(r)
+	if err != nil {
+		return nil, err
 	}
 	recs, err := s.partRows(r.Context(), enrollmentPart, page, `CC.SECTIONID IN (?, ?) ORDER BY `+enrollmentPart.order+` LIMIT ? OFFSET ?`,
 		sid, -sid, page.size, page.offset())
 	if err != nil {
-		s.internalError(w, "reading section enrollments", err)
-		return
+		return nil, respond.Internal("reading section enrollments", err)
 	}
-	writeJSON(w, http.StatusOK, envelope(enrollmentPart.plural, enrollmentPart.singular, "", "", recs))
+	return envelope(enrollmentPart.plural, enrollmentPart.singular, "", "", recs), nil
 }

@@ -3,13 +3,14 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 )
 
 func (s *Server) v1StaffRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff", s.v1(s.listStaff))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff/count", s.v1(s.countStaff))
-	s.mux.HandleFunc("GET /ws/v1/staff/{id}", s.v1(s.getStaff))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff", s.v1(s.ws.Handle(s.listStaff)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff/count", s.v1(s.ws.Handle(s.countStaff)))
+	s.mux.HandleFunc("GET /ws/v1/staff/{id}", s.v1(s.ws.Handle(s.getStaff)))
 }
 
 var staffExpansions = expansionList("addresses", "emails", "phones", "school_affiliations")
@@ -25,90 +26,78 @@ var staffSearch = map[string]searchField{
 }
 
 // School staff lists hold active staff only, sorted by ID (reference §3.1).
-func (s *Server) staffScope(w http.ResponseWriter, r *http.Request) (string, []any, bool) {
+func (s *Server) staffScope(r *http.Request) (string, []any, error) {
 	where, args, err := compileQ(r.URL.Query().Get("q"), staffSearch)
 	if err != nil {
-		s.writeQueryError(w, "filtering staff", err)
-		return "", nil, false
+		return "", nil, queryError("filtering staff", err)
 	}
 	id, ok := pathID(r, "id")
 	num, found, err := s.schoolNumber(r.Context(), id)
 	if err != nil {
-		s.internalError(w, "reading schools", err)
-		return "", nil, false
+		return "", nil, respond.Internal("reading schools", err)
 	}
 	if !ok || !found {
-		writeError(w, http.StatusNotFound, "no school with id "+r.PathValue("id"))
-		return "", nil, false
+		return "", nil, fail(http.StatusNotFound, "no school with id "+r.PathValue("id"))
 	}
-	return where + " AND ss.SCHOOLID = ? AND ss.STATUS = 1", append(args, num), true
+	return where + " AND ss.SCHOOLID = ? AND ss.STATUS = 1", append(args, num), nil
 }
 
-func (s *Server) countStaff(w http.ResponseWriter, r *http.Request) {
-	where, args, ok := s.staffScope(w, r)
-	if !ok {
-		return
+func (s *Server) countStaff(r *http.Request) (any, error) {
+	where, args, err := s.staffScope(r)
+	if err != nil {
+		return nil, err
 	}
 	var n int64
 	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM SCHOOLSTAFF ss JOIN USERS u ON u.DCID = ss.USERS_DCID WHERE `+where, args...).Scan(&n); err != nil {
-		s.internalError(w, "counting staff", err)
-		return
+		return nil, respond.Internal("counting staff", err)
 	}
-	writeCount(w, n)
+	return countBody(n), nil
 }
 
-func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listStaff(r *http.Request) (any, error) {
 	c, _ := callerFrom(r.Context())
 	page, err := parsePage(r, c.PageSizes.Staff, staffExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
-	where, args, ok := s.staffScope(w, r)
-	if !ok {
-		return
+	where, args, err := s.staffScope(r)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := queryRows(r.Context(), s.store.DB, `SELECT u.* FROM SCHOOLSTAFF ss JOIN USERS u ON u.DCID = ss.USERS_DCID WHERE `+where+
 		` ORDER BY ss.ID LIMIT ? OFFSET ?`, append(args, page.size, page.offset())...)
 	if err != nil {
-		s.internalError(w, "reading staff", err)
-		return
+		return nil, respond.Internal("reading staff", err)
 	}
 	recs, err := s.renderStaff(r.Context(), rows, page)
 	if err != nil {
-		s.internalError(w, "reading staff affiliations", err)
-		return
+		return nil, respond.Internal("reading staff affiliations", err)
 	}
-	writeJSON(w, http.StatusOK, envelope("staffs", "staff", staffExpansions, "", recs))
+	return envelope("staffs", "staff", staffExpansions, "", recs), nil
 }
 
-func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getStaff(r *http.Request) (any, error) {
 	page, err := parsePage(r, 1, staffExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	id, ok := pathID(r, "id")
 	if !ok {
-		writeError(w, http.StatusNotFound, "no staff member with id "+r.PathValue("id"))
-		return
+		return nil, fail(http.StatusNotFound, "no staff member with id "+r.PathValue("id"))
 	}
 	rows, err := queryRows(r.Context(), s.store.DB, `SELECT * FROM USERS WHERE DCID = ?`, id)
 	if err != nil {
-		s.internalError(w, "reading a staff member", err)
-		return
+		return nil, respond.Internal("reading a staff member", err)
 	}
 	if len(rows) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no staff member with id %d (ids are USERS.DCID)", id))
-		return
+		return nil, fail(http.StatusNotFound, fmt.Sprintf("no staff member with id %d (ids are USERS.DCID)", id))
 	}
 	recs, err := s.renderStaff(r.Context(), rows, page)
 	if err != nil {
-		s.internalError(w, "reading staff affiliations", err)
-		return
+		return nil, respond.Internal("reading staff affiliations", err)
 	}
 	recs[0]["@expansions"], recs[0]["@extensions"] = staffExpansions, ""
-	writeJSON(w, http.StatusOK, map[string]any{"staff": recs[0]})
+	return map[string]any{"staff": recs[0]}, nil
 }
 
 func (s *Server) renderStaff(ctx context.Context, rows []row, page listPage) ([]map[string]any, error) {

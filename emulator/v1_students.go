@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,11 +12,11 @@ import (
 )
 
 func (s *Server) v1StudentRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/district/student", s.v1(s.listStudents(false)))
-	s.mux.HandleFunc("GET /ws/v1/district/student/count", s.v1(s.countStudents(false)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/student", s.v1(s.listStudents(true)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/student/count", s.v1(s.countStudents(true)))
-	s.mux.HandleFunc("GET /ws/v1/student/{id}", s.v1(s.getStudent))
+	s.mux.HandleFunc("GET /ws/v1/district/student", s.v1(s.ws.Handle(s.listStudents(false))))
+	s.mux.HandleFunc("GET /ws/v1/district/student/count", s.v1(s.ws.Handle(s.countStudents(false))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/student", s.v1(s.ws.Handle(s.listStudents(true))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/student/count", s.v1(s.ws.Handle(s.countStudents(true))))
+	s.mux.HandleFunc("GET /ws/v1/student/{id}", s.v1(s.ws.Handle(s.getStudent)))
 }
 
 // studentExpansions and studentExtensions are what a real server lists
@@ -62,105 +63,92 @@ func (s *Server) schoolNumber(ctx context.Context, dcid int64) (int64, bool, err
 }
 
 // studentScope builds the WHERE clause for a student list or count.
-func (s *Server) studentScope(w http.ResponseWriter, r *http.Request, perSchool bool) (string, []any, bool) {
+func (s *Server) studentScope(r *http.Request, perSchool bool) (string, []any, error) {
 	where, args, err := compileQ(r.URL.Query().Get("q"), studentSearch)
 	if err != nil {
-		s.writeQueryError(w, "filtering students", err)
-		return "", nil, false
+		return "", nil, queryError("filtering students", err)
 	}
 	if perSchool {
 		id, ok := pathID(r, "id")
 		num, found, err := s.schoolNumber(r.Context(), id)
 		if err != nil {
-			s.internalError(w, "reading schools", err)
-			return "", nil, false
+			return "", nil, respond.Internal("reading schools", err)
 		}
 		if !ok || !found {
-			writeError(w, http.StatusNotFound, "no school with id "+r.PathValue("id"))
-			return "", nil, false
+			return "", nil, fail(http.StatusNotFound, "no school with id "+r.PathValue("id"))
 		}
 		where += " AND s.SCHOOLID = ?"
 		args = append(args, num)
 	}
-	return where, args, true
+	return where, args, nil
 }
 
-func (s *Server) countStudents(perSchool bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		where, args, ok := s.studentScope(w, r, perSchool)
-		if !ok {
-			return
+func (s *Server) countStudents(perSchool bool) respond.Func {
+	return func(r *http.Request) (any, error) {
+		where, args, err := s.studentScope(r, perSchool)
+		if err != nil {
+			return nil, err
 		}
 		var n int64
 		if err := s.store.DB.QueryRowContext(r.Context(), "SELECT COUNT(*) FROM STUDENTS s WHERE "+where, args...).Scan(&n); err != nil {
-			s.internalError(w, "counting students", err)
-			return
+			return nil, respond.Internal("counting students", err)
 		}
-		writeCount(w, n)
+		return countBody(n), nil
 	}
 }
 
-func (s *Server) listStudents(perSchool bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listStudents(perSchool bool) respond.Func {
+	return func(r *http.Request) (any, error) {
 		c, _ := callerFrom(r.Context())
 		page, err := parsePage(r, c.PageSizes.Student, studentExpansions)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
+			return nil, fail(http.StatusBadRequest, err.Error())
 		}
-		where, args, ok := s.studentScope(w, r, perSchool)
-		if !ok {
-			return
+		where, args, err := s.studentScope(r, perSchool)
+		if err != nil {
+			return nil, err
 		}
 		// Page over the bare table first, from the nearest page boundary
 		// the store knows (a seek, not a deep OFFSET), then join.
 		keys, err := s.store.PageKeys(r.Context(), store.KeyPage{From: "STUDENTS s", Key: "s.DCID", Where: where, Args: args,
 			Offset: int64(page.offset()), Limit: int64(page.size)})
 		if err != nil {
-			s.internalError(w, "reading students", err)
-			return
+			return nil, respond.Internal("reading students", err)
 		}
 		rows, err := queryRows(r.Context(), s.store.DB, studentSelect(page)+" WHERE s.DCID IN ("+placeholders(len(keys))+") ORDER BY s.DCID", int64Args(keys)...)
 		if err != nil {
-			s.internalError(w, "reading students", err)
-			return
+			return nil, respond.Internal("reading students", err)
 		}
 		recs, err := s.renderStudents(r.Context(), rows, page)
 		if err != nil {
-			s.internalError(w, "reading student details", err)
-			return
+			return nil, respond.Internal("reading student details", err)
 		}
-		writeJSON(w, http.StatusOK, envelope("students", "student", studentExpansions, studentExtensions, recs))
+		return envelope("students", "student", studentExpansions, studentExtensions, recs), nil
 	}
 }
 
-func (s *Server) getStudent(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getStudent(r *http.Request) (any, error) {
 	page, err := parsePage(r, 1, studentExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	id, ok := pathID(r, "id")
 	if !ok {
-		writeError(w, http.StatusNotFound, "no student with id "+r.PathValue("id"))
-		return
+		return nil, fail(http.StatusNotFound, "no student with id "+r.PathValue("id"))
 	}
 	rows, err := queryRows(r.Context(), s.store.DB, studentSelect(page)+" WHERE s.DCID = ?", id)
 	if err != nil {
-		s.internalError(w, "reading a student", err)
-		return
+		return nil, respond.Internal("reading a student", err)
 	}
 	if len(rows) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no student with id %d (ids are STUDENTS.DCID)", id))
-		return
+		return nil, fail(http.StatusNotFound, fmt.Sprintf("no student with id %d (ids are STUDENTS.DCID)", id))
 	}
 	recs, err := s.renderStudents(r.Context(), rows, page)
 	if err != nil {
-		s.internalError(w, "reading student details", err)
-		return
+		return nil, respond.Internal("reading student details", err)
 	}
 	recs[0].Expansions, recs[0].Extensions = studentExpansions, studentExtensions
-	writeJSON(w, http.StatusOK, map[string]any{"student": recs[0]})
+	return map[string]any{"student": recs[0]}, nil
 }
 
 // v1Student keeps PowerSchool's field order; nil fields are omitted.

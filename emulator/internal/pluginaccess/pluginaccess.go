@@ -6,9 +6,9 @@ package pluginaccess
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,13 +152,13 @@ type Detail struct {
 // WriteError writes {"message": ..., "errors": [...]}, the error shape
 // clients of PowerSchool's schema APIs parse.
 func WriteError(w http.ResponseWriter, status int, message string, details ...Detail) {
-	body := struct {
-		Message string   `json:"message"`
-		Errors  []Detail `json:"errors,omitempty"`
-	}{message, details}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body)
+	respond.Schema.Error(w, Errorf(status, message, details...))
+}
+
+// Errorf is a /ws/schema error with its details, for handlers that return
+// their errors.
+func Errorf(status int, message string, details ...Detail) *respond.Error {
+	return &respond.Error{Status: status, Message: message, Details: details}
 }
 
 // Forbidden writes a 403 naming every field the plugin lacks, with the

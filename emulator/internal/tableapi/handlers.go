@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"io"
 	"net/http"
 	"slices"
@@ -257,11 +258,7 @@ func (h *Handler) records(r *http.Request, t *table, cols []column, text string,
 	return recs, rows.Err()
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { respond.Schema.JSON(w, status, v) }
 
 func (h *Handler) serveCount(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
 	if len(readable(t, c)) == 0 {
