@@ -17,7 +17,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"log"
 	"log/slog"
 	"math/rand/v2"
@@ -28,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pskit/pskit/emulator/internal/gradebook"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 

@@ -2,10 +2,10 @@ package emulator
 
 import (
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"time"
 
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"slices"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pskit/pskit/emulator/internal/fiql"
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 // This file holds what every /ws/v1 resource shares: paging, expansions,

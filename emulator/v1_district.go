@@ -3,9 +3,10 @@ package emulator
 import (
 	"context"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 func (s *Server) v1DistrictRoutes() {

@@ -3,8 +3,9 @@ package emulator
 import (
 	"context"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 func (s *Server) v1StaffRoutes() {

@@ -3,11 +3,11 @@ package emulator
 import (
 	"context"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 // OneRosterBasePaths are the OneRoster 1.1 roots the emulator serves: sources

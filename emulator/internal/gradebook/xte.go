@@ -6,21 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// XTE returns the handler for PowerTeacher Pro's /ws/xte endpoints.
-func (g *Gradebook) XTE() http.Handler {
-	mux := http.NewServeMux()
-	g.xteRoutes(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) })
-	return mux
-}
+	"github.com/pskit/pskit/emulator/internal/respond"
+)
 
 // xteRoutes registers each /ws/xte route with its method, so a mux that
 // counts requests by pattern tells a score write from a read.

@@ -8,12 +8,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/pskit/pskit/emulator/internal/respond"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -31,6 +31,38 @@ type Caller struct {
 // answer 401 when it returns an error or nil, so a mux without the
 // emulator's auth in front never serves data.
 type Lookup func(r *http.Request) (*Caller, error)
+
+// Route is a handler that needs the calling plugin.
+type Route func(w http.ResponseWriter, r *http.Request, c *Caller)
+
+// Require adapts next to net/http: a request whose caller l cannot find
+// (or a nil l) gets 401 in the /ws/schema dialect.
+func (l Lookup) Require(next Route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var c *Caller
+		var err error
+		if l != nil {
+			c, err = l(r)
+		}
+		if err != nil || c == nil {
+			Unauthorized(w)
+			return
+		}
+		next(w, r, c)
+	}
+}
+
+// Mounter registers handlers on a mux; wrap (nil for none) wraps each one,
+// as the emulator wraps them in its token check.
+type Mounter func(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc)
+
+// Handle registers h on mux under pattern, wrapped by wrap when not nil.
+func Handle(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc, pattern string, h http.HandlerFunc) {
+	if wrap != nil {
+		h = wrap(h)
+	}
+	mux.HandleFunc(pattern, h)
+}
 
 // Access returns the plugin's access to table.field: plugin.FullAccess,
 // plugin.ViewOnly or "" (none). Names match case-insensitively.

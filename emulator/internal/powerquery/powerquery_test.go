@@ -156,7 +156,9 @@ func newEnv(t testing.TB) *env {
 		}
 		return caller, nil
 	})
-	srv := httptest.NewServer(h)
+	mux := http.NewServeMux()
+	h.Mount(mux, nil)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &env{url: srv.URL, db: st.DB}
 }

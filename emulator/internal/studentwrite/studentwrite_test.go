@@ -41,7 +41,9 @@ func newEnv(t *testing.T) *env {
 		}
 		return nil, fmt.Errorf("no token")
 	})
-	srv := httptest.NewServer(h)
+	mux := http.NewServeMux()
+	h.Mount(mux, nil)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e := &env{url: srv.URL, db: st.DB}
 	if err := st.DB.QueryRow(`SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE SCHOOL_NUMBER <> 999999 ORDER BY DCID LIMIT 1`).Scan(&e.school); err != nil {

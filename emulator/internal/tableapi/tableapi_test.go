@@ -66,7 +66,9 @@ func newEnv(t *testing.T) *env {
 		}
 		return nil, fmt.Errorf("no token")
 	})
-	srv := httptest.NewServer(h)
+	mux := http.NewServeMux()
+	h.Mount(mux, nil)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &env{url: srv.URL, db: st.DB}
 }
@@ -290,7 +292,9 @@ func TestDeleteWithFullAccess(t *testing.T) {
 		fields = append(fields, field("U_STUDENTSUSERFIELDS", c, plugin.FullAccess))
 	}
 	caller := &pluginaccess.Caller{Fields: fields}
-	srv := httptest.NewServer(New(st, func(*http.Request) (*pluginaccess.Caller, error) { return caller, nil }))
+	mux := http.NewServeMux()
+	New(st, func(*http.Request) (*pluginaccess.Caller, error) { return caller, nil }).Mount(mux, nil)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	var id int64
 	if err := st.DB.QueryRow(`SELECT STUDENTSDCID FROM U_STUDENTSUSERFIELDS LIMIT 1`).Scan(&id); err != nil {
