@@ -49,9 +49,9 @@ var sectionPart = schoolPart{
 		t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME AS TERM_NAME`,
 	maxSize: func(p PageSizes) int { return p.Section },
 	render: func(r row, page listPage) map[string]any {
-		m := obj("id", r.num("DCID"), "school_id", r.num("SCHOOL_DCID"), "course_id", r.num("COURSE_DCID"), "term_id", r.num("TERM_DCID"),
-			"staff_id", r.num("STAFF_DCID"), "section_number", r.str("SECTION_NUMBER"), "expression", r.str("EXPRESSION"),
-			"external_expression", r.str("EXTERNAL_EXPRESSION"), "gradebooktype", r.num("GRADEBOOKTYPE")).(map[string]any)
+		m := obj("id", r.Num("DCID"), "school_id", r.Num("SCHOOL_DCID"), "course_id", r.Num("COURSE_DCID"), "term_id", r.Num("TERM_DCID"),
+			"staff_id", r.Num("STAFF_DCID"), "section_number", r.Str("SECTION_NUMBER"), "expression", r.Str("EXPRESSION"),
+			"external_expression", r.Str("EXTERNAL_EXPRESSION"), "gradebooktype", r.Num("GRADEBOOKTYPE")).(map[string]any)
 		if page.expansions["term"] {
 			m["term"] = termObject(r, "TERM_DCID", "SCHOOL_DCID", "TERM_NAME")
 		}
@@ -64,11 +64,11 @@ var sectionPart = schoolPart{
 
 func termObject(r row, idCol, schoolCol, nameCol string) map[string]any {
 	var startYear any
-	if y, ok := r.num("YEARID").(int64); ok {
+	if y, ok := r.Num("YEARID").(int64); ok {
 		startYear = y + 1990
 	}
-	m, _ := obj("id", r.num(idCol), "school_id", r.num(schoolCol), "start_year", startYear, "portion", r.num("PORTION"),
-		"start_date", r.str("FIRSTDAY"), "end_date", r.str("LASTDAY"), "abbreviation", r.str("ABBREVIATION"), "name", r.str(nameCol)).(map[string]any)
+	m, _ := obj("id", r.Num(idCol), "school_id", r.Num(schoolCol), "start_year", startYear, "portion", r.Num("PORTION"),
+		"start_date", r.Str("FIRSTDAY"), "end_date", r.Str("LASTDAY"), "abbreviation", r.Str("ABBREVIATION"), "name", r.Str(nameCol)).(map[string]any)
 	return m
 }
 
@@ -80,7 +80,7 @@ var coursePart = schoolPart{
 	cols:    `c.DCID, c.COURSE_NUMBER, c.COURSE_NAME`,
 	maxSize: func(p PageSizes) int { return p.Course },
 	render: func(r row, _ listPage) map[string]any {
-		m, _ := obj("id", r.num("DCID"), "course_number", r.str("COURSE_NUMBER"), "course_name", r.str("COURSE_NAME")).(map[string]any)
+		m, _ := obj("id", r.Num("DCID"), "course_number", r.Str("COURSE_NUMBER"), "course_name", r.Str("COURSE_NAME")).(map[string]any)
 		return m
 	},
 }
@@ -108,8 +108,8 @@ var enrollmentPart = schoolPart{
 		return p.SectionEnrollment
 	},
 	render: func(r row, _ listPage) map[string]any {
-		m, _ := obj("id", r.num("DCID"), "section_id", r.num("SECTION_DCID"), "student_id", r.num("STUDENT_DCID"),
-			"entry_date", r.str("DATEENROLLED"), "exit_date", r.str("DATELEFT"), "dropped", r.int("SECTIONID") < 0).(map[string]any)
+		m, _ := obj("id", r.Num("DCID"), "section_id", r.Num("SECTION_DCID"), "student_id", r.Num("STUDENT_DCID"),
+			"entry_date", r.Str("DATEENROLLED"), "exit_date", r.Str("DATELEFT"), "dropped", r.Int("SECTIONID") < 0).(map[string]any)
 		return m
 	},
 }
@@ -118,15 +118,7 @@ func (s *Server) schoolScope(r *http.Request, part schoolPart) (int64, error) {
 	if r.URL.Query().Get("q") != "" {
 		return 0, fail(http.StatusBadRequest, "q is not supported on "+part.plural+"; q filters students and staff")
 	}
-	id, ok := pathID(r, "id")
-	num, found, err := s.schoolNumber(r.Context(), id)
-	if err != nil {
-		return 0, respond.Internal("reading schools", err)
-	}
-	if !ok || !found {
-		return 0, fail(http.StatusNotFound, "no school with id "+r.PathValue("id"))
-	}
-	return num, nil
+	return s.schoolNumber(r)
 }
 
 func (s *Server) countSchoolPart(part schoolPart) respond.Func {
@@ -163,7 +155,7 @@ func (s *Server) listSchoolPart(part schoolPart) respond.Func {
 }
 
 func (s *Server) partRows(ctx context.Context, part schoolPart, page listPage, where string, args ...any) ([]map[string]any, error) {
-	rows, err := queryRows(ctx, s.store.DB, `SELECT `+part.cols+` FROM `+part.from+` WHERE `+where, args...)
+	rows, err := s.store.Rows(ctx, `SELECT `+part.cols+` FROM `+part.from+` WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,18 +193,19 @@ func (s *Server) getOne(part schoolPart) respond.Func {
 // sectionID resolves a section's DCID to SECTIONS.ID, which CC refers to.
 func (s *Server) sectionID(r *http.Request) (int64, error) {
 	id, ok := pathID(r, "id")
-	var rows []row
+	var sid int64
+	var found bool
 	var err error
 	if ok {
-		rows, err = queryRows(r.Context(), s.store.DB, `SELECT ID FROM SECTIONS WHERE DCID = ?`, id)
+		sid, found, err = s.store.SectionID(r.Context(), id)
 	}
 	if err != nil {
 		return 0, respond.Internal("reading a section", err)
 	}
-	if len(rows) == 0 {
+	if !found {
 		return 0, fail(http.StatusNotFound, "no section with id "+r.PathValue("id")+" (ids are SECTIONS.DCID)")
 	}
-	return rows[0].int("ID"), nil
+	return sid, nil
 }
 
 func (s *Server) countEnrollments(r *http.Request) (any, error) {
