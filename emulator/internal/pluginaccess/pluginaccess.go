@@ -52,10 +52,6 @@ func (l Lookup) Require(next Route) http.HandlerFunc {
 	}
 }
 
-// Mounter registers handlers on a mux; wrap (nil for none) wraps each one,
-// as the emulator wraps them in its token check.
-type Mounter func(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc)
-
 // Handle registers h on mux under pattern, wrapped by wrap when not nil.
 func Handle(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc, pattern string, h http.HandlerFunc) {
 	if wrap != nil {
