@@ -192,6 +192,12 @@ func Errorf(status int, message string, details ...Detail) *respond.Error {
 // Forbidden writes a 403 naming every field the plugin lacks, with the
 // access it needs, in words and as errors[].
 func Forbidden(w http.ResponseWriter, access string, missing []Detail) {
+	respond.Schema.Error(w, ForbiddenError(access, missing))
+}
+
+// ForbiddenError is the 403 Forbidden writes, for handlers that return
+// their errors.
+func ForbiddenError(access string, missing []Detail) *respond.Error {
 	names := make([]string, len(missing))
 	for i, m := range missing {
 		names[i] = m.Resource + "." + m.Field
@@ -200,7 +206,7 @@ func Forbidden(w http.ResponseWriter, access string, missing []Detail) {
 	if access == plugin.FullAccess {
 		verb = "write (FullAccess)"
 	}
-	WriteError(w, http.StatusForbidden, fmt.Sprintf("Insufficient permission: the plugin's access_request does not allow it to %s the field(s) %s; add them to plugin.xml with access=%q and reinstall the plugin",
+	return Errorf(http.StatusForbidden, fmt.Sprintf("Insufficient permission: the plugin's access_request does not allow it to %s the field(s) %s; add them to plugin.xml with access=%q and reinstall the plugin",
 		verb, strings.Join(names, ", "), access), missing...)
 }
 

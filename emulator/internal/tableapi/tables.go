@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
@@ -34,7 +35,7 @@ func New(st *store.Store, lookup pluginaccess.Lookup) *Handler {
 // for none). These are the only declarations of the routes.
 func (h *Handler) Mount(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc) {
 	for pattern, route := range map[string]http.HandlerFunc{
-		"GET /ws/schema/table":                  h.lookup.Require(h.serveTables),
+		"GET /ws/schema/table":                  h.withCaller(h.serveTables),
 		"GET /ws/schema/table/{table}":          h.withTable(h.serveList),
 		"GET /ws/schema/table/{table}/count":    h.withTable(h.serveCount),
 		"GET /ws/schema/table/{table}/metadata": h.withTable(h.serveMetadata),
@@ -47,21 +48,26 @@ func (h *Handler) Mount(mux *http.ServeMux, wrap func(http.HandlerFunc) http.Han
 	}
 }
 
-type tableHandler func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table)
-
-func (h *Handler) withTable(next tableHandler) http.HandlerFunc {
+// withCaller answers a handler that needs the calling plugin in the
+// /ws/schema dialect.
+func (h *Handler) withCaller(next func(r *http.Request, c *pluginaccess.Caller) (any, error)) http.HandlerFunc {
 	return h.lookup.Require(func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+		respond.Schema.Handle(func(r *http.Request) (any, error) { return next(r, c) })(w, r)
+	})
+}
+
+// withTable also resolves {table}, or answers 404.
+func (h *Handler) withTable(next func(r *http.Request, c *pluginaccess.Caller, t *table) (any, error)) http.HandlerFunc {
+	return h.withCaller(func(r *http.Request, c *pluginaccess.Caller) (any, error) {
 		name := r.PathValue("table")
 		t, err := h.table(r.Context(), name)
 		if err != nil {
-			pluginaccess.WriteError(w, http.StatusInternalServerError, err.Error())
-			return
+			return nil, pluginaccess.Errorf(http.StatusInternalServerError, err.Error())
 		}
 		if t == nil {
-			pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("table %q not found: the table API serves extension tables (U_*, *COREFIELDS) and the core tables; list them with GET /ws/schema/table", name))
-			return
+			return nil, pluginaccess.Errorf(http.StatusNotFound, fmt.Sprintf("table %q not found: the table API serves extension tables (U_*, *COREFIELDS) and the core tables; list them with GET /ws/schema/table", name))
 		}
-		next(w, r, c, t)
+		return next(r, c, t)
 	})
 }
 
