@@ -69,17 +69,15 @@ func (s *Server) ctlClock(w http.ResponseWriter, r *http.Request) {
 // the keys of rows changed since version, by lower-case table name, and
 // the current version. Every application sees every tracked table (how
 // PowerSchool declares a subscription is not documented).
-func (s *Server) serveDataVersion(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveDataVersion(r *http.Request) (any, error) {
 	app := strings.TrimSpace(r.PathValue("app"))
 	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
 	if app == "" || err != nil || v < 0 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("data version %q must be a whole number from 0 (use the $dataversion of your last answer, or 0 for every change)", r.PathValue("version")))
-		return
+		return nil, fail(http.StatusBadRequest, fmt.Sprintf("data version %q must be a whole number from 0 (use the $dataversion of your last answer, or 0 for every change)", r.PathValue("version")))
 	}
 	ch, err := s.store.ChangedSince(r.Context(), v, nil)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return nil, fail(http.StatusInternalServerError, err.Error())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"$dataversion": strconv.FormatInt(ch.Version, 10), "tables": ch.Tables})
+	return map[string]any{"$dataversion": strconv.FormatInt(ch.Version, 10), "tables": ch.Tables}, nil
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pskit/pskit/emulator/internal/gradebook"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
@@ -110,6 +111,7 @@ type Server struct {
 	store *store.Store
 	mux   *http.ServeMux
 	log   *slog.Logger
+	ws    *respond.Dialect // /ws/v1 and /emulator answers, logging to log
 	now   func() time.Time
 	start time.Time
 
@@ -175,6 +177,7 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.ws = respond.V1(s.log)
 	if s.now == nil {
 		s.now = time.Now
 	}

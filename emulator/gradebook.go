@@ -5,12 +5,6 @@ import (
 	"net/http"
 )
 
-// gradebookRoutes mounts PowerTeacher Pro's /ws/xte and OneRoster 1.1 (on
-// /ims/oneroster/v1p1 and /api/ims/oneroster/v1p1) behind the plugin token.
-func (s *Server) gradebookRoutes() {
-	s.gradebook.Mount(s.mux, func(h http.Handler) http.Handler { return s.authed(h.ServeHTTP) })
-}
-
 // oneRosterPageCap is the calling plugin's maximum page size, which caps
 // OneRoster's limit (PowerSchool's plugin "Maximum Page Size").
 func oneRosterPageCap(r *http.Request) int {

@@ -5,12 +5,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 func (s *Server) metadataRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/metadata", s.handleMetadata)
-	s.mux.HandleFunc("GET /ws/v1/time", s.handleTime)
+	s.mux.HandleFunc("GET /ws/v1/metadata", s.ws.Handle(s.handleMetadata))
+	s.mux.HandleFunc("GET /ws/v1/time", s.ws.Handle(s.handleTime))
 }
 
 type metadata struct {
@@ -34,11 +35,10 @@ type metadata struct {
 // handleMetadata answers with or without a token; plugin_id and the
 // plugin's page sizes appear only with a valid one (unauthenticated fields
 // are not captured: assumed).
-func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleMetadata(r *http.Request) (any, error) {
 	var uuid string
 	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT VALUE FROM PREFS WHERE NAME = 'districtuuid' AND SCHOOLID = 0`).Scan(&uuid); err != nil {
-		s.internalError(w, "reading the district", err)
-		return
+		return nil, respond.Internal("reading the district", err)
 	}
 	up := uptime(s.now().Sub(s.start))
 	m := metadata{PowerSchoolVersion: PowerSchoolVersion, PowerTeacherVersion: PowerSchoolVersion, StateReportingVersion: "25.12.0.0",
@@ -51,7 +51,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		s.mu.RUnlock()
 		m.PluginID, m.PageSizes = p.id, &ps
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"metadata": m})
+	return map[string]any{"metadata": m}, nil
 }
 
 func uptime(d time.Duration) string {
@@ -60,18 +60,13 @@ func uptime(d time.Duration) string {
 }
 
 // handleTime needs no token (reference §3.1); the shape is assumed.
-func (s *Server) handleTime(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleTime(r *http.Request) (any, error) {
 	loc, err := time.LoadLocation(store.DistrictTimezone)
 	if err != nil {
 		loc = time.UTC
 	}
 	now := s.now().In(loc)
-	writeJSON(w, http.StatusOK, map[string]any{"time": map[string]any{
+	return map[string]any{"time": map[string]any{
 		"date": now.Format(time.DateOnly), "time": now.Format("15:04:05"), "timezone": store.DistrictTimezone, "timestamp": now.Format(time.RFC3339),
-	}})
-}
-
-func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
-	s.log.Error("emulator error", "what", what, "err", err)
-	writeError(w, http.StatusInternalServerError, "the emulator failed "+what+"; see its log")
+	}}, nil
 }

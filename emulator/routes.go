@@ -1,26 +1,35 @@
 package emulator
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/powerquery"
+	"github.com/pskit/pskit/emulator/internal/respond"
+	"github.com/pskit/pskit/emulator/internal/studentwrite"
+	"github.com/pskit/pskit/emulator/internal/tableapi"
 )
 
-// routes is the emulator's route table. Each API area registers its
-// handlers in its own file; /ws/ routes that need a plugin's token are
-// wrapped in s.authed, which also applies accessLevelV1Api and throttling.
+// routes is the emulator's route table: each API declares its own routes
+// once, in its Mount (or *Routes) function, and is mounted here, so a
+// route exists in exactly one place. /ws/ routes that need a plugin's
+// token are wrapped in s.authed (token, throttling, caller in context);
+// /ws/v1 routes in s.v1, which also applies accessLevelV1Api.
 func (s *Server) routes() error {
 	s.mux = http.NewServeMux()
-	s.oauthRoutes()
-	s.metadataRoutes()
-	s.v1DistrictRoutes()
-	s.v1StudentRoutes()
-	s.v1StaffRoutes()
-	s.v1SectionRoutes()
-	s.schemaRoutes()
-	s.controlRoutes()
-	s.gradebookRoutes()
-	return s.adminRoutes()
+	s.oauthRoutes()                                                   // /oauth/access_token
+	s.metadataRoutes()                                                // /ws/v1/metadata, /ws/v1/time
+	s.v1DistrictRoutes()                                              // /ws/v1/district, schools
+	s.v1StudentRoutes()                                               // /ws/v1 student reads
+	s.v1StaffRoutes()                                                 // /ws/v1 staff
+	s.v1SectionRoutes()                                               // /ws/v1 sections, courses, terms, enrollments
+	studentwrite.New(s.store, s.schemaCaller).Mount(s.mux, s.v1)      // POST /ws/v1/student
+	powerquery.New(s.store.DB, s.schemaCaller).Mount(s.mux, s.authed) // /ws/schema/query
+	tableapi.New(s.store, s.schemaCaller).Mount(s.mux, s.authed)      // /ws/schema/table
+	s.schemaRoutes()                                                  // /ws/schema/area, /ws/dataversion
+	s.gradebook.Mount(s.mux, s.authed)                                // /ws/xte, OneRoster
+	s.controlRoutes()                                                 // /emulator/
+	return s.adminRoutes()                                            // /admin/
 }
 
 // serveHTTP wraps the mux with counters, faults and JSON error bodies for
@@ -94,26 +103,13 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "no resource at "+r.URL.Path)
 }
 
-// errorBody is the JSON body of every non-OAuth error. PowerSchool's shape
-// is not captured; clients expect a "message" (reference §5).
-type errorBody struct {
-	Message string `json:"message"`
-}
+// v1Wire answers in the /ws/v1 dialect (reference §5) for the handlers
+// that write themselves: the control API, OAuth's non-OAuth errors, faults.
+var v1Wire = respond.V1(nil)
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Message: msg})
-}
+func writeError(w http.ResponseWriter, status int, msg string) { v1Wire.Fail(w, status, msg) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"message":"the emulator could not encode its answer"}`)
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	w.Write(b)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { v1Wire.JSON(w, status, v) }
 
 // statusRecorder remembers the status code for the counters.
 type statusRecorder struct {

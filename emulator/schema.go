@@ -9,32 +9,14 @@ import (
 	"strings"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
-	"github.com/pskit/pskit/emulator/internal/powerquery"
-	"github.com/pskit/pskit/emulator/internal/studentwrite"
-	"github.com/pskit/pskit/emulator/internal/tableapi"
 )
 
-// schemaRoutes mounts PowerQueries (/ws/schema/query), the table API
-// (/ws/schema/table) and bulk student writes (POST /ws/v1/student) behind
-// the bearer-token check; the handlers learn the calling plugin's
-// access_request, named queries, access level and page size from
-// schemaCaller.
+// schemaRoutes mounts what /ws/schema serves itself: the data
+// dictionary's areas and the change log.
 func (s *Server) schemaRoutes() {
-	pq := powerquery.New(s.store.DB, s.schemaCaller)
-	tables := tableapi.New(s.store, s.schemaCaller)
-	students := studentwrite.New(s.store, s.schemaCaller)
-	for _, p := range []string{"GET /ws/schema/query/api", "POST /ws/schema/query/{name}", "POST /ws/schema/query/{name}/count"} {
-		s.mux.HandleFunc(p, s.authed(pq.ServeHTTP))
-	}
-	for _, p := range []string{"GET /ws/schema/table", "GET /ws/schema/table/{table}", "POST /ws/schema/table/{table}",
-		"GET /ws/schema/table/{table}/count", "GET /ws/schema/table/{table}/metadata",
-		"GET /ws/schema/table/{table}/{id}", "PUT /ws/schema/table/{table}/{id}", "DELETE /ws/schema/table/{table}/{id}"} {
-		s.mux.HandleFunc(p, s.authed(tables.ServeHTTP))
-	}
-	s.mux.HandleFunc("POST /ws/v1/student", s.v1(students.ServeHTTP))
-	s.mux.HandleFunc("GET /ws/schema/area", s.authed(s.serveAreas))
-	s.mux.HandleFunc("GET /ws/schema/area/{area}/table", s.authed(s.serveAreaTables))
-	s.mux.HandleFunc("GET /ws/dataversion/{app}/{version}", s.authed(s.serveDataVersion))
+	s.mux.HandleFunc("GET /ws/schema/area", s.authed(s.ws.Handle(s.serveAreas)))
+	s.mux.HandleFunc("GET /ws/schema/area/{area}/table", s.authed(s.ws.Handle(s.serveAreaTables)))
+	s.mux.HandleFunc("GET /ws/dataversion/{app}/{version}", s.authed(s.ws.Handle(s.serveDataVersion)))
 }
 
 // schemaAreas groups the tables the table API serves into PowerSchool's
@@ -97,11 +79,10 @@ func (s *Server) schemaTables(ctx context.Context) ([]string, error) {
 
 // serveAreas answers GET /ws/schema/area: {"areas":[{"name","tables"}]},
 // tables being how many the area holds; empty areas are left out.
-func (s *Server) serveAreas(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveAreas(r *http.Request) (any, error) {
 	tables, err := s.schemaTables(r.Context())
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return nil, fail(http.StatusInternalServerError, err.Error())
 	}
 	count := map[string]int{}
 	for _, t := range tables {
@@ -117,12 +98,12 @@ func (s *Server) serveAreas(w http.ResponseWriter, r *http.Request) {
 			out = append(out, area{a.name, count[a.name]})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"areas": out})
+	return map[string]any{"areas": out}, nil
 }
 
 // serveAreaTables answers GET /ws/schema/area/{area}/table (the area's
 // name in any case) with the same entries as GET /ws/schema/table.
-func (s *Server) serveAreaTables(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveAreaTables(r *http.Request) (any, error) {
 	want := r.PathValue("area")
 	var name string
 	var names []string
@@ -133,13 +114,11 @@ func (s *Server) serveAreaTables(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if name == "" {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no schema area %q; the areas are %s (GET /ws/schema/area lists them)", want, strings.Join(names, ", ")))
-		return
+		return nil, fail(http.StatusNotFound, fmt.Sprintf("no schema area %q; the areas are %s (GET /ws/schema/area lists them)", want, strings.Join(names, ", ")))
 	}
 	tables, err := s.schemaTables(r.Context())
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return nil, fail(http.StatusInternalServerError, err.Error())
 	}
 	out := []schemaTableEntry{}
 	for _, t := range tables {
@@ -147,7 +126,7 @@ func (s *Server) serveAreaTables(w http.ResponseWriter, r *http.Request) {
 			out = append(out, schemaTableEntry{Name: t, Extension: strings.HasPrefix(t, "U_") || strings.HasSuffix(t, "COREFIELDS")})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "tables": out})
+	return map[string]any{"name": name, "tables": out}, nil
 }
 
 // schemaCaller describes the plugin behind a request that passed s.authed.

@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,85 +10,15 @@ import (
 	"strings"
 
 	"github.com/pskit/pskit/emulator/internal/fiql"
+	"github.com/pskit/pskit/emulator/internal/respond"
+	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 // This file holds what every /ws/v1 resource shares: paging, expansions,
 // the list envelope with its XML-to-JSON quirks, counts and q= filtering.
 
-// row is one result row keyed by upper-case column name; values are int64,
-// float64, string or nil.
-type row map[string]any
-
-func queryRows(ctx context.Context, db *sql.DB, query string, args ...any) ([]row, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	for i, c := range cols {
-		cols[i] = strings.ToUpper(c)
-	}
-	var out []row
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		r := make(row, len(cols))
-		for i, c := range cols {
-			if b, ok := vals[i].([]byte); ok {
-				r[c] = string(b)
-			} else {
-				r[c] = vals[i]
-			}
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
-// str returns a non-empty text column, or nil so JSON omits it.
-func (r row) str(col string) any {
-	switch v := r[col].(type) {
-	case string:
-		if v != "" {
-			return v
-		}
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return nil
-}
-
-// num returns an integer column, or nil.
-func (r row) num(col string) any {
-	switch v := r[col].(type) {
-	case int64:
-		return v
-	case float64:
-		return int64(v)
-	case string:
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n
-		}
-	}
-	return nil
-}
-
-func (r row) int(col string) int64 {
-	n, _ := r.num(col).(int64)
-	return n
-}
+// row is one result row keyed by upper-case column name.
+type row = store.Row
 
 // obj drops nil members and renders an empty block as "" (reference §3.2:
 // empty expansion blocks are empty strings).
@@ -140,6 +68,9 @@ type listPage struct {
 }
 
 func (p listPage) offset() int { return (p.page - 1) * p.size }
+
+// storePage is the page as the store's typed reads take it.
+func (p listPage) storePage() store.Page { return store.Page{Offset: p.offset(), Limit: p.size} }
 
 // parsePage reads page (from 1), pagesize (defaulting to and capped by the
 // plugin's maximum), expansions and extensions. available is the
@@ -215,9 +146,11 @@ func envelope[T any](plural, singular, expansions, extensions string, recs []T) 
 	return map[string]any{plural: inner}
 }
 
-func writeCount(w http.ResponseWriter, n int64) {
-	writeJSON(w, http.StatusOK, map[string]any{"resource": map[string]any{"count": n}})
-}
+// countBody is the body of every /count resource.
+func countBody(n int64) any { return map[string]any{"resource": map[string]any{"count": n}} }
+
+// fail is a /ws/v1 error the client must act on.
+func fail(status int, msg string) error { return &respond.Error{Status: status, Message: msg} }
 
 // pathID reads a numeric {id}; anything else is treated as a missing record.
 func pathID(r *http.Request, name string) (int64, bool) {
@@ -301,14 +234,13 @@ func compileQ(q string, fields map[string]searchField) (string, []any, error) {
 	return where, args, nil
 }
 
-// writeQueryError answers 400 for a bad q and 500 otherwise.
-func (s *Server) writeQueryError(w http.ResponseWriter, what string, err error) {
+// queryError is 400 for a bad q and an internal failure otherwise.
+func queryError(what string, err error) error {
 	var bq *badQuery
 	if errors.As(err, &bq) {
-		writeError(w, http.StatusBadRequest, bq.msg)
-		return
+		return fail(http.StatusBadRequest, bq.msg)
 	}
-	s.internalError(w, what, err)
+	return respond.Internal(what, err)
 }
 
 // idList renders ids for an IN (...) clause; ids are integers from our own

@@ -1,118 +1,107 @@
 package emulator
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 func (s *Server) v1DistrictRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/district", s.v1(s.getDistrict))
-	s.mux.HandleFunc("GET /ws/v1/district/school", s.v1(s.listSchools))
-	s.mux.HandleFunc("GET /ws/v1/district/school/count", s.v1(s.countSchools))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}", s.v1(s.getSchool))
+	s.mux.HandleFunc("GET /ws/v1/district", s.v1(s.ws.Handle(s.getDistrict)))
+	s.mux.HandleFunc("GET /ws/v1/district/school", s.v1(s.ws.Handle(s.listSchools)))
+	s.mux.HandleFunc("GET /ws/v1/district/school/count", s.v1(s.ws.Handle(s.countSchools)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}", s.v1(s.ws.Handle(s.getSchool)))
 }
 
-func (s *Server) getDistrict(w http.ResponseWriter, r *http.Request) {
-	rows, err := queryRows(r.Context(), s.store.DB, `SELECT NAME, VALUE FROM PREFS WHERE SCHOOLID = 0`)
+func (s *Server) getDistrict(r *http.Request) (any, error) {
+	pr, err := s.store.DistrictPrefs(r.Context())
 	if err != nil {
-		s.internalError(w, "reading the district", err)
-		return
+		return nil, respond.Internal("reading the district", err)
 	}
-	p := map[string]any{}
-	for _, rw := range rows {
-		p[rw["NAME"].(string)] = rw["VALUE"]
-	}
-	pr := row(p)
-	d := obj("@expansions", "", "uuid", pr.str("districtuuid"), "name", pr.str("districtname"), "district_number", pr.str("districtnumber"),
-		"addresses", nonEmpty(obj("physical", nonEmpty(obj("street", pr.str("districtaddress"), "city", pr.str("districtcity"),
-			"state_province", pr.str("districtstate"), "postal_code", pr.str("districtzip"))))),
-		"phones", nonEmpty(obj("main", nonEmpty(obj("number", pr.str("districtphone"))), "fax", nonEmpty(obj("number", pr.str("districtfax"))))))
+	d := obj("@expansions", "", "uuid", pr.Str("districtuuid"), "name", pr.Str("districtname"), "district_number", pr.Str("districtnumber"),
+		"addresses", nonEmpty(obj("physical", nonEmpty(obj("street", pr.Str("districtaddress"), "city", pr.Str("districtcity"),
+			"state_province", pr.Str("districtstate"), "postal_code", pr.Str("districtzip"))))),
+		"phones", nonEmpty(obj("main", nonEmpty(obj("number", pr.Str("districtphone"))), "fax", nonEmpty(obj("number", pr.Str("districtfax"))))))
 	if m, ok := d.(map[string]any); ok {
 		m["@expansions"] = ""
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"district": d})
+	return map[string]any{"district": d}, nil
 }
 
 var schoolExpansions = expansionList("school_boundary", "full_time_equivalencies", "school_fees_setup")
 
 // The district school list and count leave out the "Graduated Students"
-// school (reference §3.1).
-const schoolListWhere = `SCHOOL_NUMBER <> 999999` // store.GraduatedSchoolNumber
+// school (reference §3.1): store.Schools and store.CountSchools do.
 
-func (s *Server) countSchools(w http.ResponseWriter, r *http.Request) {
-	var n int64
-	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM SCHOOLS WHERE `+schoolListWhere).Scan(&n); err != nil {
-		s.internalError(w, "counting schools", err)
-		return
+func (s *Server) countSchools(r *http.Request) (any, error) {
+	n, err := s.store.CountSchools(r.Context())
+	if err != nil {
+		return nil, respond.Internal("counting schools", err)
 	}
-	writeCount(w, n)
+	return countBody(n), nil
 }
 
-func (s *Server) listSchools(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listSchools(r *http.Request) (any, error) {
 	c, _ := callerFrom(r.Context())
 	page, err := parsePage(r, c.PageSizes.School, schoolExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	if r.URL.Query().Get("q") != "" {
-		writeError(w, http.StatusBadRequest, "q is not supported on schools; page through /ws/v1/district/school instead")
-		return
+		return nil, fail(http.StatusBadRequest, "q is not supported on schools; page through /ws/v1/district/school instead")
 	}
-	recs, err := s.schools(r.Context(), `WHERE `+schoolListWhere+` ORDER BY DCID LIMIT ? OFFSET ?`, page, page.size, page.offset())
+	rows, err := s.store.Schools(r.Context(), page.storePage())
 	if err != nil {
-		s.internalError(w, "reading schools", err)
-		return
+		return nil, respond.Internal("reading schools", err)
 	}
-	writeJSON(w, http.StatusOK, envelope("schools", "school", schoolExpansions, "", recs))
+	return envelope("schools", "school", schoolExpansions, "", renderSchools(rows, page)), nil
 }
 
-func (s *Server) getSchool(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getSchool(r *http.Request) (any, error) {
 	page, err := parsePage(r, 1, schoolExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	id, ok := pathID(r, "id")
 	var recs []map[string]any
 	if ok {
-		recs, err = s.schools(r.Context(), `WHERE DCID = ?`, page, id)
+		var sch row
+		var found bool
+		sch, found, err = s.store.School(r.Context(), id)
+		if found {
+			recs = renderSchools([]row{sch}, page)
+		}
 	}
 	if err != nil {
-		s.internalError(w, "reading a school", err)
-		return
+		return nil, respond.Internal("reading a school", err)
 	}
 	if len(recs) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no school with id %s (ids are SCHOOLS.DCID)", r.PathValue("id")))
-		return
+		return nil, fail(http.StatusNotFound, fmt.Sprintf("no school with id %s (ids are SCHOOLS.DCID)", r.PathValue("id")))
 	}
 	recs[0]["@expansions"] = schoolExpansions
 	recs[0]["@extensions"] = ""
-	writeJSON(w, http.StatusOK, map[string]any{"school": recs[0]})
+	return map[string]any{"school": recs[0]}, nil
 }
 
-func (s *Server) schools(ctx context.Context, tail string, page listPage, args ...any) ([]map[string]any, error) {
-	rows, err := queryRows(ctx, s.store.DB, `SELECT * FROM SCHOOLS `+tail, args...)
-	if err != nil {
-		return nil, err
-	}
+// renderSchools renders SCHOOLS rows as /ws/v1 school records.
+func renderSchools(rows []row, page listPage) []map[string]any {
 	out := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
 		var principal any
-		if name, _ := r.str("PRINCIPAL").(string); name != "" {
+		if name, _ := r.Str("PRINCIPAL").(string); name != "" {
 			first, last, _ := strings.Cut(name, " ")
-			principal = obj("email", r.str("PRINCIPALEMAIL"), "name", obj("first_name", first, "last_name", last))
+			principal = obj("email", r.Str("PRINCIPALEMAIL"), "name", obj("first_name", first, "last_name", last))
 		}
-		m, _ := obj("id", r.num("DCID"), "name", r.str("NAME"), "school_number", r.num("SCHOOL_NUMBER"),
-			"low_grade", r.num("LOW_GRADE"), "high_grade", r.num("HIGH_GRADE"), "alternate_school_number", r.num("ALTERNATE_SCHOOL_NUMBER"),
-			"addresses", nonEmpty(obj("physical", nonEmpty(obj("street", r.str("SCHOOLADDRESS"), "city", r.str("SCHOOLCITY"),
-				"state_province", r.str("SCHOOLSTATE"), "postal_code", r.str("SCHOOLZIP"))))),
-			"phones", nonEmpty(obj("main", nonEmpty(obj("number", r.str("SCHOOLPHONE"))))),
+		m, _ := obj("id", r.Num("DCID"), "name", r.Str("NAME"), "school_number", r.Num("SCHOOL_NUMBER"),
+			"low_grade", r.Num("LOW_GRADE"), "high_grade", r.Num("HIGH_GRADE"), "alternate_school_number", r.Num("ALTERNATE_SCHOOL_NUMBER"),
+			"addresses", nonEmpty(obj("physical", nonEmpty(obj("street", r.Str("SCHOOLADDRESS"), "city", r.Str("SCHOOLCITY"),
+				"state_province", r.Str("SCHOOLSTATE"), "postal_code", r.Str("SCHOOLZIP"))))),
+			"phones", nonEmpty(obj("main", nonEmpty(obj("number", r.Str("SCHOOLPHONE"))))),
 			"principal", principal).(map[string]any)
 		if page.expansions["full_time_equivalencies"] {
-			m["full_time_equivalencies"] = obj("full_time_equivalency", obj("fteid", 1000+r.int("DCID"), "name", "FTE Value: 1"))
+			m["full_time_equivalencies"] = obj("full_time_equivalency", obj("fteid", 1000+r.Int("DCID"), "name", "FTE Value: 1"))
 		}
 		if page.expansions["school_boundary"] {
 			m["school_boundary"] = ""
@@ -122,5 +111,5 @@ func (s *Server) schools(ctx context.Context, tail string, page listPage, args .
 		}
 		out = append(out, m)
 	}
-	return out, nil
+	return out
 }

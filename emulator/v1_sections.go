@@ -4,22 +4,24 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 // Sections, section enrollments, courses and terms.
 func (s *Server) v1SectionRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/section", s.v1(s.listSchoolPart(sectionPart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/section/count", s.v1(s.countSchoolPart(sectionPart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/course", s.v1(s.listSchoolPart(coursePart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/course/count", s.v1(s.countSchoolPart(coursePart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/term", s.v1(s.listSchoolPart(termPart)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/term/count", s.v1(s.countSchoolPart(termPart)))
-	s.mux.HandleFunc("GET /ws/v1/section/{id}", s.v1(s.getOne(sectionPart)))
-	s.mux.HandleFunc("GET /ws/v1/course/{id}", s.v1(s.getOne(coursePart)))
-	s.mux.HandleFunc("GET /ws/v1/term/{id}", s.v1(s.getOne(termPart)))
-	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment", s.v1(s.listEnrollments))
-	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment/count", s.v1(s.countEnrollments))
-	s.mux.HandleFunc("GET /ws/v1/section_enrollment/{id}", s.v1(s.getOne(enrollmentPart)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/section", s.v1(s.ws.Handle(s.listSchoolPart(sectionPart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/section/count", s.v1(s.ws.Handle(s.countSchoolPart(sectionPart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/course", s.v1(s.ws.Handle(s.listSchoolPart(coursePart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/course/count", s.v1(s.ws.Handle(s.countSchoolPart(coursePart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/term", s.v1(s.ws.Handle(s.listSchoolPart(termPart))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/term/count", s.v1(s.ws.Handle(s.countSchoolPart(termPart))))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}", s.v1(s.ws.Handle(s.getOne(sectionPart))))
+	s.mux.HandleFunc("GET /ws/v1/course/{id}", s.v1(s.ws.Handle(s.getOne(coursePart))))
+	s.mux.HandleFunc("GET /ws/v1/term/{id}", s.v1(s.ws.Handle(s.getOne(termPart))))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment", s.v1(s.ws.Handle(s.listEnrollments)))
+	s.mux.HandleFunc("GET /ws/v1/section/{id}/section_enrollment/count", s.v1(s.ws.Handle(s.countEnrollments)))
+	s.mux.HandleFunc("GET /ws/v1/section_enrollment/{id}", s.v1(s.ws.Handle(s.getOne(enrollmentPart))))
 }
 
 // schoolPart describes a per-school resource: its SQL, sort order and
@@ -47,9 +49,9 @@ var sectionPart = schoolPart{
 		t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME AS TERM_NAME`,
 	maxSize: func(p PageSizes) int { return p.Section },
 	render: func(r row, page listPage) map[string]any {
-		m := obj("id", r.num("DCID"), "school_id", r.num("SCHOOL_DCID"), "course_id", r.num("COURSE_DCID"), "term_id", r.num("TERM_DCID"),
-			"staff_id", r.num("STAFF_DCID"), "section_number", r.str("SECTION_NUMBER"), "expression", r.str("EXPRESSION"),
-			"external_expression", r.str("EXTERNAL_EXPRESSION"), "gradebooktype", r.num("GRADEBOOKTYPE")).(map[string]any)
+		m := obj("id", r.Num("DCID"), "school_id", r.Num("SCHOOL_DCID"), "course_id", r.Num("COURSE_DCID"), "term_id", r.Num("TERM_DCID"),
+			"staff_id", r.Num("STAFF_DCID"), "section_number", r.Str("SECTION_NUMBER"), "expression", r.Str("EXPRESSION"),
+			"external_expression", r.Str("EXTERNAL_EXPRESSION"), "gradebooktype", r.Num("GRADEBOOKTYPE")).(map[string]any)
 		if page.expansions["term"] {
 			m["term"] = termObject(r, "TERM_DCID", "SCHOOL_DCID", "TERM_NAME")
 		}
@@ -62,11 +64,11 @@ var sectionPart = schoolPart{
 
 func termObject(r row, idCol, schoolCol, nameCol string) map[string]any {
 	var startYear any
-	if y, ok := r.num("YEARID").(int64); ok {
+	if y, ok := r.Num("YEARID").(int64); ok {
 		startYear = y + 1990
 	}
-	m, _ := obj("id", r.num(idCol), "school_id", r.num(schoolCol), "start_year", startYear, "portion", r.num("PORTION"),
-		"start_date", r.str("FIRSTDAY"), "end_date", r.str("LASTDAY"), "abbreviation", r.str("ABBREVIATION"), "name", r.str(nameCol)).(map[string]any)
+	m, _ := obj("id", r.Num(idCol), "school_id", r.Num(schoolCol), "start_year", startYear, "portion", r.Num("PORTION"),
+		"start_date", r.Str("FIRSTDAY"), "end_date", r.Str("LASTDAY"), "abbreviation", r.Str("ABBREVIATION"), "name", r.Str(nameCol)).(map[string]any)
 	return m
 }
 
@@ -78,7 +80,7 @@ var coursePart = schoolPart{
 	cols:    `c.DCID, c.COURSE_NUMBER, c.COURSE_NAME`,
 	maxSize: func(p PageSizes) int { return p.Course },
 	render: func(r row, _ listPage) map[string]any {
-		m, _ := obj("id", r.num("DCID"), "course_number", r.str("COURSE_NUMBER"), "course_name", r.str("COURSE_NAME")).(map[string]any)
+		m, _ := obj("id", r.Num("DCID"), "course_number", r.Str("COURSE_NUMBER"), "course_name", r.Str("COURSE_NAME")).(map[string]any)
 		return m
 	},
 }
@@ -106,68 +108,54 @@ var enrollmentPart = schoolPart{
 		return p.SectionEnrollment
 	},
 	render: func(r row, _ listPage) map[string]any {
-		m, _ := obj("id", r.num("DCID"), "section_id", r.num("SECTION_DCID"), "student_id", r.num("STUDENT_DCID"),
-			"entry_date", r.str("DATEENROLLED"), "exit_date", r.str("DATELEFT"), "dropped", r.int("SECTIONID") < 0).(map[string]any)
+		m, _ := obj("id", r.Num("DCID"), "section_id", r.Num("SECTION_DCID"), "student_id", r.Num("STUDENT_DCID"),
+			"entry_date", r.Str("DATEENROLLED"), "exit_date", r.Str("DATELEFT"), "dropped", r.Int("SECTIONID") < 0).(map[string]any)
 		return m
 	},
 }
 
-func (s *Server) schoolScope(w http.ResponseWriter, r *http.Request, part schoolPart) (int64, bool) {
+func (s *Server) schoolScope(r *http.Request, part schoolPart) (int64, error) {
 	if r.URL.Query().Get("q") != "" {
-		writeError(w, http.StatusBadRequest, "q is not supported on "+part.plural+"; q filters students and staff")
-		return 0, false
+		return 0, fail(http.StatusBadRequest, "q is not supported on "+part.plural+"; q filters students and staff")
 	}
-	id, ok := pathID(r, "id")
-	num, found, err := s.schoolNumber(r.Context(), id)
-	if err != nil {
-		s.internalError(w, "reading schools", err)
-		return 0, false
-	}
-	if !ok || !found {
-		writeError(w, http.StatusNotFound, "no school with id "+r.PathValue("id"))
-		return 0, false
-	}
-	return num, true
+	return s.schoolNumber(r)
 }
 
-func (s *Server) countSchoolPart(part schoolPart) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		num, ok := s.schoolScope(w, r, part)
-		if !ok {
-			return
+func (s *Server) countSchoolPart(part schoolPart) respond.Func {
+	return func(r *http.Request) (any, error) {
+		num, err := s.schoolScope(r, part)
+		if err != nil {
+			return nil, err
 		}
 		var n int64
 		if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM `+part.from+` WHERE `+part.schoolCol+` = ?`, num).Scan(&n); err != nil {
-			s.internalError(w, "counting "+part.plural, err)
-			return
+			return nil, respond.Internal("counting "+part.plural, err)
 		}
-		writeCount(w, n)
+		return countBody(n), nil
 	}
 }
 
-func (s *Server) listSchoolPart(part schoolPart) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listSchoolPart(part schoolPart) respond.Func {
+	return func(r *http.Request) (any, error) {
 		c, _ := callerFrom(r.Context())
 		page, err := parsePage(r, part.maxSize(c.PageSizes), part.expansions)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
+			return nil, fail(http.StatusBadRequest, err.Error())
 		}
-		num, ok := s.schoolScope(w, r, part)
-		if !ok {
-			return
+		num, err := s.schoolScope(r, part)
+		if err != nil {
+			return nil, err
 		}
 		recs, err := s.partRows(r.Context(), part, page, part.schoolCol+` = ? ORDER BY `+part.order+` LIMIT ? OFFSET ?`, num, page.size, page.offset())
 		if err != nil {
-			s.internalError(w, "reading "+part.plural, err)
-			return
+			return nil, respond.Internal("reading "+part.plural, err)
 		}
-		writeJSON(w, http.StatusOK, envelope(part.plural, part.singular, part.expansions, "", recs))
+		return envelope(part.plural, part.singular, part.expansions, "", recs), nil
 	}
 }
 
 func (s *Server) partRows(ctx context.Context, part schoolPart, page listPage, where string, args ...any) ([]map[string]any, error) {
-	rows, err := queryRows(ctx, s.store.DB, `SELECT `+part.cols+` FROM `+part.from+` WHERE `+where, args...)
+	rows, err := s.store.Rows(ctx, `SELECT `+part.cols+` FROM `+part.from+` WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -178,12 +166,11 @@ func (s *Server) partRows(ctx context.Context, part schoolPart, page listPage, w
 	return out, nil
 }
 
-func (s *Server) getOne(part schoolPart) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getOne(part schoolPart) respond.Func {
+	return func(r *http.Request) (any, error) {
 		page, err := parsePage(r, 1, part.expansions)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
+			return nil, fail(http.StatusBadRequest, err.Error())
 		}
 		id, ok := pathID(r, "id")
 		var recs []map[string]any
@@ -191,68 +178,62 @@ func (s *Server) getOne(part schoolPart) http.HandlerFunc {
 			recs, err = s.partRows(r.Context(), part, page, part.idCol+` = ?`, id)
 		}
 		if err != nil {
-			s.internalError(w, "reading a "+part.singular, err)
-			return
+			return nil, respond.Internal("reading a "+part.singular, err)
 		}
 		if len(recs) == 0 {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %s", part.singular, r.PathValue("id")))
-			return
+			return nil, fail(http.StatusNotFound, fmt.Sprintf("no %s with id %s", part.singular, r.PathValue("id")))
 		}
 		if part.expansions != "" {
 			recs[0]["@expansions"] = part.expansions
 		}
-		writeJSON(w, http.StatusOK, map[string]any{part.singular: recs[0]})
+		return map[string]any{part.singular: recs[0]}, nil
 	}
 }
 
 // sectionID resolves a section's DCID to SECTIONS.ID, which CC refers to.
-func (s *Server) sectionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+func (s *Server) sectionID(r *http.Request) (int64, error) {
 	id, ok := pathID(r, "id")
-	var rows []row
+	var sid int64
+	var found bool
 	var err error
 	if ok {
-		rows, err = queryRows(r.Context(), s.store.DB, `SELECT ID FROM SECTIONS WHERE DCID = ?`, id)
+		sid, found, err = s.store.SectionID(r.Context(), id)
 	}
 	if err != nil {
-		s.internalError(w, "reading a section", err)
-		return 0, false
+		return 0, respond.Internal("reading a section", err)
 	}
-	if len(rows) == 0 {
-		writeError(w, http.StatusNotFound, "no section with id "+r.PathValue("id")+" (ids are SECTIONS.DCID)")
-		return 0, false
+	if !found {
+		return 0, fail(http.StatusNotFound, "no section with id "+r.PathValue("id")+" (ids are SECTIONS.DCID)")
 	}
-	return rows[0].int("ID"), true
+	return sid, nil
 }
 
-func (s *Server) countEnrollments(w http.ResponseWriter, r *http.Request) {
-	sid, ok := s.sectionID(w, r)
-	if !ok {
-		return
+func (s *Server) countEnrollments(r *http.Request) (any, error) {
+	sid, err := s.sectionID(r)
+	if err != nil {
+		return nil, err
 	}
 	var n int64
 	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM CC WHERE SECTIONID IN (?, ?)`, sid, -sid).Scan(&n); err != nil {
-		s.internalError(w, "counting section enrollments", err)
-		return
+		return nil, respond.Internal("counting section enrollments", err)
 	}
-	writeCount(w, n)
+	return countBody(n), nil
 }
 
-func (s *Server) listEnrollments(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listEnrollments(r *http.Request) (any, error) {
 	c, _ := callerFrom(r.Context())
 	page, err := parsePage(r, c.PageSizes.SectionEnrollment, "")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
-	sid, ok := s.sectionID(w, r)
-	if !ok {
-		return
+	sid, err := s.sectionID(r)
+	if err != nil {
+		return nil, err
 	}
 	recs, err := s.partRows(r.Context(), enrollmentPart, page, `CC.SECTIONID IN (?, ?) ORDER BY `+enrollmentPart.order+` LIMIT ? OFFSET ?`,
 		sid, -sid, page.size, page.offset())
 	if err != nil {
-		s.internalError(w, "reading section enrollments", err)
-		return
+		return nil, respond.Internal("reading section enrollments", err)
 	}
-	writeJSON(w, http.StatusOK, envelope(enrollmentPart.plural, enrollmentPart.singular, "", "", recs))
+	return envelope(enrollmentPart.plural, enrollmentPart.singular, "", "", recs), nil
 }

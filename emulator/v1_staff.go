@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
+	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 func (s *Server) v1StaffRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff", s.v1(s.listStaff))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff/count", s.v1(s.countStaff))
-	s.mux.HandleFunc("GET /ws/v1/staff/{id}", s.v1(s.getStaff))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff", s.v1(s.ws.Handle(s.listStaff)))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/staff/count", s.v1(s.ws.Handle(s.countStaff)))
+	s.mux.HandleFunc("GET /ws/v1/staff/{id}", s.v1(s.ws.Handle(s.getStaff)))
 }
 
 var staffExpansions = expansionList("addresses", "emails", "phones", "school_affiliations")
@@ -24,91 +27,75 @@ var staffSearch = map[string]searchField{
 	"teacher_username": {"u.TEACHERLOGINID", kindText},
 }
 
+// staffScope is the school number and filter of a staff list or count.
 // School staff lists hold active staff only, sorted by ID (reference §3.1).
-func (s *Server) staffScope(w http.ResponseWriter, r *http.Request) (string, []any, bool) {
+func (s *Server) staffScope(r *http.Request) (int64, store.Filter, error) {
 	where, args, err := compileQ(r.URL.Query().Get("q"), staffSearch)
 	if err != nil {
-		s.writeQueryError(w, "filtering staff", err)
-		return "", nil, false
+		return 0, store.Filter{}, queryError("filtering staff", err)
 	}
-	id, ok := pathID(r, "id")
-	num, found, err := s.schoolNumber(r.Context(), id)
+	num, err := s.schoolNumber(r)
 	if err != nil {
-		s.internalError(w, "reading schools", err)
-		return "", nil, false
+		return 0, store.Filter{}, err
 	}
-	if !ok || !found {
-		writeError(w, http.StatusNotFound, "no school with id "+r.PathValue("id"))
-		return "", nil, false
-	}
-	return where + " AND ss.SCHOOLID = ? AND ss.STATUS = 1", append(args, num), true
+	return num, store.Filter{Where: where, Args: args}, nil
 }
 
-func (s *Server) countStaff(w http.ResponseWriter, r *http.Request) {
-	where, args, ok := s.staffScope(w, r)
-	if !ok {
-		return
+func (s *Server) countStaff(r *http.Request) (any, error) {
+	num, f, err := s.staffScope(r)
+	if err != nil {
+		return nil, err
 	}
-	var n int64
-	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM SCHOOLSTAFF ss JOIN USERS u ON u.DCID = ss.USERS_DCID WHERE `+where, args...).Scan(&n); err != nil {
-		s.internalError(w, "counting staff", err)
-		return
+	n, err := s.store.CountStaff(r.Context(), num, f)
+	if err != nil {
+		return nil, respond.Internal("counting staff", err)
 	}
-	writeCount(w, n)
+	return countBody(n), nil
 }
 
-func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listStaff(r *http.Request) (any, error) {
 	c, _ := callerFrom(r.Context())
 	page, err := parsePage(r, c.PageSizes.Staff, staffExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
-	where, args, ok := s.staffScope(w, r)
-	if !ok {
-		return
-	}
-	rows, err := queryRows(r.Context(), s.store.DB, `SELECT u.* FROM SCHOOLSTAFF ss JOIN USERS u ON u.DCID = ss.USERS_DCID WHERE `+where+
-		` ORDER BY ss.ID LIMIT ? OFFSET ?`, append(args, page.size, page.offset())...)
+	num, f, err := s.staffScope(r)
 	if err != nil {
-		s.internalError(w, "reading staff", err)
-		return
+		return nil, err
+	}
+	rows, err := s.store.Staff(r.Context(), num, f, page.storePage())
+	if err != nil {
+		return nil, respond.Internal("reading staff", err)
 	}
 	recs, err := s.renderStaff(r.Context(), rows, page)
 	if err != nil {
-		s.internalError(w, "reading staff affiliations", err)
-		return
+		return nil, respond.Internal("reading staff affiliations", err)
 	}
-	writeJSON(w, http.StatusOK, envelope("staffs", "staff", staffExpansions, "", recs))
+	return envelope("staffs", "staff", staffExpansions, "", recs), nil
 }
 
-func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getStaff(r *http.Request) (any, error) {
 	page, err := parsePage(r, 1, staffExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	id, ok := pathID(r, "id")
 	if !ok {
-		writeError(w, http.StatusNotFound, "no staff member with id "+r.PathValue("id"))
-		return
+		return nil, fail(http.StatusNotFound, "no staff member with id "+r.PathValue("id"))
 	}
-	rows, err := queryRows(r.Context(), s.store.DB, `SELECT * FROM USERS WHERE DCID = ?`, id)
+	u, found, err := s.store.StaffMember(r.Context(), id)
 	if err != nil {
-		s.internalError(w, "reading a staff member", err)
-		return
+		return nil, respond.Internal("reading a staff member", err)
 	}
-	if len(rows) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no staff member with id %d (ids are USERS.DCID)", id))
-		return
+	if !found {
+		return nil, fail(http.StatusNotFound, fmt.Sprintf("no staff member with id %d (ids are USERS.DCID)", id))
 	}
-	recs, err := s.renderStaff(r.Context(), rows, page)
+	recs, err := s.renderStaff(r.Context(), []row{u}, page)
 	if err != nil {
-		s.internalError(w, "reading staff affiliations", err)
-		return
+		return nil, respond.Internal("reading staff affiliations", err)
 	}
 	recs[0]["@expansions"], recs[0]["@extensions"] = staffExpansions, ""
-	writeJSON(w, http.StatusOK, map[string]any{"staff": recs[0]})
+	return map[string]any{"staff": recs[0]}, nil
 }
 
 func (s *Server) renderStaff(ctx context.Context, rows []row, page listPage) ([]map[string]any, error) {
@@ -116,39 +103,39 @@ func (s *Server) renderStaff(ctx context.Context, rows []row, page listPage) ([]
 	if page.expansions["school_affiliations"] && len(rows) > 0 {
 		ids := make([]int64, len(rows))
 		for i, r := range rows {
-			ids[i] = r.int("DCID")
+			ids[i] = r.Int("DCID")
 		}
-		ar, err := queryRows(ctx, s.store.DB, `SELECT ss.USERS_DCID, ss.STATUS, sch.DCID AS SCHOOL_DCID FROM SCHOOLSTAFF ss
+		ar, err := s.store.Rows(ctx, `SELECT ss.USERS_DCID, ss.STATUS, sch.DCID AS SCHOOL_DCID FROM SCHOOLSTAFF ss
 			JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = ss.SCHOOLID WHERE ss.USERS_DCID IN (`+idList(ids)+`) ORDER BY ss.ID`)
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range ar {
-			u := a.int("USERS_DCID")
-			affiliations[u] = append(affiliations[u], obj("school_id", a.num("SCHOOL_DCID"), "type", int64(1), "status", a.num("STATUS")))
+			u := a.Int("USERS_DCID")
+			affiliations[u] = append(affiliations[u], obj("school_id", a.Num("SCHOOL_DCID"), "type", int64(1), "status", a.Num("STATUS")))
 		}
 	}
 	out := make([]map[string]any, len(rows))
 	for i, r := range rows {
-		m := map[string]any{"id": r.int("DCID"), "users_dcid": r.int("DCID"),
-			"name": obj("first_name", r.str("FIRST_NAME"), "middle_name", r.str("MIDDLE_NAME"), "last_name", r.str("LAST_NAME"))}
-		for k, v := range map[string]any{"local_id": r.str("TEACHERNUMBER"), "admin_username": r.str("LOGINID"), "teacher_username": r.str("TEACHERLOGINID")} {
+		m := map[string]any{"id": r.Int("DCID"), "users_dcid": r.Int("DCID"),
+			"name": obj("first_name", r.Str("FIRST_NAME"), "middle_name", r.Str("MIDDLE_NAME"), "last_name", r.Str("LAST_NAME"))}
+		for k, v := range map[string]any{"local_id": r.Str("TEACHERNUMBER"), "admin_username": r.Str("LOGINID"), "teacher_username": r.Str("TEACHERLOGINID")} {
 			if v != nil {
 				m[k] = v
 			}
 		}
 		e := page.expansions
 		if e["addresses"] {
-			m["addresses"] = obj("home", nonEmpty(obj("street", r.str("STREET"), "city", r.str("CITY"), "state_province", r.str("STATE"), "postal_code", r.str("ZIP"))))
+			m["addresses"] = obj("home", nonEmpty(obj("street", r.Str("STREET"), "city", r.Str("CITY"), "state_province", r.Str("STATE"), "postal_code", r.Str("ZIP"))))
 		}
 		if e["emails"] {
-			m["emails"] = obj("work_email", r.str("EMAIL_ADDR"))
+			m["emails"] = obj("work_email", r.Str("EMAIL_ADDR"))
 		}
 		if e["phones"] {
-			m["phones"] = obj("home_phone", r.str("HOME_PHONE"))
+			m["phones"] = obj("home_phone", r.Str("HOME_PHONE"))
 		}
 		if e["school_affiliations"] {
-			m["school_affiliations"] = obj("school_affiliation", oneOrMany(affiliations[r.int("DCID")]))
+			m["school_affiliations"] = obj("school_affiliation", oneOrMany(affiliations[r.Int("DCID")]))
 		}
 		out[i] = m
 	}

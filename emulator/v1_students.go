@@ -7,15 +7,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 func (s *Server) v1StudentRoutes() {
-	s.mux.HandleFunc("GET /ws/v1/district/student", s.v1(s.listStudents(false)))
-	s.mux.HandleFunc("GET /ws/v1/district/student/count", s.v1(s.countStudents(false)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/student", s.v1(s.listStudents(true)))
-	s.mux.HandleFunc("GET /ws/v1/school/{id}/student/count", s.v1(s.countStudents(true)))
-	s.mux.HandleFunc("GET /ws/v1/student/{id}", s.v1(s.getStudent))
+	s.mux.HandleFunc("GET /ws/v1/district/student", s.v1(s.ws.Handle(s.listStudents(false))))
+	s.mux.HandleFunc("GET /ws/v1/district/student/count", s.v1(s.ws.Handle(s.countStudents(false))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/student", s.v1(s.ws.Handle(s.listStudents(true))))
+	s.mux.HandleFunc("GET /ws/v1/school/{id}/student/count", s.v1(s.ws.Handle(s.countStudents(true))))
+	s.mux.HandleFunc("GET /ws/v1/student/{id}", s.v1(s.ws.Handle(s.getStudent)))
 }
 
 // studentExpansions and studentExtensions are what a real server lists
@@ -41,126 +42,103 @@ var studentSearch = map[string]searchField{
 	"school_enrollment.enroll_status":      {"s.ENROLL_STATUS", kindEnrollStatus},
 }
 
-// studentSelect reads what the requested expansions need: reading every
-// column costs several times more than the default fields.
-func studentSelect(page listPage) string {
+// studentColumns reads what the requested expansions need.
+func studentColumns(page listPage) store.StudentColumns {
 	if len(page.expansions) == 0 {
-		return `SELECT s.ID, s.DCID, s.STUDENT_NUMBER, s.STUDENT_WEB_ID, s.FIRST_NAME, s.MIDDLE_NAME, s.LAST_NAME FROM STUDENTS s`
+		return store.StudentCore
 	}
-	return `SELECT s.*, sch.DCID AS SCHOOL_DCID, uf.EMAIL AS UF_EMAIL FROM STUDENTS s
-	LEFT JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = s.SCHOOLID
-	LEFT JOIN U_STUDENTSUSERFIELDS uf ON uf.STUDENTSDCID = s.DCID`
+	return store.StudentFull
 }
 
-// schoolNumber resolves a school's DCID (the path id) to its number.
-func (s *Server) schoolNumber(ctx context.Context, dcid int64) (int64, bool, error) {
-	rows, err := queryRows(ctx, s.store.DB, `SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE DCID = ?`, dcid)
-	if err != nil || len(rows) == 0 {
-		return 0, false, err
+// schoolNumber resolves the path's school id (a DCID) to its number, or 404.
+func (s *Server) schoolNumber(r *http.Request) (int64, error) {
+	id, ok := pathID(r, "id")
+	num, found, err := s.store.SchoolNumber(r.Context(), id)
+	if err != nil {
+		return 0, respond.Internal("reading schools", err)
 	}
-	return rows[0].int("SCHOOL_NUMBER"), true, nil
+	if !ok || !found {
+		return 0, fail(http.StatusNotFound, "no school with id "+r.PathValue("id"))
+	}
+	return num, nil
 }
 
-// studentScope builds the WHERE clause for a student list or count.
-func (s *Server) studentScope(w http.ResponseWriter, r *http.Request, perSchool bool) (string, []any, bool) {
+// studentScope is the filter of a student list or count.
+func (s *Server) studentScope(r *http.Request, perSchool bool) (store.Filter, error) {
 	where, args, err := compileQ(r.URL.Query().Get("q"), studentSearch)
 	if err != nil {
-		s.writeQueryError(w, "filtering students", err)
-		return "", nil, false
+		return store.Filter{}, queryError("filtering students", err)
 	}
 	if perSchool {
-		id, ok := pathID(r, "id")
-		num, found, err := s.schoolNumber(r.Context(), id)
+		num, err := s.schoolNumber(r)
 		if err != nil {
-			s.internalError(w, "reading schools", err)
-			return "", nil, false
-		}
-		if !ok || !found {
-			writeError(w, http.StatusNotFound, "no school with id "+r.PathValue("id"))
-			return "", nil, false
+			return store.Filter{}, err
 		}
 		where += " AND s.SCHOOLID = ?"
 		args = append(args, num)
 	}
-	return where, args, true
+	return store.Filter{Where: where, Args: args}, nil
 }
 
-func (s *Server) countStudents(perSchool bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		where, args, ok := s.studentScope(w, r, perSchool)
-		if !ok {
-			return
+func (s *Server) countStudents(perSchool bool) respond.Func {
+	return func(r *http.Request) (any, error) {
+		f, err := s.studentScope(r, perSchool)
+		if err != nil {
+			return nil, err
 		}
-		var n int64
-		if err := s.store.DB.QueryRowContext(r.Context(), "SELECT COUNT(*) FROM STUDENTS s WHERE "+where, args...).Scan(&n); err != nil {
-			s.internalError(w, "counting students", err)
-			return
+		n, err := s.store.CountStudents(r.Context(), f)
+		if err != nil {
+			return nil, respond.Internal("counting students", err)
 		}
-		writeCount(w, n)
+		return countBody(n), nil
 	}
 }
 
-func (s *Server) listStudents(perSchool bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listStudents(perSchool bool) respond.Func {
+	return func(r *http.Request) (any, error) {
 		c, _ := callerFrom(r.Context())
 		page, err := parsePage(r, c.PageSizes.Student, studentExpansions)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
+			return nil, fail(http.StatusBadRequest, err.Error())
 		}
-		where, args, ok := s.studentScope(w, r, perSchool)
-		if !ok {
-			return
-		}
-		// Page over the bare table first, from the nearest page boundary
-		// the store knows (a seek, not a deep OFFSET), then join.
-		keys, err := s.store.PageKeys(r.Context(), store.KeyPage{From: "STUDENTS s", Key: "s.DCID", Where: where, Args: args,
-			Offset: int64(page.offset()), Limit: int64(page.size)})
+		f, err := s.studentScope(r, perSchool)
 		if err != nil {
-			s.internalError(w, "reading students", err)
-			return
+			return nil, err
 		}
-		rows, err := queryRows(r.Context(), s.store.DB, studentSelect(page)+" WHERE s.DCID IN ("+placeholders(len(keys))+") ORDER BY s.DCID", int64Args(keys)...)
+		rows, err := s.store.Students(r.Context(), f, page.storePage(), studentColumns(page))
 		if err != nil {
-			s.internalError(w, "reading students", err)
-			return
+			return nil, respond.Internal("reading students", err)
 		}
 		recs, err := s.renderStudents(r.Context(), rows, page)
 		if err != nil {
-			s.internalError(w, "reading student details", err)
-			return
+			return nil, respond.Internal("reading student details", err)
 		}
-		writeJSON(w, http.StatusOK, envelope("students", "student", studentExpansions, studentExtensions, recs))
+		return envelope("students", "student", studentExpansions, studentExtensions, recs), nil
 	}
 }
 
-func (s *Server) getStudent(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getStudent(r *http.Request) (any, error) {
 	page, err := parsePage(r, 1, studentExpansions)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	id, ok := pathID(r, "id")
 	if !ok {
-		writeError(w, http.StatusNotFound, "no student with id "+r.PathValue("id"))
-		return
+		return nil, fail(http.StatusNotFound, "no student with id "+r.PathValue("id"))
 	}
-	rows, err := queryRows(r.Context(), s.store.DB, studentSelect(page)+" WHERE s.DCID = ?", id)
+	st, found, err := s.store.Student(r.Context(), id, studentColumns(page))
 	if err != nil {
-		s.internalError(w, "reading a student", err)
-		return
+		return nil, respond.Internal("reading a student", err)
 	}
-	if len(rows) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no student with id %d (ids are STUDENTS.DCID)", id))
-		return
+	if !found {
+		return nil, fail(http.StatusNotFound, fmt.Sprintf("no student with id %d (ids are STUDENTS.DCID)", id))
 	}
-	recs, err := s.renderStudents(r.Context(), rows, page)
+	recs, err := s.renderStudents(r.Context(), []row{st}, page)
 	if err != nil {
-		s.internalError(w, "reading student details", err)
-		return
+		return nil, respond.Internal("reading student details", err)
 	}
 	recs[0].Expansions, recs[0].Extensions = studentExpansions, studentExtensions
-	writeJSON(w, http.StatusOK, map[string]any{"student": recs[0]})
+	return map[string]any{"student": recs[0]}, nil
 }
 
 // v1Student keeps PowerSchool's field order; nil fields are omitted.
@@ -191,7 +169,7 @@ var enrollStatus = map[int64][2]string{0: {"A", "Active"}, -1: {"P", "Pre-Regist
 func (s *Server) renderStudents(ctx context.Context, rows []row, page listPage) ([]*v1Student, error) {
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
-		ids[i] = r.int("DCID")
+		ids[i] = r.Int("DCID")
 	}
 	var fees map[int64][]any
 	if page.expansions["fees"] && len(rows) > 0 {
@@ -206,65 +184,65 @@ func (s *Server) renderStudents(ctx context.Context, rows []row, page listPage) 
 	}
 	out := make([]*v1Student, len(rows))
 	for i, r := range rows {
-		st := &v1Student{ID: r.int("DCID"), LocalID: r.num("STUDENT_NUMBER"), StudentUsername: r.str("STUDENT_WEB_ID"),
-			Name: obj("first_name", r.str("FIRST_NAME"), "middle_name", r.str("MIDDLE_NAME"), "last_name", r.str("LAST_NAME"))}
+		st := &v1Student{ID: r.Int("DCID"), LocalID: r.Num("STUDENT_NUMBER"), StudentUsername: r.Str("STUDENT_WEB_ID"),
+			Name: obj("first_name", r.Str("FIRST_NAME"), "middle_name", r.Str("MIDDLE_NAME"), "last_name", r.Str("LAST_NAME"))}
 		if ext != nil {
 			st.ExtensionData = ext[st.ID]
 		}
 		e := page.expansions
 		if e["demographics"] {
-			st.Demographics = obj("gender", r.str("GENDER"), "birth_date", r.str("DOB"), "projected_graduation_year", r.num("CLASSOF"))
+			st.Demographics = obj("gender", r.Str("GENDER"), "birth_date", r.Str("DOB"), "projected_graduation_year", r.Num("CLASSOF"))
 		}
 		if e["addresses"] {
 			st.Addresses = obj(
-				"physical", nonEmpty(obj("street", r.str("STREET"), "city", r.str("CITY"), "state_province", r.str("STATE"), "postal_code", r.str("ZIP"))),
-				"mailing", nonEmpty(obj("street", r.str("MAILING_STREET"), "city", r.str("MAILING_CITY"), "state_province", r.str("MAILING_STATE"), "postal_code", r.str("MAILING_ZIP"))))
+				"physical", nonEmpty(obj("street", r.Str("STREET"), "city", r.Str("CITY"), "state_province", r.Str("STATE"), "postal_code", r.Str("ZIP"))),
+				"mailing", nonEmpty(obj("street", r.Str("MAILING_STREET"), "city", r.Str("MAILING_CITY"), "state_province", r.Str("MAILING_STATE"), "postal_code", r.Str("MAILING_ZIP"))))
 		}
 		if e["alerts"] {
 			alert := func(prefix string) any {
-				return nonEmpty(obj("description", r.str(prefix), "expires_date", r.str(prefix+"EXPIRES")))
+				return nonEmpty(obj("description", r.Str(prefix), "expires_date", r.Str(prefix+"EXPIRES")))
 			}
 			st.Alerts = obj("legal", alert("ALERT_GUARDIAN"), "discipline", alert("ALERT_DISCIPLINE"), "medical", alert("ALERT_MEDICAL"), "other", alert("ALERT_OTHER"))
 		}
 		if e["phones"] {
-			st.Phones = obj("main", nonEmpty(obj("number", r.str("HOME_PHONE"))))
+			st.Phones = obj("main", nonEmpty(obj("number", r.Str("HOME_PHONE"))))
 		}
 		if e["school_enrollment"] {
-			code := r.int("ENROLL_STATUS")
+			code := r.Int("ENROLL_STATUS")
 			status, ok := enrollStatus[code]
 			if !ok {
 				status = [2]string{"I", "Inactive"}
 			}
 			st.SchoolEnrollment = obj("enroll_status", status[0], "enroll_status_description", status[1], "enroll_status_code", code,
-				"grade_level", r.num("GRADE_LEVEL"), "entry_date", r.str("ENTRYDATE"), "exit_date", r.str("EXITDATE"),
-				"school_number", r.num("SCHOOLID"), "school_id", r.num("SCHOOL_DCID"), "entry_comment", r.str("ENTRYCOMMENT"),
-				"full_time_equivalency", nonEmpty(obj("fteid", r.num("FTEID"), "name", "FTE Value: 1")))
+				"grade_level", r.Num("GRADE_LEVEL"), "entry_date", r.Str("ENTRYDATE"), "exit_date", r.Str("EXITDATE"),
+				"school_number", r.Num("SCHOOLID"), "school_id", r.Num("SCHOOL_DCID"), "entry_comment", r.Str("ENTRYCOMMENT"),
+				"full_time_equivalency", nonEmpty(obj("fteid", r.Num("FTEID"), "name", "FTE Value: 1")))
 		}
 		if e["ethnicity_race"] {
 			var fed any
-			if v, ok := r.num("FEDETHNICITY").(int64); ok {
+			if v, ok := r.Num("FEDETHNICITY").(int64); ok {
 				fed = map[bool]string{true: "YES", false: "NO"}[v == 1]
 			}
-			st.EthnicityRace = obj("scheduling_reporting_ethnicity", r.str("ETHNICITY"), "federal_ethnicity", fed)
+			st.EthnicityRace = obj("scheduling_reporting_ethnicity", r.Str("ETHNICITY"), "federal_ethnicity", fed)
 		}
 		if e["contact"] {
-			st.Contact = obj("emergency_contact_name1", r.str("EMERG_CONTACT_1"), "emergency_phone1", r.str("EMERG_PHONE_1"),
-				"emergency_contact_name2", r.str("EMERG_CONTACT_2"), "emergency_phone2", r.str("EMERG_PHONE_2"),
-				"guardian_email", r.str("GUARDIANEMAIL"), "guardian_fax", r.str("GUARDIANFAX"),
-				"mother", r.str("MOTHER"), "father", r.str("FATHER"), "doctor_name", r.str("DOCTOR_NAME"), "doctor_phone", r.str("DOCTOR_PHONE"))
+			st.Contact = obj("emergency_contact_name1", r.Str("EMERG_CONTACT_1"), "emergency_phone1", r.Str("EMERG_PHONE_1"),
+				"emergency_contact_name2", r.Str("EMERG_CONTACT_2"), "emergency_phone2", r.Str("EMERG_PHONE_2"),
+				"guardian_email", r.Str("GUARDIANEMAIL"), "guardian_fax", r.Str("GUARDIANFAX"),
+				"mother", r.Str("MOTHER"), "father", r.Str("FATHER"), "doctor_name", r.Str("DOCTOR_NAME"), "doctor_phone", r.Str("DOCTOR_PHONE"))
 		}
 		if e["contact_info"] {
-			st.ContactInfo = obj("email", r.str("UF_EMAIL"))
+			st.ContactInfo = obj("email", r.Str("UF_EMAIL"))
 		}
 		if e["initial_enrollment"] {
-			st.InitialEnrollment = obj("district_entry_date", r.str("DISTRICTENTRYDATE"), "district_entry_grade_level", r.num("DISTRICTENTRYGRADELEVEL"),
-				"school_entry_date", r.str("SCHOOLENTRYDATE"), "school_entry_grade_level", r.num("SCHOOLENTRYGRADELEVEL"))
+			st.InitialEnrollment = obj("district_entry_date", r.Str("DISTRICTENTRYDATE"), "district_entry_grade_level", r.Num("DISTRICTENTRYGRADELEVEL"),
+				"school_entry_date", r.Str("SCHOOLENTRYDATE"), "school_entry_grade_level", r.Num("SCHOOLENTRYGRADELEVEL"))
 		}
 		if e["schedule_setup"] {
-			st.ScheduleSetup = obj("home_room", r.str("HOME_ROOM"), "next_school", r.num("NEXT_SCHOOL"), "sched_next_year_grade", r.num("SCHED_NEXTYEARGRADE"))
+			st.ScheduleSetup = obj("home_room", r.Str("HOME_ROOM"), "next_school", r.Num("NEXT_SCHOOL"), "sched_next_year_grade", r.Num("SCHED_NEXTYEARGRADE"))
 		}
 		if e["fees"] {
-			st.Fees = obj("fee", oneOrMany(fees[r.int("ID")]))
+			st.Fees = obj("fee", oneOrMany(fees[r.Int("ID")]))
 		}
 		if e["lunch"] {
 			money := func(col string) any {
@@ -275,7 +253,7 @@ func (s *Server) renderStudents(ctx context.Context, rows []row, page listPage) 
 				return strconv.FormatFloat(f, 'f', 2, 64) // balances are strings on real servers
 			}
 			st.Lunch = obj("balance_1", money("BALANCE1"), "balance_2", money("BALANCE2"), "balance_3", money("BALANCE3"), "balance_4", money("BALANCE4"),
-				"lunch_id", r.num("LUNCH_ID"), "last_meal", r.str("LASTMEAL"))
+				"lunch_id", r.Num("LUNCH_ID"), "last_meal", r.Str("LASTMEAL"))
 		}
 		out[i] = st
 	}
@@ -286,19 +264,19 @@ func (s *Server) renderStudents(ctx context.Context, rows []row, page listPage) 
 func (s *Server) studentFees(ctx context.Context, rows []row) (map[int64][]any, error) {
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
-		ids[i] = r.int("ID")
+		ids[i] = r.Int("ID")
 	}
-	fr, err := queryRows(ctx, s.store.DB, `SELECT f.*, sch.DCID AS SCHOOL_DCID FROM FEE f LEFT JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = f.SCHOOLID
+	fr, err := s.store.Rows(ctx, `SELECT f.*, sch.DCID AS SCHOOL_DCID FROM FEE f LEFT JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = f.SCHOOLID
 		WHERE f.STUDENTID IN (`+idList(ids)+`) ORDER BY f.DCID`)
 	if err != nil {
 		return nil, err
 	}
 	out := map[int64][]any{}
 	for _, f := range fr {
-		out[f.int("STUDENTID")] = append(out[f.int("STUDENTID")], obj("id", f.num("DCID"), "fee_amount", f["FEE_AMOUNT"], "fee_balance", f["FEE_BALANCE"],
-			"fee_description", f.str("DESCRIPTION"), "date_created", f.str("DATE_CREATED"), "school_id", f.num("SCHOOL_DCID"),
-			"year_id", f.num("YEARID"), "type_id", f.num("FEE_TYPE_ID"), "type_name", f.str("FEE_TYPE_NAME"),
-			"category_name", f.str("FEE_CATEGORY_NAME"), "priority", f.num("PRIORITY")))
+		out[f.Int("STUDENTID")] = append(out[f.Int("STUDENTID")], obj("id", f.Num("DCID"), "fee_amount", f["FEE_AMOUNT"], "fee_balance", f["FEE_BALANCE"],
+			"fee_description", f.Str("DESCRIPTION"), "date_created", f.Str("DATE_CREATED"), "school_id", f.Num("SCHOOL_DCID"),
+			"year_id", f.Num("YEARID"), "type_id", f.Num("FEE_TYPE_ID"), "type_name", f.Str("FEE_TYPE_NAME"),
+			"category_name", f.Str("FEE_CATEGORY_NAME"), "priority", f.Num("PRIORITY")))
 	}
 	return out, nil
 }
@@ -377,21 +355,4 @@ func (s *Server) extensionData(ctx context.Context, available []string, requeste
 		out[id] = map[string]any{"_table_extension": oneOrMany(exts)}
 	}
 	return out, nil
-}
-
-// placeholders is "?, ?, ..." for n values ("NULL" for none, which matches
-// nothing in an IN list).
-func placeholders(n int) string {
-	if n == 0 {
-		return "NULL"
-	}
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
-func int64Args(v []int64) []any {
-	out := make([]any, len(v))
-	for i, x := range v {
-		out[i] = x
-	}
-	return out
 }

@@ -73,14 +73,14 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Gradebook, error) {
 // Mount registers the /ws/xte handler and the OneRoster handler on both base
 // paths (/ims/oneroster/v1p1 and /api/ims/oneroster/v1p1). wrap, when not
 // nil, wraps each handler (the emulator's token check).
-func (g *Gradebook) Mount(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
+func (g *Gradebook) Mount(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc) {
 	if wrap == nil {
-		wrap = func(h http.Handler) http.Handler { return h }
+		wrap = func(h http.HandlerFunc) http.HandlerFunc { return h }
 	}
 	// Each /ws/xte route goes on mux itself (not one subtree handler), so
 	// the emulator's counters see "PUT /ws/xte/score" apart from reads.
 	g.xteRoutes(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, wrap(h)) })
-	or := wrap(g.OneRoster())
+	or := wrap(g.OneRoster().ServeHTTP)
 	for _, base := range OneRosterBasePaths {
 		mux.Handle(base+"/", or)
 	}

@@ -10,10 +10,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/pskit/pskit/emulator/internal/emutest"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/plugin"
 	_ "modernc.org/sqlite"
@@ -103,8 +103,8 @@ type env struct {
 	t   *testing.T
 	g   *Gradebook
 	db  *sql.DB
-	srv *httptest.Server
-	cap int // plugin max page size
+	url string // the loopback server's base URL
+	cap int    // plugin max page size
 	// fields is the calling plugin's access_request; newEnv starts it at
 	// plugin.GradebookFields. anonymous makes the caller lookup fail.
 	fields    []plugin.Field
@@ -129,10 +129,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.g = g
-	mux := http.NewServeMux()
-	g.Mount(mux, nil)
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+	e.url = emutest.Serve(t, g.Mount)
 	return e
 }
 
@@ -164,7 +161,7 @@ func (e *env) do(method, path string, body any) resp {
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	req, err := http.NewRequest(method, e.url+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}

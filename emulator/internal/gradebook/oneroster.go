@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 // OneRosterBasePaths are the OneRoster 1.1 roots the emulator serves: sources
@@ -46,32 +47,13 @@ func baseURL(r *http.Request) string {
 }
 
 // statusInfo is one imsx_StatusInfo entry.
-type statusInfo struct {
-	CodeMajor   string    `json:"imsx_codeMajor"`
-	Severity    string    `json:"imsx_severity"`
-	Description string    `json:"imsx_description"`
-	CodeMinor   codeMinor `json:"imsx_CodeMinor"`
-}
+type statusInfo = respond.IMSXStatus
 
-type codeMinor struct {
-	Fields []codeMinorField `json:"imsx_codeMinorField"`
-}
-
-type codeMinorField struct {
-	Name  string `json:"imsx_codeMinorFieldName"`
-	Value string `json:"imsx_codeMinorFieldValue"`
-}
-
-func info(major, severity, minor, desc string) statusInfo {
-	return statusInfo{CodeMajor: major, Severity: severity, Description: desc,
-		CodeMinor: codeMinor{Fields: []codeMinorField{{Name: "TargetEndSystem", Value: minor}}}}
-}
-
-func warning(minor, desc string) statusInfo { return info("success", "warning", minor, desc) }
+func warning(minor, desc string) statusInfo { return respond.IMSX("success", "warning", minor, desc) }
 
 // writeStatus writes a OneRoster failure.
 func writeStatus(w http.ResponseWriter, status int, minor, desc string) {
-	writeJSON(w, status, map[string]any{"statusInfoSet": []statusInfo{info("failure", "error", minor, desc)}})
+	respond.OneRoster.Error(w, &respond.Error{Status: status, Minor: minor, Message: desc})
 }
 
 // orError is a OneRoster failure with its HTTP status.
@@ -106,8 +88,7 @@ func writeOR(w http.ResponseWriter, err error) {
 		writeStatus(w, http.StatusBadRequest, minor, bq.msg)
 		return
 	}
-	slog.Error("gradebook: OneRoster request failed", "err", err)
-	writeStatus(w, http.StatusInternalServerError, "internal_server_error", "internal error in the emulator: "+err.Error())
+	respond.OneRoster.Error(w, err)
 }
 
 func (g *Gradebook) pageCap(r *http.Request) int {

@@ -62,7 +62,7 @@ func TestRosteringBothBasePaths(t *testing.T) {
 			t.Errorf("orgs %v", l.Orgs)
 		}
 		href := l.Orgs[1]["parent"].(map[string]any)["href"].(string)
-		if href != e.srv.URL+base+"/orgs/district" {
+		if href != e.url+base+"/orgs/district" {
 			t.Errorf("parent href %q", href)
 		}
 	}
@@ -128,15 +128,15 @@ func TestPagingHeaders(t *testing.T) {
 			t.Errorf("no %s link in %q", rel, r.header.Get("Link"))
 			continue
 		}
-		if !strings.HasPrefix(u.String(), e.srv.URL+b+"/users?") || u.Query().Get("offset") != off || u.Query().Get("limit") != "2" {
+		if !strings.HasPrefix(u.String(), e.url+b+"/users?") || u.Query().Get("offset") != off || u.Query().Get("limit") != "2" {
 			t.Errorf("%s link %s, want offset %s and limit 2", rel, u, off)
 		}
 	}
 	// Following next links visits every user once.
 	var seen []string
-	next := e.srv.URL + b + "/users?limit=3&filter=" + url.QueryEscape("status='active'")
+	next := e.url + b + "/users?limit=3&filter=" + url.QueryEscape("status='active'")
 	for next != "" {
-		l, r := e.list(strings.TrimPrefix(next, e.srv.URL))
+		l, r := e.list(strings.TrimPrefix(next, e.url))
 		seen = append(seen, ids(l.Users)...)
 		next = ""
 		if u, ok := parseLinks(t, r.header.Get("Link"))["next"]; ok {

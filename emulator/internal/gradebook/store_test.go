@@ -4,39 +4,27 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
+	"github.com/pskit/pskit/emulator/internal/emutest"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 // generated runs the gradebook over a district from the emulator's own
 // generator, so the SQL is checked against the real schema.
-func generated(tb testing.TB, students int) (*Gradebook, *store.Store, *httptest.Server) {
+func generated(tb testing.TB, students int) (*Gradebook, *store.Store, string) {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, "")
+	st := emutest.District(tb, 3, students)
+	g, err := New(context.Background(), st.DB, Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Generate(ctx, store.Config{Seed: 3, Students: students}); err != nil {
-		tb.Fatal(err)
-	}
-	g, err := New(ctx, st.DB, Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	g.Mount(mux, nil)
-	srv := httptest.NewServer(mux)
-	tb.Cleanup(srv.Close)
-	return g, st, srv
+	return g, st, emutest.Serve(tb, g.Mount)
 }
 
 func TestOverGeneratedDistrict(t *testing.T) {
 	g, st, srv := generated(t, 300)
-	e := &env{t: t, g: g, db: st.DB, srv: srv}
+	e := &env{t: t, g: g, db: st.DB, url: srv}
 	var section, student int64
 	var first string
 	err := st.DB.QueryRow(`SELECT s.DCID, st.DCID, t.FIRSTDAY FROM SECTIONS s
@@ -89,7 +77,7 @@ func BenchmarkOneRoster(b *testing.B) {
 	for _, p := range []string{"/students?limit=100", "/enrollments?limit=100", "/classes/701/students", "/students?filter=familyName%3D%27SMITH%27"} {
 		b.Run(p, func(b *testing.B) {
 			for b.Loop() {
-				res, err := http.Get(srv.URL + OneRosterBasePaths[0] + p)
+				res, err := http.Get(srv + OneRosterBasePaths[0] + p)
 				if err != nil {
 					b.Fatal(err)
 				}

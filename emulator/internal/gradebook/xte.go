@@ -7,20 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// XTE returns the handler for PowerTeacher Pro's /ws/xte endpoints.
-func (g *Gradebook) XTE() http.Handler {
-	mux := http.NewServeMux()
-	g.xteRoutes(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) })
-	return mux
-}
+	"github.com/pskit/pskit/emulator/internal/respond"
+)
 
 // xteRoutes registers each /ws/xte route with its method, so a mux that
 // counts requests by pattern tells a score write from a read.
@@ -52,22 +46,16 @@ func xteValidation(errs []fieldError) *xteError {
 	return &xteError{status: http.StatusConflict, Message: "Validation failed: " + joinMessages(errs), Errors: errs}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		slog.Debug("gradebook: writing response", "err", err)
-	}
-}
+// writeJSON writes a success body; /ws/xte and OneRoster encode alike.
+func writeJSON(w http.ResponseWriter, status int, v any) { respond.XTE.JSON(w, status, v) }
 
 // writeXTE writes err as /ws/xte does, or a 500 for an unexpected error.
 func writeXTE(w http.ResponseWriter, err error) {
 	var xe *xteError
-	if !errors.As(err, &xe) {
-		slog.Error("gradebook: /ws/xte request failed", "err", err)
-		xe = &xteError{status: http.StatusInternalServerError, Message: "Internal error in the emulator: " + err.Error()}
+	if errors.As(err, &xe) {
+		err = &respond.Error{Status: xe.status, Message: xe.Message, Details: xe.Errors}
 	}
-	writeJSON(w, xe.status, xe)
+	respond.XTE.Error(w, err)
 }
 
 // usersDCID reads the required users_dcid parameter and checks the user exists.

@@ -43,7 +43,7 @@ func (e *env) create(name string) (int64, int64) {
 		e.t.Fatalf("create answered a body %q, want none", r.body)
 	}
 	loc := r.header.Get("Location")
-	prefix := e.srv.URL + "/ws/xte/section/assignment/"
+	prefix := e.url + "/ws/xte/section/assignment/"
 	if !strings.HasPrefix(loc, prefix) {
 		e.t.Fatalf("Location %q, want it under %s", loc, prefix)
 	}
@@ -346,7 +346,7 @@ func TestDeleteAssignment(t *testing.T) {
 func TestXTEUnknownPathAndContentType(t *testing.T) {
 	e := newEnv(t)
 	e.want(e.do("GET", "/ws/xte/nothing", nil), 404)
-	req, _ := http.NewRequest("POST", e.srv.URL+"/ws/xte/section/assignment/?users_dcid=77", strings.NewReader("a=b"))
+	req, _ := http.NewRequest("POST", e.url+"/ws/xte/section/assignment/?users_dcid=77", strings.NewReader("a=b"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -368,7 +368,7 @@ func TestConcurrentWrites(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			student := 4001 + i%2
 			body := scoreBody(secID, map[string]any{"studentsdcid": student, "actualscoreentered": strconv.Itoa(i)})
-			req, _ := http.NewRequest("PUT", e.srv.URL+"/ws/xte/score?users_dcid=77", strings.NewReader(mustJSON(body)))
+			req, _ := http.NewRequest("PUT", e.url+"/ws/xte/score?users_dcid=77", strings.NewReader(mustJSON(body)))
 			req.Header.Set("Content-Type", "application/json")
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -379,7 +379,7 @@ func TestConcurrentWrites(t *testing.T) {
 			if res.StatusCode != 200 {
 				errs <- fmt.Sprintf("write %d answered %d", i, res.StatusCode)
 			}
-			res, err = http.Get(e.srv.URL + OneRosterBasePaths[0] + "/results")
+			res, err = http.Get(e.url + OneRosterBasePaths[0] + "/results")
 			if err != nil {
 				errs <- err.Error()
 				return

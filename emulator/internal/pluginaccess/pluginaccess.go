@@ -6,7 +6,6 @@ package pluginaccess
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -31,6 +31,34 @@ type Caller struct {
 // answer 401 when it returns an error or nil, so a mux without the
 // emulator's auth in front never serves data.
 type Lookup func(r *http.Request) (*Caller, error)
+
+// Route is a handler that needs the calling plugin.
+type Route func(w http.ResponseWriter, r *http.Request, c *Caller)
+
+// Require adapts next to net/http: a request whose caller l cannot find
+// (or a nil l) gets 401 in the /ws/schema dialect.
+func (l Lookup) Require(next Route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var c *Caller
+		var err error
+		if l != nil {
+			c, err = l(r)
+		}
+		if err != nil || c == nil {
+			Unauthorized(w)
+			return
+		}
+		next(w, r, c)
+	}
+}
+
+// Handle registers h on mux under pattern, wrapped by wrap when not nil.
+func Handle(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc, pattern string, h http.HandlerFunc) {
+	if wrap != nil {
+		h = wrap(h)
+	}
+	mux.HandleFunc(pattern, h)
+}
 
 // Access returns the plugin's access to table.field: plugin.FullAccess,
 // plugin.ViewOnly or "" (none). Names match case-insensitively.
@@ -152,18 +180,24 @@ type Detail struct {
 // WriteError writes {"message": ..., "errors": [...]}, the error shape
 // clients of PowerSchool's schema APIs parse.
 func WriteError(w http.ResponseWriter, status int, message string, details ...Detail) {
-	body := struct {
-		Message string   `json:"message"`
-		Errors  []Detail `json:"errors,omitempty"`
-	}{message, details}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body)
+	respond.Schema.Error(w, Errorf(status, message, details...))
+}
+
+// Errorf is a /ws/schema error with its details, for handlers that return
+// their errors.
+func Errorf(status int, message string, details ...Detail) *respond.Error {
+	return &respond.Error{Status: status, Message: message, Details: details}
 }
 
 // Forbidden writes a 403 naming every field the plugin lacks, with the
 // access it needs, in words and as errors[].
 func Forbidden(w http.ResponseWriter, access string, missing []Detail) {
+	respond.Schema.Error(w, ForbiddenError(access, missing))
+}
+
+// ForbiddenError is the 403 Forbidden writes, for handlers that return
+// their errors.
+func ForbiddenError(access string, missing []Detail) *respond.Error {
 	names := make([]string, len(missing))
 	for i, m := range missing {
 		names[i] = m.Resource + "." + m.Field
@@ -172,7 +206,7 @@ func Forbidden(w http.ResponseWriter, access string, missing []Detail) {
 	if access == plugin.FullAccess {
 		verb = "write (FullAccess)"
 	}
-	WriteError(w, http.StatusForbidden, fmt.Sprintf("Insufficient permission: the plugin's access_request does not allow it to %s the field(s) %s; add them to plugin.xml with access=%q and reinstall the plugin",
+	return Errorf(http.StatusForbidden, fmt.Sprintf("Insufficient permission: the plugin's access_request does not allow it to %s the field(s) %s; add them to plugin.xml with access=%q and reinstall the plugin",
 		verb, strings.Join(names, ", "), access), missing...)
 }
 

@@ -8,7 +8,6 @@ package powerquery
 import (
 	"database/sql"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
@@ -24,7 +23,6 @@ const DefaultPageSize = 100
 type Handler struct {
 	db     *sql.DB
 	lookup pluginaccess.Lookup
-	mux    *http.ServeMux
 
 	translated sync.Map // SQL text -> *oraclesql.Statement or error
 	columns    columnTypes
@@ -38,41 +36,17 @@ type Handler struct {
 // New returns the PowerQuery handler over the store's database. lookup
 // identifies the calling plugin; a request without one gets 401.
 func New(db *sql.DB, lookup pluginaccess.Lookup) *Handler {
-	h := &Handler{db: db, lookup: lookup, mux: http.NewServeMux()}
+	h := &Handler{db: db, lookup: lookup}
 	h.columns.db = db
-	h.mux.HandleFunc("GET /ws/schema/query/api", h.withCaller(h.serveList))
-	h.mux.HandleFunc("POST /ws/schema/query/{name}", h.withCaller(h.serveQuery))
-	h.mux.HandleFunc("POST /ws/schema/query/{name}/count", h.withCaller(h.serveCount))
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := h.mux.Handler(r); pattern == "" {
-		if strings.HasSuffix(r.URL.Path, "/api") || r.Method == http.MethodPost {
-			pluginaccess.WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here: run a PowerQuery with POST /ws/schema/query/{name}, list them with GET /ws/schema/query/api")
-			return
-		}
-		pluginaccess.WriteError(w, http.StatusNotFound, "no such PowerQuery endpoint "+r.URL.Path+": use POST /ws/schema/query/{name}, POST /ws/schema/query/{name}/count or GET /ws/schema/query/api")
-		return
-	}
-	h.mux.ServeHTTP(w, r)
-}
-
-type callerHandler func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller)
-
-func (h *Handler) withCaller(next callerHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var c *pluginaccess.Caller
-		var err error
-		if h.lookup != nil {
-			c, err = h.lookup(r)
-		}
-		if err != nil || c == nil {
-			pluginaccess.Unauthorized(w)
-			return
-		}
-		next(w, r, c)
-	}
+// Mount registers the PowerQuery routes on mux, each wrapped by wrap (nil
+// for none). These are the only declarations of the routes.
+func (h *Handler) Mount(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc) {
+	pluginaccess.Handle(mux, wrap, "GET /ws/schema/query/api", h.lookup.Require(h.serveList))
+	pluginaccess.Handle(mux, wrap, "POST /ws/schema/query/{name}", h.lookup.Require(h.serveQuery))
+	pluginaccess.Handle(mux, wrap, "POST /ws/schema/query/{name}/count", h.lookup.Require(h.serveCount))
 }
 
 // find returns the named query visible to the caller: the built-ins, then

@@ -4,18 +4,16 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/pskit/pskit/emulator/internal/emutest"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
-	"github.com/pskit/pskit/emulator/internal/store"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -136,29 +134,14 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Generate(ctx, store.Config{Seed: 7, Students: testStudents}); err != nil {
-		t.Fatal(err)
-	}
+	st := emutest.District(t, 7, testStudents)
 	b, err := plugin.Load(testZip(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	caller := pluginaccess.FromBundle(1, b)
-	h := New(st.DB, func(r *http.Request) (*pluginaccess.Caller, error) {
-		if r.Header.Get("Authorization") != "Bearer good" {
-			return nil, fmt.Errorf("no token")
-		}
-		return caller, nil
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &env{url: srv.URL, db: st.DB}
+	h := New(st.DB, emutest.Callers(map[string]*pluginaccess.Caller{"good": caller}))
+	return &env{url: emutest.Serve(t, h.Mount), db: st.DB}
 }
 
 func (e *env) post(t testing.TB, path, body string) (int, []byte) {

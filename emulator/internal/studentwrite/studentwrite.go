@@ -70,21 +70,13 @@ type results struct {
 	} `json:"results"`
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		pluginaccess.WriteError(w, http.StatusMethodNotAllowed, "use POST /ws/v1/student with {\"students\":{\"student\":[...]}} to insert or update students")
-		return
-	}
-	var c *pluginaccess.Caller
-	var err error
-	if h.lookup != nil {
-		c, err = h.lookup(r)
-	}
-	if err != nil || c == nil {
-		pluginaccess.Unauthorized(w)
-		return
-	}
+// Mount registers POST /ws/v1/student on mux, wrapped by wrap (nil for
+// none); the only declaration of the route.
+func (h *Handler) Mount(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc) {
+	pluginaccess.Handle(mux, wrap, "POST /ws/v1/student", h.lookup.Require(h.serve))
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
 	if !strings.EqualFold(c.AccessLevelV1, "FULL") {
 		level := c.AccessLevelV1
 		if level == "" {

@@ -1,18 +1,16 @@
 package studentwrite
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/pskit/pskit/emulator/internal/emutest"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
-	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 type env struct {
@@ -23,27 +21,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Generate(ctx, store.Config{Seed: 5, Students: 30}); err != nil {
-		t.Fatal(err)
-	}
-	h := New(st, func(r *http.Request) (*pluginaccess.Caller, error) {
-		switch r.Header.Get("Authorization") {
-		case "Bearer full":
-			return &pluginaccess.Caller{PluginID: 1, AccessLevelV1: "FULL"}, nil
-		case "Bearer read":
-			return &pluginaccess.Caller{PluginID: 2, AccessLevelV1: "READ"}, nil
-		}
-		return nil, fmt.Errorf("no token")
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	e := &env{url: srv.URL, db: st.DB}
+	st := emutest.District(t, 5, 30)
+	h := New(st, emutest.Callers(map[string]*pluginaccess.Caller{
+		"full": {PluginID: 1, AccessLevelV1: "FULL"},
+		"read": {PluginID: 2, AccessLevelV1: "READ"},
+	}))
+	e := &env{url: emutest.Serve(t, h.Mount), db: st.DB}
 	if err := st.DB.QueryRow(`SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE SCHOOL_NUMBER <> 999999 ORDER BY DCID LIMIT 1`).Scan(&e.school); err != nil {
 		t.Fatal(err)
 	}

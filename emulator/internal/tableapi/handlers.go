@@ -17,6 +17,7 @@ import (
 	"github.com/pskit/pskit/emulator/internal/fiql"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 	"github.com/pskit/pskit/plugin"
 )
@@ -46,14 +47,13 @@ func details(t *table, cols []string) []pluginaccess.Detail {
 
 // projection resolves ?projection= to columns; it writes the error and
 // returns nil when it cannot.
-func projection(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table, required bool) []column {
+func projection(r *http.Request, c *pluginaccess.Caller, t *table, required bool) ([]column, error) {
 	p := strings.TrimSpace(pluginaccess.Query(r).Get("projection"))
 	if p == "" && !required {
 		p = "*"
 	}
 	if p == "" {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("projection is required: add ?projection=* for every column you may read, or a comma list such as ?projection=%s", strings.ToLower(t.cols[0].name)))
-		return nil
+		return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("projection is required: add ?projection=* for every column you may read, or a comma list such as ?projection=%s", strings.ToLower(t.cols[0].name)))
 	}
 	if p == "*" {
 		cols := readable(t, c)
@@ -62,10 +62,9 @@ func projection(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, 
 			for i, col := range t.cols {
 				names[i] = col.name
 			}
-			pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, names))
-			return nil
+			return nil, pluginaccess.ForbiddenError(plugin.ViewOnly, details(t, names))
 		}
-		return cols
+		return cols, nil
 	}
 	var cols []column
 	var missing []string
@@ -76,8 +75,7 @@ func projection(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, 
 		}
 		col, ok := t.column(name)
 		if !ok {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("projection: %s has no column %q", t.name, name))
-			return nil
+			return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("projection: %s has no column %q", t.name, name))
 		}
 		if !c.CanRead(t.name, col.name) {
 			missing = append(missing, col.name)
@@ -86,19 +84,17 @@ func projection(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, 
 		cols = append(cols, col)
 	}
 	if len(missing) > 0 {
-		pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, missing))
-		return nil
+		return nil, pluginaccess.ForbiddenError(plugin.ViewOnly, details(t, missing))
 	}
-	return cols
+	return cols, nil
 }
 
 // filter renders ?q= as a WHERE clause over readable columns; it writes the
 // error and returns ok=false when it cannot.
-func filter(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) (string, []any, bool) {
+func filter(r *http.Request, c *pluginaccess.Caller, t *table) (string, []any, error) {
 	conds, err := fiql.Schema.Parse(pluginaccess.Query(r).Get("q"))
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, "q: "+err.Error())
-		return "", nil, false
+		return "", nil, pluginaccess.Errorf(http.StatusBadRequest, "q: "+err.Error())
 	}
 	var missing []string
 	where, args, err := fiql.Schema.Where(conds, fiql.Columns(func(sel string) (string, error) {
@@ -116,40 +112,36 @@ func filter(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *t
 		return quote(col.name), nil
 	}))
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, "q: "+err.Error())
-		return "", nil, false
+		return "", nil, pluginaccess.Errorf(http.StatusBadRequest, "q: "+err.Error())
 	}
 	if len(missing) > 0 {
-		pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, missing))
-		return "", nil, false
+		return "", nil, pluginaccess.ForbiddenError(plugin.ViewOnly, details(t, missing))
 	}
-	return where, args, true
+	return where, args, nil
 }
 
-func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
-	cols := projection(w, r, c, t, true)
-	if cols == nil {
-		return
+func (h *Handler) serveList(r *http.Request, c *pluginaccess.Caller, t *table) (any, error) {
+	cols, err := projection(r, c, t, true)
+	if err != nil {
+		return nil, err
 	}
-	where, args, ok := filter(w, r, c, t)
-	if !ok {
-		return
+	where, args, err := filter(r, c, t)
+	if err != nil {
+		return nil, err
 	}
 	qs := pluginaccess.Query(r)
 	page, size := 1, c.PageSize()
 	if v := qs.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("page %q must be a whole number from 1", v))
-			return
+			return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("page %q must be a whole number from 1", v))
 		}
 		page = n
 	}
 	if v := qs.Get("pagesize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("pagesize %q must be a whole number from 1 to %d", v, c.PageSize()))
-			return
+			return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("pagesize %q must be a whole number from 1 to %d", v, c.PageSize()))
 		}
 		if n > 0 && n < size {
 			size = n
@@ -164,12 +156,10 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, c *pluginacc
 	if s := qs.Get("sort"); s != "" {
 		col, ok := t.column(strings.TrimPrefix(strings.ToLower(s), t.lower()+"."))
 		if !ok {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("sort: %s has no column %q", t.name, s))
-			return
+			return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("sort: %s has no column %q", t.name, s))
 		}
 		if !c.CanRead(t.name, col.name) {
-			pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, []string{col.name}))
-			return
+			return nil, pluginaccess.ForbiddenError(plugin.ViewOnly, details(t, []string{col.name}))
 		}
 		order = quote(col.name)
 		if strings.EqualFold(qs.Get("sortdescending"), "true") {
@@ -187,8 +177,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, c *pluginacc
 		keys, err := h.st.PageKeys(r.Context(), store.KeyPage{From: quote(t.name), Key: quote(t.key), Where: where, Args: args,
 			Offset: int64(page-1) * int64(size), Limit: int64(size)})
 		if err != nil {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("reading %s: %v", t.name, err))
-			return
+			return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("reading %s: %v", t.name, err))
 		}
 		marks := "NULL"
 		if len(keys) > 0 {
@@ -202,10 +191,9 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, c *pluginacc
 	}
 	recs, err := h.records(r, t, cols, text, args)
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, pluginaccess.Errorf(http.StatusBadRequest, err.Error())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": t.name, "record": recs})
+	return map[string]any{"name": t.name, "record": recs}, nil
 }
 
 // selectList selects the key (for the record id) then the columns.
@@ -257,66 +245,54 @@ func (h *Handler) records(r *http.Request, t *table, cols []column, text string,
 	return recs, rows.Err()
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func (h *Handler) serveCount(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+func (h *Handler) serveCount(r *http.Request, c *pluginaccess.Caller, t *table) (any, error) {
 	if len(readable(t, c)) == 0 {
-		pluginaccess.Forbidden(w, plugin.ViewOnly, details(t, []string{t.cols[0].name}))
-		return
+		return nil, pluginaccess.ForbiddenError(plugin.ViewOnly, details(t, []string{t.cols[0].name}))
 	}
-	where, args, ok := filter(w, r, c, t)
-	if !ok {
-		return
+	where, args, err := filter(r, c, t)
+	if err != nil {
+		return nil, err
 	}
 	var n int64
 	if err := h.db.QueryRowContext(r.Context(), fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s`, quote(t.name), where), args...).Scan(&n); err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("counting %s: %v", t.name, err))
-		return
+		return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("counting %s: %v", t.name, err))
 	}
-	writeJSON(w, http.StatusOK, map[string]int64{"count": n})
+	return map[string]int64{"count": n}, nil
 }
 
 // rowID reads {id} from the path; it writes the error and returns false
 // when the table has no key or the id is not a number.
-func rowID(w http.ResponseWriter, r *http.Request, t *table) (int64, bool) {
+func rowID(r *http.Request, t *table) (int64, error) {
 	if t.key == "" {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s has no single-column key, so its rows cannot be addressed by id; list it with a q filter", t.name))
-		return 0, false
+		return 0, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("%s has no single-column key, so its rows cannot be addressed by id; list it with a q filter", t.name))
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("id %q must be a whole number (the row's %s)", r.PathValue("id"), t.key))
-		return 0, false
+		return 0, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("id %q must be a whole number (the row's %s)", r.PathValue("id"), t.key))
 	}
-	return id, true
+	return id, nil
 }
 
-func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
-	id, ok := rowID(w, r, t)
-	if !ok {
-		return
+func (h *Handler) serveGet(r *http.Request, c *pluginaccess.Caller, t *table) (any, error) {
+	id, err := rowID(r, t)
+	if err != nil {
+		return nil, err
 	}
-	cols := projection(w, r, c, t, false)
-	if cols == nil {
-		return
+	cols, err := projection(r, c, t, false)
+	if err != nil {
+		return nil, err
 	}
 	recs, err := h.records(r, t, cols, fmt.Sprintf(`SELECT %s FROM %s WHERE %s = ?`, h.selectList(t, cols), quote(t.name), quote(t.key)), []any{id})
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, pluginaccess.Errorf(http.StatusBadRequest, err.Error())
 	}
 	if len(recs) == 0 {
-		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d", t.name, t.key, id))
-		return
+		return nil, pluginaccess.Errorf(http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d", t.name, t.key, id))
 	}
-	writeJSON(w, http.StatusOK, recs[0])
+	return recs[0], nil
 }
 
-func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+func (h *Handler) serveMetadata(r *http.Request, c *pluginaccess.Caller, t *table) (any, error) {
 	type col struct {
 		Name     string `json:"name"`
 		Type     string `json:"type"`
@@ -336,7 +312,7 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, c *plugi
 	if t.writable {
 		actions = append(actions, "POST", "PUT", "DELETE")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": t.name, "columns": cols, "actions": actions, "extension": t.writable})
+	return map[string]any{"name": t.name, "columns": cols, "actions": actions, "extension": t.writable}, nil
 }
 
 func apiType(sqlType string) string {
@@ -352,11 +328,10 @@ func apiType(sqlType string) string {
 	return "String"
 }
 
-func (h *Handler) serveTables(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+func (h *Handler) serveTables(r *http.Request, c *pluginaccess.Caller) (any, error) {
 	rows, err := h.db.QueryContext(r.Context(), `SELECT upper(name) FROM sqlite_master WHERE type IN ('table','view') ORDER BY upper(name)`)
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusInternalServerError, "listing tables: "+err.Error())
-		return
+		return nil, pluginaccess.Errorf(http.StatusInternalServerError, "listing tables: "+err.Error())
 	}
 	defer rows.Close()
 	type entry struct {
@@ -370,21 +345,19 @@ func (h *Handler) serveTables(w http.ResponseWriter, r *http.Request, c *plugina
 			out = append(out, entry{Name: n, Extension: isExtension(n)})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tables": out})
+	return map[string]any{"tables": out}, nil
 }
 
 // writeBody reads {"tables":{"<table>":{...}}} and checks every column
 // against the table and the caller's FullAccess. It writes the error and
 // returns nil when the write cannot go ahead.
-func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) (cols []string, vals []any) {
+func writeBody(r *http.Request, c *pluginaccess.Caller, t *table) (cols []string, vals []any, err error) {
 	if !t.writable && (t.required == nil || r.Method != http.MethodPost) {
-		pluginaccess.WriteError(w, http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: it writes only database extension tables (U_*, *COREFIELDS); change students with POST /ws/v1/student", t.name))
-		return nil, nil
+		return nil, nil, pluginaccess.Errorf(http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: it writes only database extension tables (U_*, *COREFIELDS); change students with POST /ws/v1/student", t.name))
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(data) > maxBody {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("the body must be JSON of at most %d bytes", maxBody))
-		return nil, nil
+		return nil, nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("the body must be JSON of at most %d bytes", maxBody))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -392,57 +365,50 @@ func writeBody(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t
 		Tables map[string]map[string]any `json:"tables"`
 	}
 	if err := dec.Decode(&body); err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`the body is not valid JSON (%v); send {"tables":{"%s":{"column":"value"}}}`, err, t.lower()))
-		return nil, nil
+		return nil, nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf(`the body is not valid JSON (%v); send {"tables":{"%s":{"column":"value"}}}`, err, t.lower()))
 	}
 	var fields map[string]any
 	for k, v := range body.Tables {
 		if !strings.EqualFold(k, t.name) {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`"tables" holds %q, but the URL names %s; send {"tables":{"%s":{...}}}`, k, t.name, t.lower()))
-			return nil, nil
+			return nil, nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf(`"tables" holds %q, but the URL names %s; send {"tables":{"%s":{...}}}`, k, t.name, t.lower()))
 		}
 		fields = v
 	}
 	if len(fields) == 0 {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`no columns to write: send {"tables":{"%s":{"column":"value"}}}`, t.lower()))
-		return nil, nil
+		return nil, nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf(`no columns to write: send {"tables":{"%s":{"column":"value"}}}`, t.lower()))
 	}
 	derived := map[string]bool{}
 	if t.required != nil {
-		var ok bool
-		if derived, ok = coreInsertFields(w, t, fields); !ok {
-			return nil, nil
+		if derived, err = coreInsertFields(t, fields); err != nil {
+			return nil, nil, err
 		}
 	}
 	var missing []string
 	for k, v := range fields {
 		col, ok := t.column(k)
 		if !ok {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s has no column %q", t.name, k))
-			return nil, nil
+			return nil, nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("%s has no column %q", t.name, k))
 		}
 		if col.name != t.key && !store.StampColumn(col.name) && !derived[col.name] && !c.CanWrite(t.name, col.name) {
 			missing = append(missing, col.name)
 		}
 		val, err := sqlValue(v)
 		if err != nil {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("column %s: %v", strings.ToLower(col.name), err))
-			return nil, nil
+			return nil, nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("column %s: %v", strings.ToLower(col.name), err))
 		}
 		cols, vals = append(cols, col.name), append(vals, val)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		pluginaccess.Forbidden(w, plugin.FullAccess, details(t, missing))
-		return nil, nil
+		return nil, nil, pluginaccess.ForbiddenError(plugin.FullAccess, details(t, missing))
 	}
-	return cols, vals
+	return cols, vals, nil
 }
 
 // coreInsertFields checks a core-table insert against its documented
 // rules and turns STOREDGRADES' schoolyear (2024, or "2024-2025") into the
 // year term's TERMID; it writes the error and returns false on failure.
-func coreInsertFields(w http.ResponseWriter, t *table, fields map[string]any) (derived map[string]bool, ok bool) {
+func coreInsertFields(t *table, fields map[string]any) (derived map[string]bool, err error) {
 	have := func(name string) (string, bool) {
 		for k, v := range fields {
 			if strings.EqualFold(k, name) && v != nil && fmt.Sprint(v) != "" {
@@ -464,8 +430,7 @@ func coreInsertFields(w http.ResponseWriter, t *table, fields map[string]any) (d
 		}
 	}
 	if len(missing) > 0 {
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("an insert into %s must include %s", t.lower(), strings.Join(missing, ", ")))
-		return nil, false
+		return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("an insert into %s must include %s", t.lower(), strings.Join(missing, ", ")))
 	}
 	derived = map[string]bool{}
 	if k, ok := have("SCHOOLYEAR"); ok && t.name == "STOREDGRADES" {
@@ -473,8 +438,7 @@ func coreInsertFields(w http.ResponseWriter, t *table, fields map[string]any) (d
 		first, _, _ := strings.Cut(v, "-")
 		year, err := strconv.Atoi(strings.TrimSpace(first))
 		if err != nil || year < 1991 || year > 9999 {
-			pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf(`schoolyear %q must be the school year's first calendar year (2024) or the year span ("2024-2025")`, v))
-			return nil, false
+			return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf(`schoolyear %q must be the school year's first calendar year (2024) or the year span ("2024-2025")`, v))
 		}
 		delete(fields, k)
 		if _, given := have("TERMID"); !given {
@@ -482,7 +446,7 @@ func coreInsertFields(w http.ResponseWriter, t *table, fields map[string]any) (d
 			derived["TERMID"] = true
 		}
 	}
-	return derived, true
+	return derived, nil
 }
 
 func sqlValue(v any) (any, error) {
@@ -505,19 +469,18 @@ func sqlValue(v any) (any, error) {
 	return nil, errors.New("a value must be a string, a number, true/false or null")
 }
 
-// writeError turns a failed statement into the answer a client can act on.
-func writeError(w http.ResponseWriter, t *table, err error) {
+// writeFailure turns a failed statement into the answer a client can act on.
+func writeFailure(t *table, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "UNIQUE") || strings.Contains(msg, "PRIMARY KEY"):
-		pluginaccess.WriteError(w, http.StatusConflict, fmt.Sprintf("%s already has a row with that key (%s); update it with PUT /ws/schema/table/%s/{id}", t.name, msg, t.lower()))
+		return pluginaccess.Errorf(http.StatusConflict, fmt.Sprintf("%s already has a row with that key (%s); update it with PUT /ws/schema/table/%s/{id}", t.name, msg, t.lower()))
 	case strings.Contains(msg, "FOREIGN KEY"):
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s: the row refers to a record that does not exist (%s); check the key column (e.g. STUDENTSDCID is a STUDENTS.DCID)", t.name, msg))
+		return pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("%s: the row refers to a record that does not exist (%s); check the key column (e.g. STUDENTSDCID is a STUDENTS.DCID)", t.name, msg))
 	case strings.Contains(msg, "NOT NULL"):
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s: a required column is missing (%s)", t.name, msg))
-	default:
-		pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("writing %s: %s", t.name, msg))
+		return pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("%s: a required column is missing (%s)", t.name, msg))
 	}
+	return pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("writing %s: %s", t.name, msg))
 }
 
 func baseURL(r *http.Request) string {
@@ -539,10 +502,10 @@ func success(r *http.Request, t *table, action string, id int64) map[string]any 
 	}}}
 }
 
-func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
-	cols, vals := writeBody(w, r, c, t)
-	if cols == nil {
-		return
+func (h *Handler) serveInsert(r *http.Request, c *pluginaccess.Caller, t *table) (any, error) {
+	cols, vals, err := writeBody(r, c, t)
+	if err != nil {
+		return nil, err
 	}
 	quoted := make([]string, len(cols))
 	marks := make([]string, len(cols))
@@ -560,40 +523,36 @@ func (h *Handler) serveInsert(w http.ResponseWriter, r *http.Request, c *plugina
 	}
 	res, err := h.exec(r.Context(), fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, quote(t.name), strings.Join(quoted, ", "), strings.Join(marks, ", ")), vals...)
 	if err != nil {
-		writeError(w, t, err)
-		return
+		return nil, writeFailure(t, err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusInternalServerError, "reading the new row's id: "+err.Error())
-		return
+		return nil, pluginaccess.Errorf(http.StatusInternalServerError, "reading the new row's id: "+err.Error())
 	}
-	writeJSON(w, status, success(r, t, "INSERT", id))
+	return &respond.Reply{Status: status, Body: success(r, t, "INSERT", id)}, nil
 }
 
-func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
-	id, ok := rowID(w, r, t)
-	if !ok {
-		return
+func (h *Handler) serveUpdate(r *http.Request, c *pluginaccess.Caller, t *table) (any, error) {
+	id, err := rowID(r, t)
+	if err != nil {
+		return nil, err
 	}
-	cols, vals := writeBody(w, r, c, t)
-	if cols == nil {
-		return
+	cols, vals, err := writeBody(r, c, t)
+	if err != nil {
+		return nil, err
 	}
 	sets := make([]string, 0, len(cols))
 	for i, col := range cols {
 		if col == t.key {
 			if n, isInt := vals[i].(int64); !isInt || n != id {
-				pluginaccess.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s is the row's key and cannot change (the URL names %d)", strings.ToLower(t.key), id))
-				return
+				return nil, pluginaccess.Errorf(http.StatusBadRequest, fmt.Sprintf("%s is the row's key and cannot change (the URL names %d)", strings.ToLower(t.key), id))
 			}
 			continue
 		}
 		sets = append(sets, quote(col)+" = ?")
 	}
 	if len(sets) == 0 {
-		pluginaccess.WriteError(w, http.StatusBadRequest, "no columns to change besides the key")
-		return
+		return nil, pluginaccess.Errorf(http.StatusBadRequest, "no columns to change besides the key")
 	}
 	var args []any
 	for i, col := range cols {
@@ -603,24 +562,21 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, c *plugina
 	}
 	res, err := h.exec(r.Context(), fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ?`, quote(t.name), strings.Join(sets, ", "), quote(t.key)), append(args, id)...)
 	if err != nil {
-		writeError(w, t, err)
-		return
+		return nil, writeFailure(t, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d; insert it with POST /ws/schema/table/%s", t.name, t.key, id, t.lower()))
-		return
+		return nil, pluginaccess.Errorf(http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d; insert it with POST /ws/schema/table/%s", t.name, t.key, id, t.lower()))
 	}
-	writeJSON(w, http.StatusOK, success(r, t, "UPDATE", id))
+	return success(r, t, "UPDATE", id), nil
 }
 
-func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table) {
+func (h *Handler) serveDelete(r *http.Request, c *pluginaccess.Caller, t *table) (any, error) {
 	if !t.writable {
-		pluginaccess.WriteError(w, http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: only database extension tables (U_*, *COREFIELDS) can be deleted from", t.name))
-		return
+		return nil, pluginaccess.Errorf(http.StatusForbidden, fmt.Sprintf("%s is read-only through the table API: only database extension tables (U_*, *COREFIELDS) can be deleted from", t.name))
 	}
-	id, ok := rowID(w, r, t)
-	if !ok {
-		return
+	id, err := rowID(r, t)
+	if err != nil {
+		return nil, err
 	}
 	// Deleting a row removes every field, so it needs FullAccess to all.
 	var missing []string
@@ -630,19 +586,16 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request, c *plugina
 		}
 	}
 	if len(missing) > 0 {
-		pluginaccess.Forbidden(w, plugin.FullAccess, details(t, missing))
-		return
+		return nil, pluginaccess.ForbiddenError(plugin.FullAccess, details(t, missing))
 	}
 	res, err := h.exec(r.Context(), fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, quote(t.name), quote(t.key)), id)
 	if err != nil {
-		writeError(w, t, err)
-		return
+		return nil, writeFailure(t, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d", t.name, t.key, id))
-		return
+		return nil, pluginaccess.Errorf(http.StatusNotFound, fmt.Sprintf("%s has no row with %s %d", t.name, t.key, id))
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return &respond.Reply{Status: http.StatusNoContent}, nil
 }
 
 // exec runs one write statement through the store's single write path.

@@ -1,18 +1,16 @@
 package tableapi
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/pskit/pskit/emulator/internal/emutest"
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
-	"github.com/pskit/pskit/emulator/internal/store"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -30,15 +28,7 @@ func field(table, name, access string) plugin.Field {
 // STUDENTS fields; "reader" may read STUDENTCOREFIELDS.HOMEROOM only.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Generate(ctx, store.Config{Seed: 3, Students: 60}); err != nil {
-		t.Fatal(err)
-	}
+	st := emutest.District(t, 3, 60)
 	writer := &pluginaccess.Caller{PluginID: 1, MaxPageSize: 25, Fields: []plugin.Field{
 		field("U_STUDENTSUSERFIELDS", "STUDENTSDCID", plugin.FullAccess),
 		field("u_studentsuserfields", "email", plugin.FullAccess),
@@ -57,18 +47,8 @@ func newEnv(t *testing.T) *env {
 		field("STOREDGRADES", "TERMID", plugin.ViewOnly),
 	}}
 	reader := &pluginaccess.Caller{PluginID: 2, Fields: []plugin.Field{field("STUDENTCOREFIELDS", "HOMEROOM", plugin.ViewOnly)}}
-	h := New(st, func(r *http.Request) (*pluginaccess.Caller, error) {
-		switch r.Header.Get("Authorization") {
-		case "Bearer writer":
-			return writer, nil
-		case "Bearer reader":
-			return reader, nil
-		}
-		return nil, fmt.Errorf("no token")
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &env{url: srv.URL, db: st.DB}
+	h := New(st, emutest.Callers(map[string]*pluginaccess.Caller{"writer": writer, "reader": reader}))
+	return &env{url: emutest.Serve(t, h.Mount), db: st.DB}
 }
 
 func (e *env) do(t *testing.T, who, method, path, body string) (int, map[string]any) {
@@ -276,28 +256,19 @@ func TestWriteCycle(t *testing.T) {
 
 // A plugin with FullAccess to every field deletes: 204, then 404.
 func TestDeleteWithFullAccess(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Generate(ctx, store.Config{Seed: 3, Students: 20}); err != nil {
-		t.Fatal(err)
-	}
+	st := emutest.District(t, 3, 20)
 	var fields []plugin.Field
 	for _, c := range []string{"STUDENTSDCID", "EMAIL", "TRANSCRIPTADDRCITY", "LOCKER_NUMBER", "BUS_ROUTE"} {
 		fields = append(fields, field("U_STUDENTSUSERFIELDS", c, plugin.FullAccess))
 	}
 	caller := &pluginaccess.Caller{Fields: fields}
-	srv := httptest.NewServer(New(st, func(*http.Request) (*pluginaccess.Caller, error) { return caller, nil }))
-	t.Cleanup(srv.Close)
+	srvURL := emutest.Serve(t, New(st, emutest.Anyone(caller)).Mount)
 	var id int64
 	if err := st.DB.QueryRow(`SELECT STUDENTSDCID FROM U_STUDENTSUSERFIELDS LIMIT 1`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []int{204, 404} {
-		req, _ := http.NewRequest("DELETE", fmt.Sprintf("%s/ws/schema/table/U_STUDENTSUSERFIELDS/%d", srv.URL, id), nil)
+		req, _ := http.NewRequest("DELETE", fmt.Sprintf("%s/ws/schema/table/U_STUDENTSUSERFIELDS/%d", srvURL, id), nil)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
@@ -21,64 +22,52 @@ type Handler struct {
 	st     *store.Store // writes go through st.Write
 	db     *sql.DB
 	lookup pluginaccess.Lookup
-	mux    *http.ServeMux
 	tables sync.Map // upper name -> *table
 }
 
 // New returns the table API handler over the store's database. lookup
 // identifies the calling plugin; a request without one gets 401.
 func New(st *store.Store, lookup pluginaccess.Lookup) *Handler {
-	h := &Handler{st: st, db: st.DB, lookup: lookup, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /ws/schema/table", h.with(h.serveTables))
-	h.mux.HandleFunc("GET /ws/schema/table/{table}", h.withTable(h.serveList))
-	h.mux.HandleFunc("GET /ws/schema/table/{table}/count", h.withTable(h.serveCount))
-	h.mux.HandleFunc("GET /ws/schema/table/{table}/metadata", h.withTable(h.serveMetadata))
-	h.mux.HandleFunc("GET /ws/schema/table/{table}/{id}", h.withTable(h.serveGet))
-	h.mux.HandleFunc("POST /ws/schema/table/{table}", h.withTable(h.serveInsert))
-	h.mux.HandleFunc("PUT /ws/schema/table/{table}/{id}", h.withTable(h.serveUpdate))
-	h.mux.HandleFunc("DELETE /ws/schema/table/{table}/{id}", h.withTable(h.serveDelete))
-	return h
+	return &Handler{st: st, db: st.DB, lookup: lookup}
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := h.mux.Handler(r); pattern == "" {
-		pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("no table API endpoint for %s %s: use GET/POST /ws/schema/table/{table}, GET/PUT/DELETE /ws/schema/table/{table}/{id}, GET /ws/schema/table/{table}/count or /metadata", r.Method, r.URL.Path))
-		return
-	}
-	h.mux.ServeHTTP(w, r)
-}
-
-type callerHandler func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller)
-type tableHandler func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller, t *table)
-
-func (h *Handler) with(next callerHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var c *pluginaccess.Caller
-		var err error
-		if h.lookup != nil {
-			c, err = h.lookup(r)
-		}
-		if err != nil || c == nil {
-			pluginaccess.Unauthorized(w)
-			return
-		}
-		next(w, r, c)
+// Mount registers every table API route on mux, each wrapped by wrap (nil
+// for none). These are the only declarations of the routes.
+func (h *Handler) Mount(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc) {
+	for pattern, route := range map[string]http.HandlerFunc{
+		"GET /ws/schema/table":                  h.withCaller(h.serveTables),
+		"GET /ws/schema/table/{table}":          h.withTable(h.serveList),
+		"GET /ws/schema/table/{table}/count":    h.withTable(h.serveCount),
+		"GET /ws/schema/table/{table}/metadata": h.withTable(h.serveMetadata),
+		"GET /ws/schema/table/{table}/{id}":     h.withTable(h.serveGet),
+		"POST /ws/schema/table/{table}":         h.withTable(h.serveInsert),
+		"PUT /ws/schema/table/{table}/{id}":     h.withTable(h.serveUpdate),
+		"DELETE /ws/schema/table/{table}/{id}":  h.withTable(h.serveDelete),
+	} {
+		pluginaccess.Handle(mux, wrap, pattern, route)
 	}
 }
 
-func (h *Handler) withTable(next tableHandler) http.HandlerFunc {
-	return h.with(func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+// withCaller answers a handler that needs the calling plugin in the
+// /ws/schema dialect.
+func (h *Handler) withCaller(next func(r *http.Request, c *pluginaccess.Caller) (any, error)) http.HandlerFunc {
+	return h.lookup.Require(func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+		respond.Schema.Handle(func(r *http.Request) (any, error) { return next(r, c) })(w, r)
+	})
+}
+
+// withTable also resolves {table}, or answers 404.
+func (h *Handler) withTable(next func(r *http.Request, c *pluginaccess.Caller, t *table) (any, error)) http.HandlerFunc {
+	return h.withCaller(func(r *http.Request, c *pluginaccess.Caller) (any, error) {
 		name := r.PathValue("table")
 		t, err := h.table(r.Context(), name)
 		if err != nil {
-			pluginaccess.WriteError(w, http.StatusInternalServerError, err.Error())
-			return
+			return nil, pluginaccess.Errorf(http.StatusInternalServerError, err.Error())
 		}
 		if t == nil {
-			pluginaccess.WriteError(w, http.StatusNotFound, fmt.Sprintf("table %q not found: the table API serves extension tables (U_*, *COREFIELDS) and the core tables; list them with GET /ws/schema/table", name))
-			return
+			return nil, pluginaccess.Errorf(http.StatusNotFound, fmt.Sprintf("table %q not found: the table API serves extension tables (U_*, *COREFIELDS) and the core tables; list them with GET /ws/schema/table", name))
 		}
-		next(w, r, c, t)
+		return next(r, c, t)
 	})
 }
 
