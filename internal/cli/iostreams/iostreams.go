@@ -100,7 +100,9 @@ func (s *IOStreams) ReadSecret(ctx context.Context, prompt string) (string, erro
 	select {
 	case r := <-done:
 		fmt.Fprintln(s.ErrOut)
-		if errors.Is(r.err, io.EOF) {
+		// A line that arrives as Ctrl-C lands is not the secret: the
+		// interrupt wins, whichever the select saw first.
+		if errors.Is(r.err, io.EOF) || ctx.Err() != nil {
 			return "", ErrAborted
 		}
 		if r.err != nil {
