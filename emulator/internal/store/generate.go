@@ -98,6 +98,7 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	w := startWriter(ctx, conn)
+	w.exec("creating the indexes filled in key order", inOrderIndexes)
 	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)), w: w}
 	runErr := g.run()
 	if runErr == nil {
