@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,6 +28,10 @@ type Config struct {
 	// Zero means 2025, so output does not depend on the wall clock.
 	Year int
 }
+
+// studentDCIDOffset is STUDENTS.DCID - STUDENTS.ID for generated students;
+// deriving tables joins on it to reach a student by rowid.
+const studentDCIDOffset = 4000
 
 // District facts shared by the generator and the HTTP layer.
 const (
@@ -79,6 +85,10 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	}
 	s.wmu.Lock() // seeding is a write like any other
 	defer s.wmu.Unlock()
+	// The generator makes garbage by the million (strings that SQLite copies
+	// at once) while the live heap stays small: collecting less often during
+	// the load saves CPU at the cost of some tens of megabytes.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	conn, err := s.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("generating a district: %w", err)
@@ -88,10 +98,12 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	w := startWriter(ctx, conn)
+	w.exec("creating the indexes filled in key order", inOrderIndexes)
 	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)), w: w}
 	runErr := g.run()
 	if runErr == nil {
-		w.exec("indexing the district", indexes)
+		// Worker threads let SQLite sort index keys on the second core.
+		w.exec("indexing the district", "PRAGMA threads = 2;"+indexes+"PRAGMA threads = 0;")
 	}
 	werr := w.wait()
 	if errors.Is(runErr, errWriterStopped) {
@@ -118,13 +130,36 @@ type generator struct {
 	schools []*school
 	byLevel [3][]*school
 	grad    *school
+
+	dates map[int]string // formatted dates by yyyymmdd, see date
 }
 
 func (g *generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }
 
+// date formats a calendar date, remembering each: a district uses a few
+// hundred dates, formatted millions of times.
 func (g *generator) date(year int, month time.Month, day int) string {
-	return time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	key := year*10000 + int(month)*100 + day
+	if d, ok := g.dates[key]; ok {
+		return d
+	}
+	if g.dates == nil {
+		g.dates = map[int]string{}
+	}
+	d := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	g.dates[key] = d
+	return d
 }
+
+// street makes a street address ("1234 Maple Ave").
+func (g *generator) street() string {
+	number := strconv.Itoa(100 + g.rng.IntN(9800))
+	name := g.pick(streetNames)
+	return number + " " + name + " " + g.pick(streetKinds)
+}
+
+// zip makes a postcode in the 55000-55999 block.
+func (g *generator) zip() string { return zips[g.rng.IntN(len(zips))] }
 
 func (g *generator) run() error {
 	n := g.cfg.Students
@@ -239,8 +274,8 @@ func (g *generator) run() error {
 			}
 			if err := users.add(userDCID, sc.number, strconv.Itoa(7000+userDCID), first, nullable(middle), last,
 				last+", "+first, title, login+"@staff.example.org", login, nullable(teacherLogin), 1, ptaccess,
-				fmt.Sprintf("%d %s %s", 100+g.rng.IntN(9800), g.pick(streetNames), g.pick(streetKinds)), g.pick(cities),
-				DistrictState, fmt.Sprintf("55%03d", g.rng.IntN(1000)), phone(g.rng), phone(g.rng)); err != nil {
+				g.street(), g.pick(cities),
+				DistrictState, g.zip(), phone(g.rng), phone(g.rng)); err != nil {
 				return err
 			}
 			status := 1
@@ -300,7 +335,7 @@ func (g *generator) run() error {
 	sectionID, ccDCID, feeDCID := 0, 0, 0
 	for i, p := range places {
 		id := i + 1
-		dcid := id + 4000
+		dcid := id + studentDCIDOffset
 		first, middle, last := g.pick(firstNames), g.pick(middleNames), g.pick(lastNames)
 		number := 100000 + id
 		webID := strings.ToLower(last[:min(4, len(last))]+first[:1]) + strconv.Itoa(id)
@@ -330,8 +365,8 @@ func (g *generator) run() error {
 		}
 		dob := g.date(y-6-age, time.Month(1+g.rng.IntN(12)), 1+g.rng.IntN(28))
 		classOf := y + 13 - age
-		street := fmt.Sprintf("%d %s %s", 100+g.rng.IntN(9800), g.pick(streetNames), g.pick(streetKinds))
-		city, zip := g.pick(cities), fmt.Sprintf("55%03d", g.rng.IntN(1000))
+		street := g.street()
+		city, zip := g.pick(cities), g.zip()
 		mStreet := street
 		if g.rng.IntN(5) == 0 {
 			mStreet = fmt.Sprintf("PO Box %d", 100+g.rng.IntN(900))
@@ -363,11 +398,12 @@ func (g *generator) run() error {
 			nextSchool = g.byLevel[sc.level+1][id%len(g.byLevel[sc.level+1])].number
 		}
 		entryComment := nullable([]string{"", "", "New to district", "Promote Same School"}[g.rng.IntN(4)])
-		if err := stu.add(dcid, id, number, webID, fmt.Sprintf("MN%08d", 30000000+id), first, nullable(middle), strings.ToUpper(last), strings.ToUpper(last)+", "+first,
+		upperLast := strings.ToUpper(last)
+		if err := stu.add(dcid, id, number, webID, "MN"+strconv.Itoa(30000000+id), first, nullable(middle), upperLast, upperLast+", "+first,
 			grade, sc.number, p.status, entry, exit, "E1", entryComment, exitCode, 1000+sc.dcid, dob, gender, classOf,
 			street, city, DistrictState, zip, mStreet, city, DistrictState, zip, phone(g.rng),
 			legal, legalExp, disc, discExp, med, medExp, other, otherExp,
-			g.rng.IntN(4)/3, g.pick(ethnicities), 0, strings.ToUpper(last)+", "+mother, strings.ToUpper(last)+", "+father,
+			g.rng.IntN(4)/3, g.pick(ethnicities), 0, upperLast+", "+mother, upperLast+", "+father,
 			strings.ToLower(mother+"."+last)+"@family.example.org", nil, mother+" "+last, phone(g.rng), father+" "+last, phone(g.rng),
 			doctor, doctorPhone, distEntry, entryGrade, distEntry, entryGrade,
 			g.pick(homerooms), nextSchool, nextGrade, number, money(g.rng), money(g.rng), 0.0, 0.0, nil); err != nil {
@@ -379,7 +415,7 @@ func (g *generator) run() error {
 			}
 		}
 		if g.rng.IntN(10) < 6 {
-			if err := core.add(dcid, first, nullable(middle), strings.ToUpper(last), gender, g.pick(languages), g.pick(homerooms)); err != nil {
+			if err := core.add(dcid, first, nullable(middle), upperLast, gender, g.pick(languages), g.pick(homerooms)); err != nil {
 				return err
 			}
 		}
@@ -467,8 +503,8 @@ func (g *generator) insertSchools() error {
 		var addr, city, zip, ph, fax any
 		excluded := 1
 		if sc != g.grad {
-			addr = fmt.Sprintf("%d %s %s", 100+g.rng.IntN(9800), g.pick(streetNames), g.pick(streetKinds))
-			city, zip, ph, fax, excluded = g.pick(cities), fmt.Sprintf("55%03d", g.rng.IntN(1000)), phone(g.rng), phone(g.rng), 0
+			addr = g.street()
+			city, zip, ph, fax, excluded = g.pick(cities), g.zip(), phone(g.rng), phone(g.rng), 0
 		} else {
 			abbr = "Grad"
 		}
@@ -480,7 +516,18 @@ func (g *generator) insertSchools() error {
 }
 
 // phone returns a number from the 555-01xx block reserved for fiction.
-func phone(r *rand.Rand) string { return fmt.Sprintf("612-555-01%02d", r.IntN(100)) }
+func phone(r *rand.Rand) string { return phones[r.IntN(len(phones))] }
+
+// phones and zips are formatted once: the generator picks millions.
+var phones, zips = func() (p, z []string) {
+	for i := range 100 {
+		p = append(p, fmt.Sprintf("612-555-01%02d", i))
+	}
+	for i := range 1000 {
+		z = append(z, fmt.Sprintf("55%03d", i))
+	}
+	return p, z
+}()
 
 func money(r *rand.Rand) float64 { return float64(r.IntN(5000)) / 100 }
 
@@ -622,7 +669,10 @@ func (w *writer) loop(dc any) error {
 			st.Close()
 		}
 	}()
+	// Profiles of a seed name the table or step each sample belongs to.
+	defer pprof.SetGoroutineLabels(w.ctx)
 	for j := range w.jobs {
+		pprof.SetGoroutineLabels(pprof.WithLabels(w.ctx, pprof.Labels("seeding", j.what)))
 		var err error
 		if len(j.args) < 1000 {
 			_, err = execer.ExecContext(w.ctx, j.query, j.args)
