@@ -175,11 +175,13 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 	}
 	newest := ""
 	if cursor != "" {
-		if newest, err = src.newest(ctx, name, cursor); err != nil {
+		if newest, err = src.newest(ctx, sch, cursor); err != nil {
 			return tr, err
 		}
 	}
-	known := cursor != "" && st != nil && st.Watermark != "" && st.Cursor == cursor && !plan.Full
+	// An empty watermark is known too: no row had a cursor value at the
+	// last probe (old rows keep a NULL stamp until they are written).
+	known := cursor != "" && st != nil && st.Cursor == cursor && !plan.Full
 	if known && !plan.VerifyDeletes && st.RemoteCount == remote && st.Watermark == newest {
 		tr.Strategy, tr.Watermark = StrategyUnchanged, newest
 		return tr, nil
@@ -295,10 +297,16 @@ func (w *writer) flush(batch []Row) error {
 	return nil
 }
 
-// incremental reads the rows whose cursor is at or after from, page by
-// page until a short page (no count request: the probe was enough).
+// incremental reads the rows whose cursor is at or after from (every row
+// with a cursor value when from is empty), page by page until a short page
+// (no count request: the probe was enough). Rows whose cursor is NULL are
+// never read here: they were read by the full sync and get a stamp when
+// they are written.
 func (w *writer) incremental(cursor, from string) error {
 	sch := w.tx.Schema()
+	if from == "" {
+		from = floorOf(sch, cursor)
+	}
 	q := url.Values{"projection": {"*"}, "q": {fiqlGE(cursor, from)}, "pagesize": {strconv.Itoa(w.src.pageSize)}}
 	for page := 1; ; page++ {
 		recs, err := w.src.page(w.ctx, sch.Table, q, page)
@@ -353,7 +361,7 @@ func (w *writer) full() error {
 	if sch.Key != "" {
 		opts.Sort = sch.Key
 	}
-	w.src.requests++ // List's count
+	w.src.requests += 2 // List counts before and after its pages
 	defer func() { w.src.requests += pages }()
 	for rec, err := range w.src.c.Tables.List(w.ctx, sch.Table, opts) {
 		if err != nil {
@@ -407,7 +415,7 @@ func (w *writer) deleteMissing() (int, error) {
 	}
 	keys := make([]string, 0, batchSize)
 	pages := 0
-	w.src.requests++ // List's count
+	w.src.requests += 2 // List counts before and after its pages
 	defer func() { w.src.requests += pages }()
 	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Projection: []string{sch.Key}, Sort: sch.Key, Progress: func(ps.Progress) { pages++ }}
 	for rec, err := range w.src.c.Tables.List(w.ctx, sch.Table, opts) {

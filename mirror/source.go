@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -147,9 +148,26 @@ func (s *source) keys(ctx context.Context, table, key, q string) ([]string, erro
 	}
 }
 
-// newest is the table's largest cursor value: one request for one row.
-func (s *source) newest(ctx context.Context, table, cursor string) (string, error) {
-	recs, err := s.page(ctx, table, url.Values{"projection": {cursor}, "sort": {cursor}, "sortdescending": {"true"}, "pagesize": {"1"}}, 1)
+// cursorFloor is a cursor value below every real stamp. Filtering on
+// cursor=ge=cursorFloor keeps out the rows whose cursor is NULL (old rows
+// in a real district), which a descending sort may put first (Oracle
+// sorts NULLs first when descending).
+const cursorFloor = "1800-01-01"
+
+// floorOf is the cursor floor for the column's type (a plan may name a
+// numeric cursor such as dcid).
+func floorOf(sch Schema, cursor string) string {
+	if c, ok := sch.Col(cursor); ok && c.Type != TypeText {
+		return strconv.FormatInt(math.MinInt64, 10)
+	}
+	return cursorFloor
+}
+
+// newest is the table's largest cursor value, "" when no row has one:
+// one request for one row.
+func (s *source) newest(ctx context.Context, sch Schema, cursor string) (string, error) {
+	table := sch.Table
+	recs, err := s.page(ctx, table, url.Values{"projection": {cursor}, "q": {fiqlGE(cursor, floorOf(sch, cursor))}, "sort": {cursor}, "sortdescending": {"true"}, "pagesize": {"1"}}, 1)
 	if err != nil {
 		return "", fmt.Errorf("probing %s for its newest %s: %w", table, cursor, err)
 	}
