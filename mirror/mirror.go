@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	ps "github.com/pskit/pskit/powerschool"
@@ -94,12 +95,22 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 	if err := target.StartRun(ctx, &rep); err != nil {
 		return rep, fmt.Errorf("writing the run log in %s: %w", target, err)
 	}
+	// Every table is probed first, several at once (the client's throttle
+	// still paces the requests); then the tables that changed are written
+	// one at a time, each in its own transaction.
+	probes, err := probeAll(ctx, client, target, plan, size)
+	if err != nil {
+		return rep, err
+	}
 	var failed []error
-	for _, spec := range plan.Tables {
-		src := &source{c: client, pageSize: size}
+	for i, spec := range plan.Tables {
+		p := probes[i]
 		start := time.Now()
-		tr, err := syncTable(ctx, src, target, plan, spec, rep.RunID)
-		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), src.requests, time.Since(start)
+		tr, err := p.tr, p.err
+		if err == nil {
+			tr, err = syncTable(ctx, p, target, plan, spec, rep.RunID)
+		}
+		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), p.src.requests, p.took+time.Since(start)
 		if err != nil {
 			tr.Error = err.Error()
 			failed = append(failed, err)
@@ -139,53 +150,109 @@ func strLower(s string) string {
 	return string(b)
 }
 
-// syncTable brings one table up to date in one transaction.
-func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
-	name := strLower(spec.Name)
-	tr := TableReport{}
-	st, err := target.State(ctx, name)
-	if err != nil {
-		return tr, err
+// probeConcurrency bounds the tables probed at once.
+const probeConcurrency = 4
+
+// probe is what the sync learnt about a table before writing it.
+type probe struct {
+	src       *source
+	st        *State // saved state, nil on a first sync
+	sch       Schema
+	cursor    string
+	described bool // sch comes from the metadata, not the saved state
+	remote    int  // PowerSchool's row count
+	newest    string
+	probedAt  time.Time
+	took      time.Duration
+	tr        TableReport // set when the probe alone decided (unchanged)
+	err       error
+}
+
+// probeAll probes every table of the plan, probeConcurrency at a time.
+// The saved states are read first, one by one (a target may have a single
+// connection). An error here is the target's; a table's own failure is
+// kept in its probe.
+func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, size int) ([]*probe, error) {
+	probes := make([]*probe, len(plan.Tables))
+	for i, spec := range plan.Tables {
+		st, err := target.State(ctx, strLower(spec.Name))
+		if err != nil {
+			return nil, err
+		}
+		probes[i] = &probe{src: &source{c: client, pageSize: size}, st: st}
 	}
-	// The schema and cursor come from the saved state when there is one;
-	// the metadata is read on a first or full sync only (a new column
-	// found in the rows makes it read again).
-	var sch Schema
-	var cursor string
-	described := false
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, probeConcurrency)
+	for i, spec := range plan.Tables {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p := probes[i]
+			if ctx.Err() != nil {
+				p.err = ctx.Err()
+				return
+			}
+			start := time.Now()
+			p.err = p.run(ctx, plan, spec)
+			p.took = time.Since(start)
+		})
+	}
+	wg.Wait()
+	return probes, nil
+}
+
+// run reads the table's schema (from the saved state, or its metadata on
+// a first or full sync), its count and its newest cursor value, and
+// decides whether the table is unchanged.
+func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
+	st := p.st
+	var err error
 	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && spec.Strategy != StrategyFull {
-		sch, cursor = st.Schema, st.Cursor
+		p.sch, p.cursor = st.Schema, st.Cursor
 		if spec.Cursor != "" {
-			cursor = strLower(spec.Cursor)
+			p.cursor = strLower(spec.Cursor)
 		}
 	} else {
-		if sch, cursor, err = src.describe(ctx, spec); err != nil {
-			return tr, err
+		if p.sch, p.cursor, err = p.src.describe(ctx, spec); err != nil {
+			return err
 		}
-		described = true
+		p.described = true
 	}
 	if spec.Strategy == StrategyFull {
-		cursor = ""
+		p.cursor = ""
 	}
-	// The probe: the count, and the newest cursor value.
-	probedAt := time.Now().UTC()
-	remote, err := src.count(ctx, name)
-	if err != nil {
-		return tr, err
+	p.probedAt = time.Now().UTC()
+	if p.remote, err = p.src.count(ctx, p.sch.Table); err != nil {
+		return err
 	}
-	newest := ""
-	if cursor != "" {
-		if newest, err = src.newest(ctx, sch, cursor); err != nil {
-			return tr, err
+	if p.cursor != "" {
+		if p.newest, err = p.src.newest(ctx, p.sch, p.cursor); err != nil {
+			return err
 		}
 	}
-	// An empty watermark is known too: no row had a cursor value at the
-	// last probe (old rows keep a NULL stamp until they are written).
-	known := cursor != "" && st != nil && st.Cursor == cursor && !plan.Full
-	if known && !plan.VerifyDeletes && st.RemoteCount == remote && st.Watermark == newest {
-		tr.Strategy, tr.Watermark = StrategyUnchanged, newest
+	if p.known(plan) && !plan.VerifyDeletes && st.RemoteCount == p.remote && st.Watermark == p.newest {
+		p.tr.Strategy, p.tr.Watermark = StrategyUnchanged, p.newest
+	}
+	return nil
+}
+
+// known reports whether the saved state holds a watermark for the
+// table's cursor. An empty watermark is known too: no row had a cursor
+// value at the last probe (old rows keep a NULL stamp until they are
+// written).
+func (p *probe) known(plan Plan) bool {
+	return p.cursor != "" && p.st != nil && p.st.Cursor == p.cursor && !plan.Full
+}
+
+// syncTable brings one probed table up to date in one transaction.
+func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
+	tr := p.tr
+	if tr.Strategy == StrategyUnchanged {
 		return tr, nil
 	}
+	src, st, sch, cursor, remote, newest := p.src, p.st, p.sch, p.cursor, p.remote, p.newest
+	name := sch.Table
+	known := p.known(plan)
 	// A Parquet snapshot is rewritten whole; a keyless table cannot take
 	// re-read rows without duplicating them.
 	_, fullOnly := target.(interface{ fullOnly() bool })
@@ -200,7 +267,7 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 			tx.Rollback()
 		}
 	}()
-	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: described, progress: plan.Progress, total: remote}
+	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: p.described, progress: plan.Progress, total: remote}
 	if incremental {
 		tr.Strategy = StrategyIncremental
 		if err := w.incremental(cursor, readFrom(st.Watermark, st.SyncedAt, plan.LookBack)); err != nil {
@@ -229,7 +296,7 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 	}
 	tr.Inserted, tr.Updated = w.inserted, w.updated
 	tr.Watermark = newest
-	next := &State{Table: name, Strategy: tr.Strategy, Cursor: cursor, Watermark: newest, RemoteCount: remote, SyncedAt: probedAt, RunID: runID}
+	next := &State{Table: name, Strategy: tr.Strategy, Cursor: cursor, Watermark: newest, RemoteCount: remote, SyncedAt: p.probedAt, RunID: runID}
 	if err := tx.Commit(ctx, next); err != nil {
 		return tr, err
 	}
