@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -267,7 +268,7 @@ func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec Tab
 			tx.Rollback()
 		}
 	}()
-	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: p.described, progress: plan.Progress, total: remote}
+	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: p.described, progress: plan.Progress, total: remote, projection: projectionOf(spec, sch, cursor)}
 	if incremental {
 		tr.Strategy = StrategyIncremental
 		if err := w.incremental(cursor, readFrom(st.Watermark, st.SyncedAt, plan.LookBack)); err != nil {
@@ -313,6 +314,8 @@ type writer struct {
 	described bool
 	progress  func(table string, done, total int)
 	total     int
+	// projection is what every read asks for (the plan's columns, or *).
+	projection []string
 
 	inserted, updated, deleted, read int
 }
@@ -374,7 +377,7 @@ func (w *writer) incremental(cursor, from string) error {
 	if from == "" {
 		from = floorOf(sch, cursor)
 	}
-	q := url.Values{"projection": {"*"}, "q": {fiqlGE(cursor, from)}, "pagesize": {strconv.Itoa(w.src.pageSize)}}
+	q := url.Values{"projection": {strings.Join(w.projection, ",")}, "q": {fiqlGE(cursor, from)}, "pagesize": {strconv.Itoa(w.src.pageSize)}}
 	for page := 1; ; page++ {
 		recs, err := w.src.page(w.ctx, sch.Table, q, page)
 		if err != nil {
@@ -419,7 +422,7 @@ func (w *writer) full() error {
 	batch := make([]Row, 0, batchSize)
 	keys := make([]string, 0, batchSize)
 	pages := 0
-	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Concurrency: w.src.workers(), Progress: func(p ps.Progress) {
+	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Concurrency: w.src.workers(), Projection: w.projection, Progress: func(p ps.Progress) {
 		pages++
 		if w.progress != nil {
 			w.progress(sch.Table, p.Done, p.Total)

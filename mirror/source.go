@@ -51,22 +51,25 @@ func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, 
 	}
 	sch := Schema{Table: strings.ToLower(spec.Name)}
 	have := map[string]bool{}
+	readable := map[string]bool{}
 	for _, c := range m.Columns {
 		name := strings.ToLower(c.Name)
 		if strings.EqualFold(c.Access, "NoAccess") || strings.EqualFold(c.Access, "BlackListNoAccess") {
 			continue
 		}
-		typ := TypeText
-		switch strings.ToLower(c.Type) {
-		case "long", "integer", "int", "number":
-			typ = TypeInt
-		case "double", "float", "decimal":
-			typ = TypeFloat
-		}
-		sch.Columns = append(sch.Columns, Column{Name: name, Type: typ})
-		have[name] = true
-		if c.Key && sch.Key == "" {
+		readable[name] = true
+		if c.Key && sch.Key == "" && spec.Key == "" {
 			sch.Key = name
+		}
+		if !spec.wants(name) {
+			continue
+		}
+		sch.Columns = append(sch.Columns, Column{Name: name, Type: typeOf(c.Type)})
+		have[name] = true
+	}
+	for _, c := range spec.Columns {
+		if !readable[strings.ToLower(c)] {
+			return Schema{}, "", fmt.Errorf("%s: the plan's column %s is not readable by the plugin (or does not exist); add it to <access_request> or leave it out of columns", spec.Name, c)
 		}
 	}
 	if len(sch.Columns) == 0 {
@@ -75,21 +78,83 @@ func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, 
 	if spec.Key != "" {
 		sch.Key = strings.ToLower(spec.Key)
 	}
-	if sch.Key != "" && !have[sch.Key] {
+	if sch.Key != "" && !readable[sch.Key] {
 		return Schema{}, "", fmt.Errorf("%s: the key column %s is not readable by the plugin; add it to <access_request> or name another key in the plan", spec.Name, sch.Key)
 	}
 	cursor := strings.ToLower(spec.Cursor)
 	if cursor == "" {
 		for _, c := range cursorColumns {
-			if have[c] {
+			if readable[c] {
 				cursor = c
 				break
 			}
 		}
-	} else if !have[cursor] {
+	} else if !readable[cursor] {
 		return Schema{}, "", fmt.Errorf("%s: the cursor column %s is not readable by the plugin (or does not exist)", spec.Name, cursor)
 	}
+	if len(spec.Columns) > 0 {
+		// The key and cursor are read even when the plan leaves them out.
+		for _, name := range []string{sch.Key, cursor} {
+			if name != "" && !have[name] {
+				sch.Columns = append(sch.Columns, Column{Name: name, Type: colType(m, name)})
+				have[name] = true
+			}
+		}
+	}
 	return sch, cursor, nil
+}
+
+// colType is the target type of a column named in the metadata.
+func colType(m tableMeta, name string) string {
+	for _, c := range m.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return typeOf(c.Type)
+		}
+	}
+	return TypeText
+}
+
+// typeOf maps a metadata type to a target type.
+func typeOf(t string) string {
+	switch strings.ToLower(t) {
+	case "long", "integer", "int", "number":
+		return TypeInt
+	case "double", "float", "decimal":
+		return TypeFloat
+	}
+	return TypeText
+}
+
+// wants reports whether the plan reads the column (every column when it
+// names none).
+func (t TableSpec) wants(col string) bool {
+	if len(t.Columns) == 0 {
+		return true
+	}
+	for _, c := range t.Columns {
+		if strings.EqualFold(c, col) {
+			return true
+		}
+	}
+	return false
+}
+
+// projectionOf is the table API projection of a read: the plan's columns
+// with the key and cursor, or every column.
+func projectionOf(spec TableSpec, sch Schema, cursor string) []string {
+	if len(spec.Columns) == 0 {
+		return []string{"*"}
+	}
+	out := make([]string, 0, len(spec.Columns)+2)
+	seen := map[string]bool{}
+	for _, c := range append(append([]string{}, spec.Columns...), sch.Key, cursor) {
+		c = strings.ToLower(c)
+		if c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // count is the table's row count: one request.
