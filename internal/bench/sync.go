@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -34,7 +35,16 @@ type SyncConfig struct {
 	// skipped).
 	Mutate     func(ctx context.Context, srv *emulator.Server, rows int, seed int64) (string, error) `json:"-"`
 	MutateRows int                                                                                   `json:"mutate_rows"`
+	// RosterColumns, when students is synced, are the STUDENTS columns of
+	// a further first sync into a fresh target (plan columns:), the
+	// like-for-like comparison with the /ws/v1 pull (default
+	// DefaultRosterColumns; none: skipped).
+	RosterColumns []string `json:"roster_columns,omitempty"`
 }
+
+// DefaultRosterColumns are the STUDENTS columns a roster needs, about what
+// a /ws/v1 student record carries.
+var DefaultRosterColumns = []string{"id", "student_number", "state_studentnumber", "first_name", "middle_name", "last_name", "grade_level", "schoolid", "enroll_status"}
 
 // SyncStep is one sync of one target.
 type SyncStep struct {
@@ -85,6 +95,9 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 	}
 	if cfg.MutateRows == 0 {
 		cfg.MutateRows = cfg.Students / 100
+	}
+	if cfg.RosterColumns == nil {
+		cfg.RosterColumns = DefaultRosterColumns
 	}
 	if log == nil {
 		log = io.Discard
@@ -155,14 +168,33 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 	if err != nil {
 		return nil, err
 	}
+	// The roster plan syncs students alone, with the roster's columns,
+	// into a fresh target of each kind.
+	var roster *mirror.Plan
+	if slices.Contains(cfg.Tables, "students") && len(cfg.RosterColumns) > 0 {
+		roster = &mirror.Plan{Tables: []mirror.TableSpec{{Name: "students", Columns: cfg.RosterColumns}}}
+	}
 	for i, addr := range targets {
 		tg, err := mirror.Open(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
 		steps := []string{"first", "unchanged", "after-mutate"}
+		if roster != nil {
+			steps = append(steps, "first-roster")
+		}
 		var first SyncStep
 		for _, step := range steps {
+			stepPlan, tables := plan, len(cfg.Tables)
+			if step == "first-roster" {
+				// A fresh target: the same kind, another file or schema.
+				dropSchemaOf(ctx, tg, addr)
+				tg.Close()
+				if tg, err = mirror.Open(ctx, rosterTarget(addr, dir)); err != nil {
+					return nil, err
+				}
+				stepPlan, tables = *roster, 1
+			}
 			note := ""
 			if step == "after-mutate" {
 				if cfg.Mutate == nil {
@@ -185,7 +217,7 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 			srv.ResetStats()
 			peak := watchHeap()
 			start := time.Now()
-			r, err := mirror.Run(ctx, c, tg, plan)
+			r, err := mirror.Run(ctx, c, tg, stepPlan)
 			wall := time.Since(start)
 			heap := peak()
 			if err != nil {
@@ -201,8 +233,12 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 					st.Requests += k
 				}
 			}
-			st.RequestsPerTable = float64(st.Requests) / float64(len(cfg.Tables))
-			if step == "first" {
+			st.RequestsPerTable = float64(st.Requests) / float64(tables)
+			if step == "first-roster" {
+				st.PerSecond = float64(st.Rows) / wall.Seconds()
+				st.VsPull = st.PerSecond / rep.PullPerSecond
+				st.Note = "students only, columns " + strings.Join(cfg.RosterColumns, ",") + " (plus dcid, transaction_date)"
+			} else if step == "first" {
 				st.PerSecond = float64(st.Rows) / wall.Seconds()
 				st.VsPull = st.PerSecond / rep.PullPerSecond
 				st.VsTablePull = st.PerSecond / rep.TablePullPerSecond
@@ -212,12 +248,24 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 			}
 			rep.Steps = append(rep.Steps, st)
 		}
-		if strings.HasPrefix(addr, "postgres") {
-			dropSchema(ctx, tg)
-		}
+		dropSchemaOf(ctx, tg, addr)
 		tg.Close()
 	}
 	return rep, nil
+}
+
+// rosterTarget is a fresh target of addr's kind for the roster step.
+func rosterTarget(addr, dir string) string {
+	if strings.HasPrefix(addr, "postgres") {
+		return addr + "_roster"
+	}
+	return "sqlite:" + filepath.Join(dir, "roster.db")
+}
+
+func dropSchemaOf(ctx context.Context, tg mirror.Target, addr string) {
+	if strings.HasPrefix(addr, "postgres") {
+		dropSchema(ctx, tg)
+	}
 }
 
 // watchHeap samples the Go heap until the returned function is called,
@@ -298,12 +346,18 @@ func WriteSyncText(w io.Writer, r *SyncReport) error {
 		}
 		if s.VsPull > 0 {
 			vsPull = fmt.Sprintf("%.0f%%", 100*s.VsPull)
+		}
+		if s.VsTablePull > 0 {
 			vsRead = fmt.Sprintf("%.0f%%", 100*s.VsTablePull)
 		}
 		fmt.Fprintf(w, "%-9s %-13s %10s %8d %9d %10.1f %9s %9s %10s %9.1fM\n", s.Target, s.Step, s.Wall.Round(time.Millisecond), s.Rows, s.Requests,
 			s.RequestsPerTable, vsFirst, vsPull, vsRead, float64(s.PeakHeap)/(1<<20))
 		if s.Note != "" {
-			fmt.Fprintf(w, "          changed: %s\n", s.Note)
+			what := "changed"
+			if s.Step == "first-roster" {
+				what = "read"
+			}
+			fmt.Fprintf(w, "          %s: %s\n", what, s.Note)
 		}
 	}
 	return nil
