@@ -111,7 +111,7 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 		if err == nil {
 			tr, err = syncTable(ctx, p, target, plan, spec, rep.RunID)
 		}
-		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), p.src.requests, p.took+time.Since(start)
+		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), int(p.src.requests.Load()), p.took+time.Since(start)
 		if err != nil {
 			tr.Error = err.Error()
 			failed = append(failed, err)
@@ -431,8 +431,8 @@ func (w *writer) full() error {
 	if sch.Key != "" {
 		opts.Sort = sch.Key
 	}
-	w.src.requests += 2 // List counts before and after its pages
-	defer func() { w.src.requests += pages }()
+	w.src.requests.Add(2) // List counts before and after its pages
+	defer func() { w.src.requests.Add(int64(pages)) }()
 	for rec, err := range w.src.c.Tables.List(w.ctx, sch.Table, opts) {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", sch.Table, err)
@@ -485,8 +485,8 @@ func (w *writer) deleteMissing() (int, error) {
 	}
 	keys := make([]string, 0, batchSize)
 	pages := 0
-	w.src.requests += 2 // List counts before and after its pages
-	defer func() { w.src.requests += pages }()
+	w.src.requests.Add(2) // List counts before and after its pages
+	defer func() { w.src.requests.Add(int64(pages)) }()
 	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Projection: []string{sch.Key}, Sort: sch.Key, Progress: func(ps.Progress) { pages++ }}
 	for rec, err := range w.src.c.Tables.List(w.ctx, sch.Table, opts) {
 		if err != nil {
@@ -524,7 +524,9 @@ func (w *writer) bisectable(local, remote int) bool {
 }
 
 // bisectDeletes finds the deleted rows by comparing counts over key
-// ranges, halving the ranges that differ.
+// ranges, halving the ranges that differ. Ranges are disjoint, so the
+// halves are searched at once (up to probeConcurrency counts in flight);
+// the transaction itself is used by one at a time.
 func (w *writer) bisectDeletes(local int) (int, error) {
 	lo, err := w.tx.KeyAt(w.ctx, math.MinInt64, math.MaxInt64, 0)
 	if err != nil {
@@ -534,12 +536,28 @@ func (w *writer) bisectDeletes(local int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return w.bisect(lo, hi+1, local, -1)
+	b := &bisector{w: w, slots: make(chan struct{}, probeConcurrency-1)}
+	return b.bisect(lo, hi+1, local, -1)
+}
+
+// bisector searches key ranges for deleted rows.
+type bisector struct {
+	w     *writer
+	mu    sync.Mutex    // the transaction is not safe for concurrent use
+	slots chan struct{} // extra goroutines allowed
+}
+
+// local runs f on the transaction alone.
+func (b *bisector) local(f func(TableTx) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return f(b.w.tx)
 }
 
 // bisect handles [lo, hi), which holds local rows here and remote rows in
 // PowerSchool (-1: not counted yet).
-func (w *writer) bisect(lo, hi int64, local, remote int) (int, error) {
+func (b *bisector) bisect(lo, hi int64, local, remote int) (int, error) {
+	w := b.w
 	sch := w.tx.Schema()
 	q := fmt.Sprintf("%s=ge=%d;%s=lt=%d", sch.Key, lo, sch.Key, hi)
 	if remote < 0 {
@@ -549,26 +567,34 @@ func (w *writer) bisect(lo, hi int64, local, remote int) (int, error) {
 		}
 		remote = n
 	}
+	deleteUnseen := func() (n int, err error) {
+		err = b.local(func(tx TableTx) error { n, err = tx.DeleteUnseenRange(w.ctx, lo, hi); return err })
+		return n, err
+	}
 	switch {
 	case remote >= local:
 		return 0, nil
 	case remote == 0:
-		return w.tx.DeleteUnseenRange(w.ctx, lo, hi)
+		return deleteUnseen()
 	case local <= w.src.pageSize:
 		keys, err := w.src.keys(w.ctx, sch.Table, sch.Key, q)
 		if err != nil {
 			return 0, err
 		}
-		if err := w.tx.Seen(w.ctx, keys); err != nil {
+		if err := b.local(func(tx TableTx) error { return tx.Seen(w.ctx, keys) }); err != nil {
 			return 0, err
 		}
-		return w.tx.DeleteUnseenRange(w.ctx, lo, hi)
+		return deleteUnseen()
 	}
-	mid, err := w.tx.KeyAt(w.ctx, lo, hi, local/2)
-	if err != nil {
-		return 0, err
-	}
-	left, err := w.tx.CountRange(w.ctx, lo, mid)
+	var mid int64
+	var left int
+	err := b.local(func(tx TableTx) (err error) {
+		if mid, err = tx.KeyAt(w.ctx, lo, hi, local/2); err != nil {
+			return err
+		}
+		left, err = tx.CountRange(w.ctx, lo, mid)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -577,10 +603,26 @@ func (w *writer) bisect(lo, hi int64, local, remote int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	a, err := w.bisect(lo, mid, left, leftRemote)
-	if err != nil {
-		return 0, err
+	right := func() (int, error) { return b.bisect(mid, hi, local-left, remote-leftRemote) }
+	select {
+	case b.slots <- struct{}{}:
+		var rn int
+		var rerr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer func() { <-b.slots }()
+			rn, rerr = right()
+		}()
+		ln, lerr := b.bisect(lo, mid, left, leftRemote)
+		<-done
+		return ln + rn, errors.Join(lerr, rerr)
+	default: // no slot free: search the halves in turn
+		ln, err := b.bisect(lo, mid, left, leftRemote)
+		if err != nil {
+			return 0, err
+		}
+		rn, err := right()
+		return ln + rn, err
 	}
-	b, err := w.bisect(mid, hi, local-left, remote-leftRemote)
-	return a + b, err
 }

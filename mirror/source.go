@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	ps "github.com/pskit/pskit/powerschool"
@@ -20,7 +21,7 @@ import (
 type source struct {
 	c        *ps.Client
 	pageSize int
-	requests int
+	requests atomic.Int64 // range counts may run at once
 }
 
 func tablePath(t string) string { return "/ws/schema/table/" + url.PathEscape(strings.ToLower(t)) }
@@ -45,7 +46,7 @@ var cursorColumns = []string{"transaction_date", "whenmodified"}
 // only, typed), its key and its cursor column.
 func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, error) {
 	var m tableMeta
-	s.requests++
+	s.requests.Add(1)
 	if err := s.c.Do(ctx, "GET", tablePath(spec.Name)+"/metadata", nil, nil, &m); err != nil {
 		return Schema{}, "", fmt.Errorf("reading the metadata of %s: %w", spec.Name, err)
 	}
@@ -159,7 +160,7 @@ func projectionOf(spec TableSpec, sch Schema, cursor string) []string {
 
 // count is the table's row count: one request.
 func (s *source) count(ctx context.Context, table string) (int, error) {
-	s.requests++
+	s.requests.Add(1)
 	n, err := s.c.Tables.Count(ctx, table, "")
 	if err != nil {
 		return 0, fmt.Errorf("counting %s: %w", table, err)
@@ -183,7 +184,7 @@ func (s *source) workers() int {
 
 // countQ counts the rows matching q: one request.
 func (s *source) countQ(ctx context.Context, table, q string) (int, error) {
-	s.requests++
+	s.requests.Add(1)
 	n, err := s.c.Tables.Count(ctx, table, q)
 	if err != nil {
 		return 0, fmt.Errorf("counting %s where %s: %w", table, q, err)
@@ -253,7 +254,7 @@ func (s *source) page(ctx context.Context, table string, q url.Values, page int)
 	var res struct {
 		Records ps.List[ps.SchemaRecord] `json:"record"`
 	}
-	s.requests++
+	s.requests.Add(1)
 	if err := s.c.Do(ctx, "GET", tablePath(table), pq, nil, &res); err != nil {
 		return nil, err
 	}
