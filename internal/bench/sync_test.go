@@ -19,7 +19,7 @@ func TestRunSyncSmall(t *testing.T) {
 	for _, s := range rep.Steps {
 		steps[s.Step] = s
 	}
-	if s := steps["first"]; s.Rows != 300 || s.VsPull <= 0 {
+	if s := steps["first"]; s.Rows != 300 || s.VsPull <= 0 || s.PullPerSecond <= 0 {
 		t.Errorf("first: %+v", s)
 	}
 	if s := steps["unchanged"]; s.Rows != 0 || s.Requests != 2 {
