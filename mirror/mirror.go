@@ -208,6 +208,21 @@ func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, 
 func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 	st := p.st
 	var err error
+	if spec.PowerQuery != "" {
+		// No metadata: the columns come from the rows, as text.
+		p.sch, p.described = Schema{Table: strLower(spec.Name), Key: strLower(spec.Key)}, true
+		if st != nil && len(st.Schema.Columns) > 0 {
+			p.sch = st.Schema
+		} else if p.sch.Key != "" {
+			p.sch.Columns = []Column{{Name: p.sch.Key, Type: TypeText}}
+		}
+		p.probedAt = time.Now().UTC()
+		p.src.requests.Add(1)
+		if p.remote, err = p.src.c.PowerQueryCount(ctx, spec.PowerQuery, nil); err != nil {
+			return fmt.Errorf("counting the rows of PowerQuery %s: %w", spec.PowerQuery, err)
+		}
+		return nil
+	}
 	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && spec.Strategy != StrategyFull {
 		p.sch, p.cursor = st.Schema, st.Cursor
 		if spec.Cursor != "" {
@@ -433,7 +448,11 @@ func (w *writer) full() error {
 	}
 	w.src.requests.Add(2) // List counts before and after its pages
 	defer func() { w.src.requests.Add(int64(pages)) }()
-	for rec, err := range w.src.c.Tables.List(w.ctx, sch.Table, opts) {
+	records := w.src.c.Tables.List(w.ctx, sch.Table, opts)
+	if w.spec.PowerQuery != "" {
+		records = w.src.powerQuery(w.ctx, w.spec.PowerQuery, &pages)
+	}
+	for rec, err := range records {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", sch.Table, err)
 		}

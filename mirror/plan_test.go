@@ -44,6 +44,8 @@ tables:
 		{"tables: []", "no table"},
 		{"tables: [_pskit_runs]", "PowerSchool table name"},
 		{"tables: [{name: students, columns: [\"first name\"]}]", "not a column name"},
+		{"tables: [{name: info, powerquery: \"com.x; drop\"}]", "not a PowerQuery name"},
+		{"tables: [{name: info, powerquery: com.x.y, strategy: incremental}]", "reloaded whole"},
 	} {
 		_, err := mirror.ParsePlan([]byte(bad.yaml))
 		if err == nil || !strings.Contains(err.Error(), bad.says) {

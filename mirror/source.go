@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math"
 	"net/url"
 	"sort"
@@ -261,17 +262,39 @@ func (s *source) page(ctx context.Context, table string, q url.Values, page int)
 	return res.Records, nil
 }
 
+// powerQuery reads every row of a named query a page at a time, counting
+// its pages in *pages (the SDK also counts before and after).
+func (s *source) powerQuery(ctx context.Context, name string, pages *int) iter.Seq2[ps.SchemaRecord, error] {
+	return func(yield func(ps.SchemaRecord, error) bool) {
+		n := 0
+		for rec, err := range s.c.PowerQueryRecords(ctx, name, &ps.PowerQuery{PageSize: s.pageSize}) {
+			if err == nil {
+				if n%s.pageSize == 0 {
+					*pages++
+				}
+				n++
+			}
+			if !yield(rec, err) {
+				return
+			}
+		}
+	}
+}
+
 // row turns a record into a target row: lower-case column names, text
-// values, and the record's JSON as PowerSchool sent it.
+// values, and the record's JSON as PowerSchool sent it. A record holding
+// several tables (a PowerQuery joining them) lands in one row; a column
+// name two tables share is prefixed with its table (sections_dcid).
 func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
 	fields := rec.Fields
-	if rec.Tables != nil {
+	if len(rec.Tables) == 1 {
+		for _, f := range rec.Tables {
+			fields = f
+		}
+	} else if rec.Tables != nil {
 		fields = rec.Tables[sch.Table]
 		if fields == nil {
-			for _, f := range rec.Tables {
-				fields = f
-				break
-			}
+			fields = joined(rec.Tables)
 		}
 	}
 	r := Row{Values: make(map[string]string, len(fields)), Raw: rec.Raw}
@@ -291,6 +314,26 @@ func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
 		r.Key = k
 	}
 	return r, nil
+}
+
+// joined flattens a record's tables into one set of columns.
+func joined(tables map[string]map[string]json.RawMessage) map[string]json.RawMessage {
+	seen := map[string]int{}
+	for _, f := range tables {
+		for k := range f {
+			seen[strings.ToLower(k)]++
+		}
+	}
+	out := map[string]json.RawMessage{}
+	for t, f := range tables {
+		for k, v := range f {
+			if seen[strings.ToLower(k)] > 1 {
+				k = t + "_" + k
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // text is a JSON value as text: a string's contents, a number's literal,
