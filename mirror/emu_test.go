@@ -161,22 +161,6 @@ func openDB(t testing.TB, path string) *sql.DB {
 	return db
 }
 
-// equalTables checks that every table of the plan holds the same rows in
-// both SQLite files.
-func equalTables(t testing.TB, got, want string, tables []string) {
-	t.Helper()
-	g, w := openDB(t, got), openDB(t, want)
-	for _, tb := range tables {
-		gr, wr := dumpSQL(t, g, tb), dumpSQL(t, w, tb)
-		if len(wr) == 0 {
-			t.Fatalf("%s: the fresh sync holds no rows; the comparison would prove nothing", tb)
-		}
-		if strings.Join(gr, "\n") != strings.Join(wr, "\n") {
-			t.Errorf("%s: incremental target differs from a fresh full sync (%d vs %d rows)\n%s", tb, len(gr), len(wr), firstDiff(gr, wr))
-		}
-	}
-}
-
 func firstDiff(a, b []string) string {
 	in := func(s []string) map[string]bool {
 		m := map[string]bool{}
