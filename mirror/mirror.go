@@ -22,6 +22,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	ps "github.com/pskit/pskit/powerschool"
@@ -94,12 +96,22 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 	if err := target.StartRun(ctx, &rep); err != nil {
 		return rep, fmt.Errorf("writing the run log in %s: %w", target, err)
 	}
+	// Every table is probed first, several at once (the client's throttle
+	// still paces the requests); then the tables that changed are written
+	// one at a time, each in its own transaction.
+	probes, err := probeAll(ctx, client, target, plan, size)
+	if err != nil {
+		return rep, err
+	}
 	var failed []error
-	for _, spec := range plan.Tables {
-		src := &source{c: client, pageSize: size}
+	for i, spec := range plan.Tables {
+		p := probes[i]
 		start := time.Now()
-		tr, err := syncTable(ctx, src, target, plan, spec, rep.RunID)
-		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), src.requests, time.Since(start)
+		tr, err := p.tr, p.err
+		if err == nil {
+			tr, err = syncTable(ctx, p, target, plan, spec, rep.RunID)
+		}
+		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), int(p.src.requests.Load()), p.took+time.Since(start)
 		if err != nil {
 			tr.Error = err.Error()
 			failed = append(failed, err)
@@ -139,51 +151,124 @@ func strLower(s string) string {
 	return string(b)
 }
 
-// syncTable brings one table up to date in one transaction.
-func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
-	name := strLower(spec.Name)
-	tr := TableReport{}
-	st, err := target.State(ctx, name)
-	if err != nil {
-		return tr, err
+// probeConcurrency bounds the tables probed at once.
+const probeConcurrency = 4
+
+// probe is what the sync learnt about a table before writing it.
+type probe struct {
+	src       *source
+	st        *State // saved state, nil on a first sync
+	sch       Schema
+	cursor    string
+	described bool // sch comes from the metadata, not the saved state
+	remote    int  // PowerSchool's row count
+	newest    string
+	probedAt  time.Time
+	took      time.Duration
+	tr        TableReport // set when the probe alone decided (unchanged)
+	err       error
+}
+
+// probeAll probes every table of the plan, probeConcurrency at a time.
+// The saved states are read first, one by one (a target may have a single
+// connection). An error here is the target's; a table's own failure is
+// kept in its probe.
+func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, size int) ([]*probe, error) {
+	probes := make([]*probe, len(plan.Tables))
+	for i, spec := range plan.Tables {
+		st, err := target.State(ctx, strLower(spec.Name))
+		if err != nil {
+			return nil, err
+		}
+		probes[i] = &probe{src: &source{c: client, pageSize: size}, st: st}
 	}
-	// The schema and cursor come from the saved state when there is one;
-	// the metadata is read on a first or full sync only (a new column
-	// found in the rows makes it read again).
-	var sch Schema
-	var cursor string
-	described := false
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, probeConcurrency)
+	for i, spec := range plan.Tables {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p := probes[i]
+			if ctx.Err() != nil {
+				p.err = ctx.Err()
+				return
+			}
+			start := time.Now()
+			p.err = p.run(ctx, plan, spec)
+			p.took = time.Since(start)
+		})
+	}
+	wg.Wait()
+	return probes, nil
+}
+
+// run reads the table's schema (from the saved state, or its metadata on
+// a first or full sync), its count and its newest cursor value, and
+// decides whether the table is unchanged.
+func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
+	st := p.st
+	var err error
+	if spec.PowerQuery != "" {
+		// No metadata: the columns come from the rows, as text.
+		p.sch, p.described = Schema{Table: strLower(spec.Name), Key: strLower(spec.Key)}, true
+		if st != nil && len(st.Schema.Columns) > 0 {
+			p.sch = st.Schema
+		} else if p.sch.Key != "" {
+			p.sch.Columns = []Column{{Name: p.sch.Key, Type: TypeText}}
+		}
+		p.probedAt = time.Now().UTC()
+		p.src.requests.Add(1)
+		if p.remote, err = p.src.c.PowerQueryCount(ctx, spec.PowerQuery, nil); err != nil {
+			return fmt.Errorf("counting the rows of PowerQuery %s: %w", spec.PowerQuery, err)
+		}
+		return nil
+	}
 	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && spec.Strategy != StrategyFull {
-		sch, cursor = st.Schema, st.Cursor
+		p.sch, p.cursor = st.Schema, st.Cursor
 		if spec.Cursor != "" {
-			cursor = strLower(spec.Cursor)
+			p.cursor = strLower(spec.Cursor)
 		}
 	} else {
-		if sch, cursor, err = src.describe(ctx, spec); err != nil {
-			return tr, err
+		if p.sch, p.cursor, err = p.src.describe(ctx, spec); err != nil {
+			return err
 		}
-		described = true
+		p.described = true
 	}
 	if spec.Strategy == StrategyFull {
-		cursor = ""
+		p.cursor = ""
 	}
-	// The probe: the count, and the newest cursor value.
-	probedAt := time.Now().UTC()
-	remote, err := src.count(ctx, name)
-	if err != nil {
-		return tr, err
+	p.probedAt = time.Now().UTC()
+	if p.remote, err = p.src.count(ctx, p.sch.Table); err != nil {
+		return err
 	}
-	newest := ""
-	if cursor != "" {
-		if newest, err = src.newest(ctx, name, cursor); err != nil {
-			return tr, err
+	if p.cursor != "" {
+		if p.newest, err = p.src.newest(ctx, p.sch, p.cursor); err != nil {
+			return err
 		}
 	}
-	known := cursor != "" && st != nil && st.Watermark != "" && st.Cursor == cursor && !plan.Full
-	if known && !plan.VerifyDeletes && st.RemoteCount == remote && st.Watermark == newest {
-		tr.Strategy, tr.Watermark = StrategyUnchanged, newest
+	if p.known(plan) && !plan.VerifyDeletes && st.RemoteCount == p.remote && st.Watermark == p.newest {
+		p.tr.Strategy, p.tr.Watermark = StrategyUnchanged, p.newest
+	}
+	return nil
+}
+
+// known reports whether the saved state holds a watermark for the
+// table's cursor. An empty watermark is known too: no row had a cursor
+// value at the last probe (old rows keep a NULL stamp until they are
+// written).
+func (p *probe) known(plan Plan) bool {
+	return p.cursor != "" && p.st != nil && p.st.Cursor == p.cursor && !plan.Full
+}
+
+// syncTable brings one probed table up to date in one transaction.
+func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
+	tr := p.tr
+	if tr.Strategy == StrategyUnchanged {
 		return tr, nil
 	}
+	src, st, sch, cursor, remote, newest := p.src, p.st, p.sch, p.cursor, p.remote, p.newest
+	name := sch.Table
+	known := p.known(plan)
 	// A Parquet snapshot is rewritten whole; a keyless table cannot take
 	// re-read rows without duplicating them.
 	_, fullOnly := target.(interface{ fullOnly() bool })
@@ -198,7 +283,7 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 			tx.Rollback()
 		}
 	}()
-	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: described, progress: plan.Progress, total: remote}
+	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: p.described, progress: plan.Progress, total: remote, projection: projectionOf(spec, sch, cursor)}
 	if incremental {
 		tr.Strategy = StrategyIncremental
 		if err := w.incremental(cursor, readFrom(st.Watermark, st.SyncedAt, plan.LookBack)); err != nil {
@@ -227,7 +312,7 @@ func syncTable(ctx context.Context, src *source, target Target, plan Plan, spec 
 	}
 	tr.Inserted, tr.Updated = w.inserted, w.updated
 	tr.Watermark = newest
-	next := &State{Table: name, Strategy: tr.Strategy, Cursor: cursor, Watermark: newest, RemoteCount: remote, SyncedAt: probedAt, RunID: runID}
+	next := &State{Table: name, Strategy: tr.Strategy, Cursor: cursor, Watermark: newest, RemoteCount: remote, SyncedAt: p.probedAt, RunID: runID}
 	if err := tx.Commit(ctx, next); err != nil {
 		return tr, err
 	}
@@ -244,6 +329,8 @@ type writer struct {
 	described bool
 	progress  func(table string, done, total int)
 	total     int
+	// projection is what every read asks for (the plan's columns, or *).
+	projection []string
 
 	inserted, updated, deleted, read int
 }
@@ -295,11 +382,17 @@ func (w *writer) flush(batch []Row) error {
 	return nil
 }
 
-// incremental reads the rows whose cursor is at or after from, page by
-// page until a short page (no count request: the probe was enough).
+// incremental reads the rows whose cursor is at or after from (every row
+// with a cursor value when from is empty), page by page until a short page
+// (no count request: the probe was enough). Rows whose cursor is NULL are
+// never read here: they were read by the full sync and get a stamp when
+// they are written.
 func (w *writer) incremental(cursor, from string) error {
 	sch := w.tx.Schema()
-	q := url.Values{"projection": {"*"}, "q": {fiqlGE(cursor, from)}, "pagesize": {strconv.Itoa(w.src.pageSize)}}
+	if from == "" {
+		from = floorOf(sch, cursor)
+	}
+	q := url.Values{"projection": {strings.Join(w.projection, ",")}, "q": {fiqlGE(cursor, from)}, "pagesize": {strconv.Itoa(w.src.pageSize)}}
 	for page := 1; ; page++ {
 		recs, err := w.src.page(w.ctx, sch.Table, q, page)
 		if err != nil {
@@ -344,7 +437,7 @@ func (w *writer) full() error {
 	batch := make([]Row, 0, batchSize)
 	keys := make([]string, 0, batchSize)
 	pages := 0
-	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Concurrency: w.src.workers(), Progress: func(p ps.Progress) {
+	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Concurrency: w.src.workers(), Projection: w.projection, Progress: func(p ps.Progress) {
 		pages++
 		if w.progress != nil {
 			w.progress(sch.Table, p.Done, p.Total)
@@ -353,9 +446,13 @@ func (w *writer) full() error {
 	if sch.Key != "" {
 		opts.Sort = sch.Key
 	}
-	w.src.requests++ // List's count
-	defer func() { w.src.requests += pages }()
-	for rec, err := range w.src.c.Tables.List(w.ctx, sch.Table, opts) {
+	w.src.requests.Add(2) // List counts before and after its pages
+	defer func() { w.src.requests.Add(int64(pages)) }()
+	records := w.src.c.Tables.List(w.ctx, sch.Table, opts)
+	if w.spec.PowerQuery != "" {
+		records = w.src.powerQuery(w.ctx, w.spec.PowerQuery, &pages)
+	}
+	for rec, err := range records {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", sch.Table, err)
 		}
@@ -407,8 +504,8 @@ func (w *writer) deleteMissing() (int, error) {
 	}
 	keys := make([]string, 0, batchSize)
 	pages := 0
-	w.src.requests++ // List's count
-	defer func() { w.src.requests += pages }()
+	w.src.requests.Add(2) // List counts before and after its pages
+	defer func() { w.src.requests.Add(int64(pages)) }()
 	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Projection: []string{sch.Key}, Sort: sch.Key, Progress: func(ps.Progress) { pages++ }}
 	for rec, err := range w.src.c.Tables.List(w.ctx, sch.Table, opts) {
 		if err != nil {
@@ -446,7 +543,9 @@ func (w *writer) bisectable(local, remote int) bool {
 }
 
 // bisectDeletes finds the deleted rows by comparing counts over key
-// ranges, halving the ranges that differ.
+// ranges, halving the ranges that differ. Ranges are disjoint, so the
+// halves are searched at once (up to probeConcurrency counts in flight);
+// the transaction itself is used by one at a time.
 func (w *writer) bisectDeletes(local int) (int, error) {
 	lo, err := w.tx.KeyAt(w.ctx, math.MinInt64, math.MaxInt64, 0)
 	if err != nil {
@@ -456,12 +555,28 @@ func (w *writer) bisectDeletes(local int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return w.bisect(lo, hi+1, local, -1)
+	b := &bisector{w: w, slots: make(chan struct{}, probeConcurrency-1)}
+	return b.bisect(lo, hi+1, local, -1)
+}
+
+// bisector searches key ranges for deleted rows.
+type bisector struct {
+	w     *writer
+	mu    sync.Mutex    // the transaction is not safe for concurrent use
+	slots chan struct{} // extra goroutines allowed
+}
+
+// local runs f on the transaction alone.
+func (b *bisector) local(f func(TableTx) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return f(b.w.tx)
 }
 
 // bisect handles [lo, hi), which holds local rows here and remote rows in
 // PowerSchool (-1: not counted yet).
-func (w *writer) bisect(lo, hi int64, local, remote int) (int, error) {
+func (b *bisector) bisect(lo, hi int64, local, remote int) (int, error) {
+	w := b.w
 	sch := w.tx.Schema()
 	q := fmt.Sprintf("%s=ge=%d;%s=lt=%d", sch.Key, lo, sch.Key, hi)
 	if remote < 0 {
@@ -471,26 +586,34 @@ func (w *writer) bisect(lo, hi int64, local, remote int) (int, error) {
 		}
 		remote = n
 	}
+	deleteUnseen := func() (n int, err error) {
+		err = b.local(func(tx TableTx) error { n, err = tx.DeleteUnseenRange(w.ctx, lo, hi); return err })
+		return n, err
+	}
 	switch {
 	case remote >= local:
 		return 0, nil
 	case remote == 0:
-		return w.tx.DeleteUnseenRange(w.ctx, lo, hi)
+		return deleteUnseen()
 	case local <= w.src.pageSize:
 		keys, err := w.src.keys(w.ctx, sch.Table, sch.Key, q)
 		if err != nil {
 			return 0, err
 		}
-		if err := w.tx.Seen(w.ctx, keys); err != nil {
+		if err := b.local(func(tx TableTx) error { return tx.Seen(w.ctx, keys) }); err != nil {
 			return 0, err
 		}
-		return w.tx.DeleteUnseenRange(w.ctx, lo, hi)
+		return deleteUnseen()
 	}
-	mid, err := w.tx.KeyAt(w.ctx, lo, hi, local/2)
-	if err != nil {
-		return 0, err
-	}
-	left, err := w.tx.CountRange(w.ctx, lo, mid)
+	var mid int64
+	var left int
+	err := b.local(func(tx TableTx) (err error) {
+		if mid, err = tx.KeyAt(w.ctx, lo, hi, local/2); err != nil {
+			return err
+		}
+		left, err = tx.CountRange(w.ctx, lo, mid)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -499,10 +622,26 @@ func (w *writer) bisect(lo, hi int64, local, remote int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	a, err := w.bisect(lo, mid, left, leftRemote)
-	if err != nil {
-		return 0, err
+	right := func() (int, error) { return b.bisect(mid, hi, local-left, remote-leftRemote) }
+	select {
+	case b.slots <- struct{}{}:
+		var rn int
+		var rerr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer func() { <-b.slots }()
+			rn, rerr = right()
+		}()
+		ln, lerr := b.bisect(lo, mid, left, leftRemote)
+		<-done
+		return ln + rn, errors.Join(lerr, rerr)
+	default: // no slot free: search the halves in turn
+		ln, err := b.bisect(lo, mid, left, leftRemote)
+		if err != nil {
+			return 0, err
+		}
+		rn, err := right()
+		return ln + rn, err
 	}
-	b, err := w.bisect(mid, hi, local-left, remote-leftRemote)
-	return a + b, err
 }

@@ -41,6 +41,16 @@ type TableSpec struct {
 	Cursor string `yaml:"cursor,omitempty"`
 	// Key overrides the primary key column.
 	Key string `yaml:"key,omitempty"`
+	// Columns, if set, are the only columns read (the key and cursor
+	// always are): a roster that needs a dozen of STUDENTS' columns moves
+	// a fraction of the bytes.
+	Columns []string `yaml:"columns,omitempty"`
+	// PowerQuery, if set, names a PowerQuery (com.pearson.core.student.
+	// search.get_student_basic_info, or a plugin's own) whose rows land in
+	// the table Name. A PowerQuery has no cursor and no metadata: it is
+	// reloaded whole every run, its columns are text, named as the query
+	// names them; Key (optional) lets unchanged rows stay unwritten.
+	PowerQuery string `yaml:"powerquery,omitempty"`
 }
 
 // Strategies a table may be synced with.
@@ -96,7 +106,10 @@ func TablesPlan(names []string) (Plan, error) {
 	return p, p.Validate()
 }
 
-var identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
+var (
+	identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
+	queryRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.]{0,200}$`)
+)
 
 // Validate checks names and strategies.
 func (p *Plan) Validate() error {
@@ -119,6 +132,19 @@ func (p *Plan) Validate() error {
 		for what, col := range map[string]string{"cursor": t.Cursor, "key": t.Key} {
 			if col != "" && !identRE.MatchString(col) {
 				return fmt.Errorf("table %q: %s %q is not a column name", t.Name, what, col)
+			}
+		}
+		if t.PowerQuery != "" {
+			if !queryRE.MatchString(t.PowerQuery) {
+				return fmt.Errorf("table %q: %q is not a PowerQuery name (letters, digits, dots and _, e.g. com.pearson.core.student.search.get_student_basic_info)", t.Name, t.PowerQuery)
+			}
+			if t.Strategy == StrategyIncremental || t.Cursor != "" || len(t.Columns) > 0 {
+				return fmt.Errorf("table %q: a PowerQuery is reloaded whole each run; leave out strategy: incremental, cursor and columns (the query chooses its columns)", t.Name)
+			}
+		}
+		for _, col := range t.Columns {
+			if !identRE.MatchString(col) {
+				return fmt.Errorf("table %q: column %q is not a column name", t.Name, col)
 			}
 		}
 	}
@@ -146,6 +172,11 @@ type planFile struct {
 //	  - storedgrades
 //	  - name: u_studentsuserfields
 //	    strategy: full
+//	  - name: students
+//	    columns: [dcid, student_number, first_name, last_name]
+//	  - name: student_basic_info
+//	    powerquery: com.pearson.core.student.search.get_student_basic_info
+//	    key: dcid
 func ParsePlan(data []byte) (Plan, error) {
 	var f planFile
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
@@ -171,7 +202,7 @@ func ParsePlan(data []byte) (Plan, error) {
 				return Plan{}, fmt.Errorf("reading the plan: line %d: %w", n.Line, err)
 			}
 		default:
-			return Plan{}, fmt.Errorf("reading the plan: line %d: a table is a name or a mapping with name, strategy, cursor, key", n.Line)
+			return Plan{}, fmt.Errorf("reading the plan: line %d: a table is a name or a mapping with name, strategy, cursor, key, columns, powerquery", n.Line)
 		}
 		p.Tables = append(p.Tables, t)
 	}

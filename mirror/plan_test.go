@@ -18,14 +18,19 @@ tables:
   - name: u_studentsuserfields
     strategy: full
     key: studentsdcid
+  - name: students_copy
+    columns: [dcid, first_name]
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.LookBack != 10*time.Minute || !p.VerifyDeletes || len(p.Tables) != 10 {
+	if p.LookBack != 10*time.Minute || !p.VerifyDeletes || len(p.Tables) != 11 {
 		t.Fatalf("plan %+v", p)
 	}
-	last := p.Tables[len(p.Tables)-1]
+	if c := p.Tables[len(p.Tables)-1].Columns; len(c) != 2 || c[1] != "first_name" {
+		t.Errorf("columns %v", c)
+	}
+	last := p.Tables[len(p.Tables)-2]
 	if last.Name != "u_studentsuserfields" || last.Strategy != "full" || last.Key != "studentsdcid" || p.Tables[0].Name != "schools" {
 		t.Errorf("tables %+v", p.Tables)
 	}
@@ -38,6 +43,9 @@ tables:
 		{"tabels: [cc]", "tabels"},
 		{"tables: []", "no table"},
 		{"tables: [_pskit_runs]", "PowerSchool table name"},
+		{"tables: [{name: students, columns: [\"first name\"]}]", "not a column name"},
+		{"tables: [{name: info, powerquery: \"com.x; drop\"}]", "not a PowerQuery name"},
+		{"tables: [{name: info, powerquery: com.x.y, strategy: incremental}]", "reloaded whole"},
 	} {
 		_, err := mirror.ParsePlan([]byte(bad.yaml))
 		if err == nil || !strings.Contains(err.Error(), bad.says) {

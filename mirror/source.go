@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	ps "github.com/pskit/pskit/powerschool"
@@ -19,7 +22,7 @@ import (
 type source struct {
 	c        *ps.Client
 	pageSize int
-	requests int
+	requests atomic.Int64 // range counts may run at once
 }
 
 func tablePath(t string) string { return "/ws/schema/table/" + url.PathEscape(strings.ToLower(t)) }
@@ -44,28 +47,31 @@ var cursorColumns = []string{"transaction_date", "whenmodified"}
 // only, typed), its key and its cursor column.
 func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, error) {
 	var m tableMeta
-	s.requests++
+	s.requests.Add(1)
 	if err := s.c.Do(ctx, "GET", tablePath(spec.Name)+"/metadata", nil, nil, &m); err != nil {
 		return Schema{}, "", fmt.Errorf("reading the metadata of %s: %w", spec.Name, err)
 	}
 	sch := Schema{Table: strings.ToLower(spec.Name)}
 	have := map[string]bool{}
+	readable := map[string]bool{}
 	for _, c := range m.Columns {
 		name := strings.ToLower(c.Name)
 		if strings.EqualFold(c.Access, "NoAccess") || strings.EqualFold(c.Access, "BlackListNoAccess") {
 			continue
 		}
-		typ := TypeText
-		switch strings.ToLower(c.Type) {
-		case "long", "integer", "int", "number":
-			typ = TypeInt
-		case "double", "float", "decimal":
-			typ = TypeFloat
-		}
-		sch.Columns = append(sch.Columns, Column{Name: name, Type: typ})
-		have[name] = true
-		if c.Key && sch.Key == "" {
+		readable[name] = true
+		if c.Key && sch.Key == "" && spec.Key == "" {
 			sch.Key = name
+		}
+		if !spec.wants(name) {
+			continue
+		}
+		sch.Columns = append(sch.Columns, Column{Name: name, Type: typeOf(c.Type)})
+		have[name] = true
+	}
+	for _, c := range spec.Columns {
+		if !readable[strings.ToLower(c)] {
+			return Schema{}, "", fmt.Errorf("%s: the plan's column %s is not readable by the plugin (or does not exist); add it to <access_request> or leave it out of columns", spec.Name, c)
 		}
 	}
 	if len(sch.Columns) == 0 {
@@ -74,26 +80,88 @@ func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, 
 	if spec.Key != "" {
 		sch.Key = strings.ToLower(spec.Key)
 	}
-	if sch.Key != "" && !have[sch.Key] {
+	if sch.Key != "" && !readable[sch.Key] {
 		return Schema{}, "", fmt.Errorf("%s: the key column %s is not readable by the plugin; add it to <access_request> or name another key in the plan", spec.Name, sch.Key)
 	}
 	cursor := strings.ToLower(spec.Cursor)
 	if cursor == "" {
 		for _, c := range cursorColumns {
-			if have[c] {
+			if readable[c] {
 				cursor = c
 				break
 			}
 		}
-	} else if !have[cursor] {
+	} else if !readable[cursor] {
 		return Schema{}, "", fmt.Errorf("%s: the cursor column %s is not readable by the plugin (or does not exist)", spec.Name, cursor)
+	}
+	if len(spec.Columns) > 0 {
+		// The key and cursor are read even when the plan leaves them out.
+		for _, name := range []string{sch.Key, cursor} {
+			if name != "" && !have[name] {
+				sch.Columns = append(sch.Columns, Column{Name: name, Type: colType(m, name)})
+				have[name] = true
+			}
+		}
 	}
 	return sch, cursor, nil
 }
 
+// colType is the target type of a column named in the metadata.
+func colType(m tableMeta, name string) string {
+	for _, c := range m.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return typeOf(c.Type)
+		}
+	}
+	return TypeText
+}
+
+// typeOf maps a metadata type to a target type.
+func typeOf(t string) string {
+	switch strings.ToLower(t) {
+	case "long", "integer", "int", "number":
+		return TypeInt
+	case "double", "float", "decimal":
+		return TypeFloat
+	}
+	return TypeText
+}
+
+// wants reports whether the plan reads the column (every column when it
+// names none).
+func (t TableSpec) wants(col string) bool {
+	if len(t.Columns) == 0 {
+		return true
+	}
+	for _, c := range t.Columns {
+		if strings.EqualFold(c, col) {
+			return true
+		}
+	}
+	return false
+}
+
+// projectionOf is the table API projection of a read: the plan's columns
+// with the key and cursor, or every column.
+func projectionOf(spec TableSpec, sch Schema, cursor string) []string {
+	if len(spec.Columns) == 0 {
+		return []string{"*"}
+	}
+	out := make([]string, 0, len(spec.Columns)+2)
+	seen := map[string]bool{}
+	for _, c := range append(append([]string{}, spec.Columns...), sch.Key, cursor) {
+		c = strings.ToLower(c)
+		if c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // count is the table's row count: one request.
 func (s *source) count(ctx context.Context, table string) (int, error) {
-	s.requests++
+	s.requests.Add(1)
 	n, err := s.c.Tables.Count(ctx, table, "")
 	if err != nil {
 		return 0, fmt.Errorf("counting %s: %w", table, err)
@@ -117,7 +185,7 @@ func (s *source) workers() int {
 
 // countQ counts the rows matching q: one request.
 func (s *source) countQ(ctx context.Context, table, q string) (int, error) {
-	s.requests++
+	s.requests.Add(1)
 	n, err := s.c.Tables.Count(ctx, table, q)
 	if err != nil {
 		return 0, fmt.Errorf("counting %s where %s: %w", table, q, err)
@@ -147,9 +215,26 @@ func (s *source) keys(ctx context.Context, table, key, q string) ([]string, erro
 	}
 }
 
-// newest is the table's largest cursor value: one request for one row.
-func (s *source) newest(ctx context.Context, table, cursor string) (string, error) {
-	recs, err := s.page(ctx, table, url.Values{"projection": {cursor}, "sort": {cursor}, "sortdescending": {"true"}, "pagesize": {"1"}}, 1)
+// cursorFloor is a cursor value below every real stamp. Filtering on
+// cursor=ge=cursorFloor keeps out the rows whose cursor is NULL (old rows
+// in a real district), which a descending sort may put first (Oracle
+// sorts NULLs first when descending).
+const cursorFloor = "1800-01-01"
+
+// floorOf is the cursor floor for the column's type (a plan may name a
+// numeric cursor such as dcid).
+func floorOf(sch Schema, cursor string) string {
+	if c, ok := sch.Col(cursor); ok && c.Type != TypeText {
+		return strconv.FormatInt(math.MinInt64, 10)
+	}
+	return cursorFloor
+}
+
+// newest is the table's largest cursor value, "" when no row has one:
+// one request for one row.
+func (s *source) newest(ctx context.Context, sch Schema, cursor string) (string, error) {
+	table := sch.Table
+	recs, err := s.page(ctx, table, url.Values{"projection": {cursor}, "q": {fiqlGE(cursor, floorOf(sch, cursor))}, "sort": {cursor}, "sortdescending": {"true"}, "pagesize": {"1"}}, 1)
 	if err != nil {
 		return "", fmt.Errorf("probing %s for its newest %s: %w", table, cursor, err)
 	}
@@ -170,24 +255,46 @@ func (s *source) page(ctx context.Context, table string, q url.Values, page int)
 	var res struct {
 		Records ps.List[ps.SchemaRecord] `json:"record"`
 	}
-	s.requests++
+	s.requests.Add(1)
 	if err := s.c.Do(ctx, "GET", tablePath(table), pq, nil, &res); err != nil {
 		return nil, err
 	}
 	return res.Records, nil
 }
 
+// powerQuery reads every row of a named query a page at a time, counting
+// its pages in *pages (the SDK also counts before and after).
+func (s *source) powerQuery(ctx context.Context, name string, pages *int) iter.Seq2[ps.SchemaRecord, error] {
+	return func(yield func(ps.SchemaRecord, error) bool) {
+		n := 0
+		for rec, err := range s.c.PowerQueryRecords(ctx, name, &ps.PowerQuery{PageSize: s.pageSize}) {
+			if err == nil {
+				if n%s.pageSize == 0 {
+					*pages++
+				}
+				n++
+			}
+			if !yield(rec, err) {
+				return
+			}
+		}
+	}
+}
+
 // row turns a record into a target row: lower-case column names, text
-// values, and the record's JSON as PowerSchool sent it.
+// values, and the record's JSON as PowerSchool sent it. A record holding
+// several tables (a PowerQuery joining them) lands in one row; a column
+// name two tables share is prefixed with its table (sections_dcid).
 func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
 	fields := rec.Fields
-	if rec.Tables != nil {
+	if len(rec.Tables) == 1 {
+		for _, f := range rec.Tables {
+			fields = f
+		}
+	} else if rec.Tables != nil {
 		fields = rec.Tables[sch.Table]
 		if fields == nil {
-			for _, f := range rec.Tables {
-				fields = f
-				break
-			}
+			fields = joined(rec.Tables)
 		}
 	}
 	r := Row{Values: make(map[string]string, len(fields)), Raw: rec.Raw}
@@ -207,6 +314,26 @@ func row(sch Schema, rec ps.SchemaRecord) (Row, error) {
 		r.Key = k
 	}
 	return r, nil
+}
+
+// joined flattens a record's tables into one set of columns.
+func joined(tables map[string]map[string]json.RawMessage) map[string]json.RawMessage {
+	seen := map[string]int{}
+	for _, f := range tables {
+		for k := range f {
+			seen[strings.ToLower(k)]++
+		}
+	}
+	out := map[string]json.RawMessage{}
+	for t, f := range tables {
+		for k, v := range f {
+			if seen[strings.ToLower(k)] > 1 {
+				k = t + "_" + k
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // text is a JSON value as text: a string's contents, a number's literal,

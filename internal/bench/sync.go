@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -34,7 +35,16 @@ type SyncConfig struct {
 	// skipped).
 	Mutate     func(ctx context.Context, srv *emulator.Server, rows int, seed int64) (string, error) `json:"-"`
 	MutateRows int                                                                                   `json:"mutate_rows"`
+	// RosterColumns, when students is synced, are the STUDENTS columns of
+	// a further first sync into a fresh target (plan columns:), the
+	// like-for-like comparison with the /ws/v1 pull (default
+	// DefaultRosterColumns; none: skipped).
+	RosterColumns []string `json:"roster_columns,omitempty"`
 }
+
+// DefaultRosterColumns are the STUDENTS columns a roster needs, about what
+// a /ws/v1 student record carries.
+var DefaultRosterColumns = []string{"id", "student_number", "state_studentnumber", "first_name", "middle_name", "last_name", "grade_level", "schoolid", "enroll_status"}
 
 // SyncStep is one sync of one target.
 type SyncStep struct {
@@ -43,6 +53,9 @@ type SyncStep struct {
 	Wall      time.Duration `json:"wall"`
 	Rows      int           `json:"rows"` // inserted+updated+deleted
 	PerSecond float64       `json:"records_per_second,omitempty"`
+	// PullPerSecond is the students pull measured right before a first
+	// sync, which VsPull compares it with.
+	PullPerSecond float64 `json:"pull_records_per_second,omitempty"`
 	// Requests are the emulator's count of /ws/ requests (the token and
 	// /ws/v1/metadata apart), and per table.
 	Requests         int64   `json:"requests"`
@@ -86,6 +99,9 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 	if cfg.MutateRows == 0 {
 		cfg.MutateRows = cfg.Students / 100
 	}
+	if cfg.RosterColumns == nil {
+		cfg.RosterColumns = DefaultRosterColumns
+	}
 	if log == nil {
 		log = io.Discard
 	}
@@ -110,23 +126,31 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	n := 0
-	enc := json.NewEncoder(io.Discard)
-	for s, err := range c.Students.List(ctx, nil) {
-		if err != nil {
-			return nil, fmt.Errorf("pulling students: %w", err)
+	// pull is what psctl students -o ndjson does, in records per second;
+	// it is measured again right before each first sync, so that the
+	// ratio compares runs made seconds apart on a loaded machine.
+	pull := func() (time.Duration, float64, error) {
+		start := time.Now()
+		n := 0
+		enc := json.NewEncoder(io.Discard)
+		for s, err := range c.Students.List(ctx, nil) {
+			if err != nil {
+				return 0, 0, fmt.Errorf("pulling students: %w", err)
+			}
+			if err := enc.Encode(s); err != nil {
+				return 0, 0, err
+			}
+			n++
 		}
-		if err := enc.Encode(s); err != nil {
-			return nil, err
-		}
-		n++
+		wall := time.Since(start)
+		return wall, float64(n) / wall.Seconds(), nil
 	}
-	rep.Pull = time.Since(start)
-	rep.PullPerSecond = float64(n) / rep.Pull.Seconds()
+	if rep.Pull, rep.PullPerSecond, err = pull(); err != nil {
+		return nil, err
+	}
 
 	fmt.Fprintln(log, "Reading the tables through the table API, storing nothing...")
-	start = time.Now()
+	start := time.Now()
 	for _, t := range cfg.Tables {
 		for _, err := range c.Tables.List(ctx, t, nil) {
 			if err != nil {
@@ -155,14 +179,33 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 	if err != nil {
 		return nil, err
 	}
+	// The roster plan syncs students alone, with the roster's columns,
+	// into a fresh target of each kind.
+	var roster *mirror.Plan
+	if slices.Contains(cfg.Tables, "students") && len(cfg.RosterColumns) > 0 {
+		roster = &mirror.Plan{Tables: []mirror.TableSpec{{Name: "students", Columns: cfg.RosterColumns}}}
+	}
 	for i, addr := range targets {
 		tg, err := mirror.Open(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
 		steps := []string{"first", "unchanged", "after-mutate"}
+		if roster != nil {
+			steps = append(steps, "first-roster")
+		}
 		var first SyncStep
 		for _, step := range steps {
+			stepPlan, tables := plan, len(cfg.Tables)
+			if step == "first-roster" {
+				// A fresh target: the same kind, another file or schema.
+				dropSchemaOf(ctx, tg, addr)
+				tg.Close()
+				if tg, err = mirror.Open(ctx, rosterTarget(addr, dir)); err != nil {
+					return nil, err
+				}
+				stepPlan, tables = *roster, 1
+			}
 			note := ""
 			if step == "after-mutate" {
 				if cfg.Mutate == nil {
@@ -182,10 +225,16 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 			if _, err := c.Metadata(ctx); err != nil { // the token and metadata, outside the counts
 				return nil, err
 			}
+			adjacent := 0.0
+			if strings.HasPrefix(step, "first") {
+				if _, adjacent, err = pull(); err != nil {
+					return nil, err
+				}
+			}
 			srv.ResetStats()
 			peak := watchHeap()
 			start := time.Now()
-			r, err := mirror.Run(ctx, c, tg, plan)
+			r, err := mirror.Run(ctx, c, tg, stepPlan)
 			wall := time.Since(start)
 			heap := peak()
 			if err != nil {
@@ -201,10 +250,14 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 					st.Requests += k
 				}
 			}
-			st.RequestsPerTable = float64(st.Requests) / float64(len(cfg.Tables))
-			if step == "first" {
+			st.RequestsPerTable = float64(st.Requests) / float64(tables)
+			if step == "first-roster" {
 				st.PerSecond = float64(st.Rows) / wall.Seconds()
-				st.VsPull = st.PerSecond / rep.PullPerSecond
+				st.PullPerSecond, st.VsPull = adjacent, st.PerSecond/adjacent
+				st.Note = "students only, columns " + strings.Join(cfg.RosterColumns, ",") + " (plus dcid, transaction_date)"
+			} else if step == "first" {
+				st.PerSecond = float64(st.Rows) / wall.Seconds()
+				st.PullPerSecond, st.VsPull = adjacent, st.PerSecond/adjacent
 				st.VsTablePull = st.PerSecond / rep.TablePullPerSecond
 				first = st
 			} else {
@@ -212,12 +265,24 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 			}
 			rep.Steps = append(rep.Steps, st)
 		}
-		if strings.HasPrefix(addr, "postgres") {
-			dropSchema(ctx, tg)
-		}
+		dropSchemaOf(ctx, tg, addr)
 		tg.Close()
 	}
 	return rep, nil
+}
+
+// rosterTarget is a fresh target of addr's kind for the roster step.
+func rosterTarget(addr, dir string) string {
+	if strings.HasPrefix(addr, "postgres") {
+		return addr + "_roster"
+	}
+	return "sqlite:" + filepath.Join(dir, "roster.db")
+}
+
+func dropSchemaOf(ctx context.Context, tg mirror.Target, addr string) {
+	if strings.HasPrefix(addr, "postgres") {
+		dropSchema(ctx, tg)
+	}
 }
 
 // watchHeap samples the Go heap until the returned function is called,
@@ -290,20 +355,26 @@ func WriteSyncText(w io.Writer, r *SyncReport) error {
 	fmt.Fprintf(w, "Sync benchmark: %d students, tables %s, page size %d, latency %s; %s\n", c.Students, strings.Join(c.Tables, ","), c.PageSize, c.Latency, r.Platform)
 	fmt.Fprintf(w, "pull (psctl students -o ndjson): %s, %.0f records/s\n", r.Pull.Round(time.Millisecond), r.PullPerSecond)
 	fmt.Fprintf(w, "table API read of the same tables, nothing stored: %s, %d records, %.0f records/s\n\n", r.TablePull.Round(time.Millisecond), r.TablePullRecords, r.TablePullPerSecond)
-	fmt.Fprintf(w, "%-9s %-13s %10s %8s %9s %10s %9s %9s %10s %10s\n", "target", "step", "wall", "rows", "requests", "req/table", "vs first", "vs pull", "vs read", "peak heap")
+	fmt.Fprintf(w, "%-9s %-13s %10s %8s %9s %10s %9s %16s %10s %10s\n", "target", "step", "wall", "rows", "requests", "req/table", "vs first", "vs pull", "vs read", "peak heap")
 	for _, s := range r.Steps {
 		vsFirst, vsPull, vsRead := "", "", ""
 		if s.VsFirst > 0 {
 			vsFirst = fmt.Sprintf("%.1f%%", 100*s.VsFirst)
 		}
 		if s.VsPull > 0 {
-			vsPull = fmt.Sprintf("%.0f%%", 100*s.VsPull)
+			vsPull = fmt.Sprintf("%.0f%% of %.0f/s", 100*s.VsPull, s.PullPerSecond)
+		}
+		if s.VsTablePull > 0 {
 			vsRead = fmt.Sprintf("%.0f%%", 100*s.VsTablePull)
 		}
-		fmt.Fprintf(w, "%-9s %-13s %10s %8d %9d %10.1f %9s %9s %10s %9.1fM\n", s.Target, s.Step, s.Wall.Round(time.Millisecond), s.Rows, s.Requests,
+		fmt.Fprintf(w, "%-9s %-13s %10s %8d %9d %10.1f %9s %16s %10s %9.1fM\n", s.Target, s.Step, s.Wall.Round(time.Millisecond), s.Rows, s.Requests,
 			s.RequestsPerTable, vsFirst, vsPull, vsRead, float64(s.PeakHeap)/(1<<20))
 		if s.Note != "" {
-			fmt.Fprintf(w, "          changed: %s\n", s.Note)
+			what := "changed"
+			if s.Step == "first-roster" {
+				what = "read"
+			}
+			fmt.Fprintf(w, "          %s: %s\n", what, s.Note)
 		}
 	}
 	return nil

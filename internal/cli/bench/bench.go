@@ -47,8 +47,9 @@ the emulator's own counters.
 --sync instead measures psctl sync on the same district: the pull psctl
 students -o ndjson makes, then a first sync into SQLite (and PostgreSQL with
 --sync-postgres URL), a second with nothing changed, and one after the
-emulator changes about 1% of the rows; requests come from the emulator's
-counters, peak heap from the Go runtime.
+emulator changes about 1% of the rows, then a first sync of students with a
+roster's columns only into a fresh target (like for like with the pull);
+requests come from the emulator's counters, peak heap from the Go runtime.
 
 --memory instead measures the peak resident memory of psctl students writing
 NDJSON and CSV to a file, in a child process, for each --memory-students size
