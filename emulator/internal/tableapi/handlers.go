@@ -97,20 +97,27 @@ func filter(r *http.Request, c *pluginaccess.Caller, t *table) (string, []any, e
 		return "", nil, pluginaccess.Errorf(http.StatusBadRequest, "q: "+err.Error())
 	}
 	var missing []string
-	where, args, err := fiql.Schema.Where(conds, fiql.Columns(func(sel string) (string, error) {
+	where, args, err := fiql.Schema.Where(conds, func(sel string) (fiql.Field, error) {
 		name := sel
 		if tn, cn, ok := strings.Cut(sel, "."); ok && strings.EqualFold(tn, t.name) {
 			name = cn
 		}
 		col, ok := t.column(name)
 		if !ok {
-			return "", fmt.Errorf("%w: %s has no column %q", fiql.ErrUnknownField, t.name, sel)
+			return fiql.Field{}, fmt.Errorf("%w: %s has no column %q", fiql.ErrUnknownField, t.name, sel)
 		}
 		if !c.CanRead(t.name, col.name) {
 			missing = append(missing, col.name)
 		}
-		return quote(col.name), nil
-	}))
+		// A whole-number column compares as a number, which its index can
+		// serve (id=ge=A;id=lt=B windows, key-range counts); other columns
+		// compare by what each value holds.
+		kind := fiql.Auto
+		if strings.EqualFold(col.typ, "INTEGER") {
+			kind = fiql.Int
+		}
+		return fiql.Field{Expr: quote(col.name), Kind: kind}, nil
+	})
 	if err != nil {
 		return "", nil, pluginaccess.Errorf(http.StatusBadRequest, "q: "+err.Error())
 	}
