@@ -60,18 +60,18 @@ func TestNewClientNeedsCredentials(t *testing.T) {
 	}
 }
 
-func TestRetryAfterSlowsTheWholeClient(t *testing.T) {
+// A refusal met by one request slows every request of the client: two
+// requests made one after the other by another goroutine, after the
+// refusal, reach the server at least the learnt spacing apart (before the
+// fix they went out back to back, and the refused request waited alone).
+func TestRefusalSlowsTheWholeClient(t *testing.T) {
 	f := newFakePS(t)
 	var mu sync.Mutex
-	var limitedAt time.Time
 	var arrivals []time.Time
 	var calls atomic.Int32
 	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
-			mu.Lock()
-			limitedAt = time.Now()
-			mu.Unlock()
-			w.Header().Set("Retry-After", "1") // capped to 200ms by the policy below
+			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
@@ -80,34 +80,40 @@ func TestRetryAfterSlowsTheWholeClient(t *testing.T) {
 		mu.Unlock()
 		writeJSON(w, map[string]any{"district": map[string]any{"name": "D"}})
 	})
-	p := fastRetry
-	p.MaxRetryAfter = 200 * time.Millisecond
-	c := f.client(WithRetryPolicy(p))
+	c := f.client(WithRetryPolicy(fastRetry))
 	if _, err := c.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	first := make(chan error, 1)
-	go func() { _, err := c.District(context.Background()); first <- err }()
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	// A second, independent request started after the 429 must also wait.
-	time.Sleep(10 * time.Millisecond)
+	// The refused request is sent again and succeeds.
 	if _, err := c.District(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-first; err != nil {
+	st := c.Stats()
+	if st.Refusals != 1 || st.SlowDowns != 1 || st.Interval <= 0 {
+		t.Fatalf("stats after one refusal = %+v, want 1 refusal, 1 slow-down and a spacing", st)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range 2 {
+			if _, err := c.District(context.Background()); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(arrivals) != 2 {
-		t.Fatalf("%d successful arrivals, want 2", len(arrivals))
+	if len(arrivals) != 3 {
+		t.Fatalf("%d successful arrivals, want 3", len(arrivals))
 	}
-	for i, a := range arrivals {
-		if d := a.Sub(limitedAt); d < 190*time.Millisecond {
-			t.Errorf("request %d arrived %s after the 429, want at least the 200ms Retry-After (capped)", i, d)
-		}
+	// The spacing only shrinks by 1/32 per accepted request.
+	want := c.Stats().Interval - time.Millisecond
+	if gap := arrivals[2].Sub(arrivals[1]); gap < want {
+		t.Errorf("another goroutine's requests arrived %s apart, want at least the client's spacing %s", gap, want)
 	}
 }
 
@@ -210,7 +216,7 @@ func TestRateLimitErrorAfterRetries(t *testing.T) {
 	})
 	_, err := f.client().District(context.Background())
 	var rl *RateLimitError
-	if !errors.As(err, &rl) || !IsRateLimited(err) || !strings.Contains(err.Error(), "WithThrottle") {
+	if !errors.As(err, &rl) || !IsRateLimited(err) || !strings.Contains(err.Error(), "WithRateLimit") || rl.Refusals != fastRetry.MaxRetries+1 {
 		t.Fatalf("err = %v, want *RateLimitError with advice", err)
 	}
 }
