@@ -32,11 +32,11 @@ type Pacer struct {
 	min     time.Duration // never faster than this (0: no known limit)
 	onSlow  func(from, to time.Duration, why string)
 
-	mu           sync.Mutex
-	interval     time.Duration // current spacing; 0: unpaced
-	floor        time.Duration // spacing at the last refusal, decaying
-	epoch        uint64        // bumped at each slow-down
-	successes    uint64        // accepted since the last refusal of any request
+	mu        sync.Mutex
+	interval  time.Duration // current spacing; 0: unpaced
+	floor     time.Duration // spacing at the last refusal, decaying
+	epoch     uint64        // bumped at each slow-down
+	successes uint64        // accepted since the last refusal of any request
 
 	requests, refusals, slowdowns atomic.Int64
 }
