@@ -56,8 +56,9 @@ func (s *TablesService) Count(ctx context.Context, table, q string) (int, error)
 	return s.c.count(ctx, path+"/count", v)
 }
 
-// List iterates over a table's rows: one count, the pages (concurrently,
-// in order) and a count at the end, as every list does.
+// List iterates over a table's rows: the pages (concurrently, in order),
+// a count asked for with the first page and a count at the end, as every
+// list does.
 func (s *TablesService) List(ctx context.Context, table string, opts *TableListOptions) iter.Seq2[SchemaRecord, error] {
 	return func(yield func(SchemaRecord, error) bool) {
 		if opts == nil {
@@ -68,16 +69,7 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			yield(SchemaRecord{}, err)
 			return
 		}
-		size, err := s.c.pageSize(ctx, opts.PageSize, func(m *Metadata) FlexInt { return m.SchemaTableQueryMaxPageSize })
-		if err != nil {
-			yield(SchemaRecord{}, err)
-			return
-		}
-		total, err := s.Count(ctx, table, opts.Q)
-		if err != nil {
-			yield(SchemaRecord{}, err)
-			return
-		}
+		maxPage := func(m *Metadata) FlexInt { return m.SchemaTableQueryMaxPageSize }
 		q := url.Values{"projection": {projection(opts.Projection)}}
 		if opts.Q != "" {
 			q.Set("q", opts.Q)
@@ -87,7 +79,7 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			q.Set("sortdescending", strconv.FormatBool(opts.Descending))
 		}
 		pull[SchemaRecord]{
-			path: path, total: total, size: size, workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
+			path: path, size: s.c.knownPageSize(opts.PageSize, maxPage), workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
 			fetch: func(ctx context.Context, page, size int) ([]SchemaRecord, error) {
 				var res struct {
 					Records List[SchemaRecord] `json:"record"`
@@ -97,7 +89,8 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 				}
 				return res.Records, nil
 			},
-			recount: func(ctx context.Context) (int, error) { return s.Count(ctx, table, opts.Q) },
+			count:   func(ctx context.Context) (int, error) { return s.Count(ctx, table, opts.Q) },
+			maxSize: func(ctx context.Context, want int) (int, error) { return s.c.capPageSize(ctx, want, maxPage) },
 		}.run(ctx, yield)
 	}
 }
