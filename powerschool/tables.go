@@ -26,7 +26,10 @@ type TableListOptions struct {
 	PageSize   int // default and cap: metadata's schema_table_query_max_page_size
 	// Concurrency is how many pages are fetched at once (0: client default).
 	Concurrency int
-	Progress    func(Progress)
+	// Limit, if positive, stops after that many rows, asking for no page
+	// beyond them (see ListOptions.Limit).
+	Limit    int
+	Progress func(Progress)
 }
 
 func tablePath(table string) (string, error) {
@@ -79,7 +82,7 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			q.Set("sortdescending", strconv.FormatBool(opts.Descending))
 		}
 		pull[SchemaRecord]{
-			path: path, size: s.c.knownPageSize(opts.PageSize, maxPage), workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
+			path: path, size: s.c.knownPageSize(opts.PageSize, maxPage), limit: opts.Limit, workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
 			fetch: func(ctx context.Context, page, size int) ([]SchemaRecord, error) {
 				var res struct {
 					Records List[SchemaRecord] `json:"record"`
