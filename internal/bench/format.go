@@ -97,8 +97,8 @@ func (r *Report) Targets() []string {
 	}
 	rq := def.Requests
 	exact := rq.Token == 1 && rq.Pages == int64(r.Pages) && rq.Metadata == 0 && rq.Count == 2 && rq.Other == 0
-	out = append(out, fmt.Sprintf("target: pages + 2 (a count with the first page, a re-count at the end), one token request, no metadata read: %d pages for %d, %d counts, %d token, %d metadata, %s",
-		rq.Pages, r.Pages, rq.Count, rq.Token, rq.Metadata, mark(exact)))
+	out = append(out, fmt.Sprintf("target: one token request, one request per page, and 2 more (a count with the first page, a re-count at the end), no metadata read: %d, %d for %d pages, %d counts, %d metadata, %s",
+		rq.Token, rq.Pages, r.Pages, rq.Count, rq.Metadata, mark(exact)))
 	for _, p := range r.Paced {
 		if p.MinInterval > 0 {
 			out = append(out, fmt.Sprintf("target: %s: default pull within %.2fx of pages x interval: %.2fx, %s; refusals at most %.0f%% of requests: %.1f%%, %s",
