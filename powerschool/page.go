@@ -442,6 +442,9 @@ type pull[T any] struct {
 	// page at the plugin's maximum from metadata.
 	maxSize  func(ctx context.Context, want int) (int, error)
 	progress func(Progress)
+	// counted says total is already known: the first page goes alone.
+	counted bool
+	total   int
 }
 
 // first fetches page 1 and the count at once.
@@ -453,10 +456,14 @@ func (p pull[T]) first(ctx context.Context) (items []T, size, total int, err err
 		err error
 	}
 	counts := make(chan counted, 1)
-	go func() {
-		n, err := p.count(ctx)
-		counts <- counted{n, err}
-	}()
+	if p.counted {
+		counts <- counted{p.total, nil}
+	} else {
+		go func() {
+			n, err := p.count(ctx)
+			counts <- counted{n, err}
+		}()
+	}
 	size = p.size
 	if p.limit > 0 && (size == 0 || p.limit < size) {
 		size = p.limit
