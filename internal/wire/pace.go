@@ -37,6 +37,7 @@ type Pacer struct {
 	floor     time.Duration // spacing at the last refusal, decaying
 	epoch     uint64        // bumped at each slow-down
 	successes uint64        // accepted since the last refusal of any request
+	recent    [4]time.Time  // send times of the latest accepted requests, newest first
 
 	requests, refusals, slowdowns atomic.Int64
 }
@@ -69,7 +70,10 @@ func NewPacer(min time.Duration, onSlow func(from, to time.Duration, why string)
 }
 
 // Ticket identifies one attempt to the pacer.
-type Ticket struct{ epoch uint64 }
+type Ticket struct {
+	epoch uint64
+	sent  time.Time
+}
 
 // setInterval is called with mu held.
 func (p *Pacer) setInterval(d time.Duration) {
@@ -98,13 +102,17 @@ func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
 		return Ticket{}, context.DeadlineExceeded
 	}
 	p.requests.Add(1)
-	return Ticket{epoch: epoch}, nil
+	return Ticket{epoch: epoch, sent: time.Now()}, nil
 }
 
 // Accepted records that the request of t was answered (not refused).
 func (p *Pacer) Accepted(t Ticket) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !t.sent.IsZero() {
+		copy(p.recent[1:], p.recent[:])
+		p.recent[0] = t.sent
+	}
 	p.successes++
 	if p.floor > 0 && p.successes%16 == 0 {
 		p.floor -= p.floor / 256 // about 1/16 per 256 accepted
