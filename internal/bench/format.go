@@ -76,10 +76,6 @@ func orDash(ok bool, s string) string {
 // Targets says, for each of the goals this run can judge, whether
 // the default pskit pull met it.
 func (r *Report) Targets() []string {
-	def, ok := r.Result(ClientPskit, r.Config.Concurrency)
-	if !ok || r.Config.Concurrency == 1 {
-		return nil
-	}
 	mark := func(ok bool) string {
 		if ok {
 			return "met"
@@ -87,6 +83,16 @@ func (r *Report) Targets() []string {
 		return "MISSED"
 	}
 	var out []string
+	for _, p := range r.Paced {
+		if p.MinInterval > 0 {
+			out = append(out, fmt.Sprintf("target: %s: default pull within %.2fx of pages x interval: %.2fx, %s; refusals at most %.0f%% of requests: %.1f%%, %s",
+				p.Mode, TargetVsIdeal, p.VsIdeal, mark(p.VsIdeal <= TargetVsIdeal), 100*TargetRefused, 100*p.Refused, mark(p.Refused <= TargetRefused)))
+		}
+	}
+	def, ok := r.Result(ClientPskit, r.Config.Concurrency)
+	if !ok || r.Config.Concurrency == 1 {
+		return out
+	}
 	if def.VsIdeal > 0 {
 		out = append(out,
 			fmt.Sprintf("target: default pull within %.2fx of ideal: %.2fx, %s", TargetVsIdeal, def.VsIdeal, mark(def.VsIdeal <= TargetVsIdeal)),
@@ -99,15 +105,5 @@ func (r *Report) Targets() []string {
 	exact := rq.Token == 1 && rq.Pages == int64(r.Pages) && rq.Metadata == 0 && rq.Count == 2 && rq.Other == 0
 	out = append(out, fmt.Sprintf("target: one token request, one request per page, and 2 more (a count with the first page, a re-count at the end), no metadata read: %d, %d for %d pages, %d counts, %d metadata, %s",
 		rq.Token, rq.Pages, r.Pages, rq.Count, rq.Metadata, mark(exact)))
-	for _, p := range r.Paced {
-		if p.MinInterval > 0 {
-			out = append(out, fmt.Sprintf("target: %s: default pull within %.2fx of pages x interval: %.2fx, %s; refusals at most %.0f%% of requests: %.1f%%, %s",
-				p.Mode, TargetVsIdeal, p.VsIdeal, mark(p.VsIdeal <= TargetVsIdeal), 100*TargetRefused, 100*p.Refused, mark(p.Refused <= TargetRefused)))
-		}
-	}
-	if tb, st := r.paced("table students"), r.paced("students (for CPU)"); tb != nil && st != nil && st.CPUPerRecord > 0 {
-		ratio := float64(tb.CPUPerRecord) / float64(st.CPUPerRecord)
-		out = append(out, fmt.Sprintf("target: table API CPU per record within %.1fx of the student list's: %.2fx, %s", TargetTableCPU, ratio, mark(ratio <= TargetTableCPU)))
-	}
 	return out
 }

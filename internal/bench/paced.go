@@ -122,15 +122,20 @@ func withoutLatency(srv *emulator.Server, fn func() error) error {
 }
 
 // tablePull pulls the STUDENTS table through the table API at the SDK's
-// defaults, checking every row arrives once.
-func (t target) tablePull(ctx context.Context) (int, error) {
+// defaults (range split or paged), checking every row arrives once.
+func (t target) tablePull(split ps.RangeSplit) func(ctx context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) { return t.table(ctx, split) }
+}
+
+func (t target) table(ctx context.Context, split ps.RangeSplit) (int, error) {
 	client, err := ps.NewClient(ps.WithBaseURL(t.url), ps.WithCredentials(t.id, t.secret))
 	if err != nil {
 		return 0, err
 	}
 	seen := newIDs(t.students)
 	n := 0
-	for r, err := range client.Tables.List(ctx, "students", &ps.TableListOptions{Projection: []string{"id", "dcid", "lastfirst", "grade_level", "schoolid"}}) {
+	opts := &ps.TableListOptions{Projection: []string{"id", "dcid", "lastfirst", "grade_level", "schoolid"}, RangeSplit: split}
+	for r, err := range client.Tables.List(ctx, "students", opts) {
 		if err != nil {
 			return n, err
 		}

@@ -17,9 +17,11 @@ import (
 // refusal is taken as a reason to slow down, not to fail:
 //
 //   - A refusal of a request sent at the current pace (not one already
-//     queued or in flight when the pace last changed) doubles the spacing
-//     (at most to the server's Retry-After) and remembers the refused
-//     spacing as a floor.
+//     queued or in flight when the pace last changed) slows the pace: at
+//     first by doubling the spacing or taking the spacing of the latest
+//     accepted requests, near a spacing already refused by a quarter (at
+//     most to the server's Retry-After); the refused spacing is remembered
+//     as a floor.
 //   - Each accepted request shortens the spacing by 1/32 (additive increase
 //     of the rate, in effect), never below 1.1 times the floor; the floor
 //     itself decays slowly, so a server that relents is followed.
@@ -138,8 +140,25 @@ func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 		return
 	}
 	from := p.interval
-	p.floor = max(p.floor, from)
-	next := max(2*from, paceSeed)
+	// While exploring (no refused spacing known, or refused below it) the
+	// spacing doubles, or jumps to the spacing of the latest accepted
+	// requests: a server with a minimum interval accepts one request per
+	// interval from a client that sends faster, so that gap measures it.
+	// Refused near a known spacing (a delayed request arriving early, a
+	// server that tightened), it slows by a quarter, and the remembered
+	// spacing moves halfway towards this one, so one late refusal does not
+	// hold the pace far above the server's limit.
+	var next time.Duration
+	if p.floor == 0 || from < p.floor {
+		next = max(2*from, paceSeed)
+		if gap := p.acceptedGap(); gap > from {
+			next = max(from+from/4, gap+gap/20)
+		}
+		p.floor = max(p.floor, from)
+	} else {
+		next = from + from/4
+		p.floor = (p.floor + from) / 2
+	}
 	if retryAfter > 0 {
 		next = min(next, retryAfter) // the server never asks to wait longer than it needs
 		next = max(next, from+1)     // but the pace must slow
@@ -156,6 +175,23 @@ func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 		}
 		p.onSlow(from, to, why)
 	}
+}
+
+// acceptedGap is the least spacing between the sends of the latest
+// accepted requests (0 when fewer than two are known). Idle time only
+// widens a gap, so the least one is nearest the server's.
+func (p *Pacer) acceptedGap() time.Duration {
+	var gap time.Duration
+	for i := 0; i+1 < len(p.recent); i++ {
+		a, b := p.recent[i], p.recent[i+1]
+		if a.IsZero() || b.IsZero() {
+			break
+		}
+		if d := a.Sub(b); d > 0 && (gap == 0 || d < gap) {
+			gap = d
+		}
+	}
+	return gap
 }
 
 // Stats returns what the pacer has seen so far.
