@@ -125,7 +125,9 @@ func decodeRecord[T any](raw json.RawMessage) (T, error) {
 }
 
 // decodePage reads a list page. It accepts the singular key holding an
-// array, a single object, "" or nothing, and a plural key holding a bare array.
+// array, a single object, "" or nothing, and a plural key holding a bare
+// array; with singular "" (the table API's {"record":[..]}), the plural key
+// holds the array or one bare record.
 //
 // It walks the page once with a json.Decoder and decodes each record
 // straight from the page, keeping the record's bytes as its Raw: decoding
@@ -147,10 +149,11 @@ func decodePage[T any](body []byte, plural, singular string) ([]T, error) {
 			}
 			continue
 		}
-		switch p.peek() {
-		case '[':
+		switch c := p.peek(); {
+		case c == '[' || (c == '{' && singular == ""):
+			// A list, or (with no singular key) one bare record.
 			return decodeRecords[T](&p)
-		case '{':
+		case c == '{':
 			if err := p.delim('{'); err != nil {
 				return nil, err
 			}

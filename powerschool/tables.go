@@ -117,18 +117,26 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			counted: counted, total: total,
 			path: path, size: s.c.knownPageSize(opts.PageSize, maxPage), limit: opts.Limit, workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
 			fetch: func(ctx context.Context, page, size int) ([]SchemaRecord, error) {
-				var res struct {
-					Records List[SchemaRecord] `json:"record"`
-				}
-				if err := s.c.do(ctx, &request{method: http.MethodGet, path: path, query: pageQuery(q, page, size)}, &res); err != nil {
-					return nil, err
-				}
-				return res.Records, nil
+				return s.c.tablePage(ctx, path, pageQuery(q, page, size))
 			},
 			count:   func(ctx context.Context) (int, error) { return s.Count(ctx, table, opts.Q) },
 			maxSize: func(ctx context.Context, want int) (int, error) { return s.c.capPageSize(ctx, want, maxPage) },
 		}.run(ctx, yield)
 	}
+}
+
+// tablePage reads one page of the table API ({"name":..,"record":[..]}),
+// decoding each record straight from the page.
+func (c *Client) tablePage(ctx context.Context, path string, q url.Values) ([]SchemaRecord, error) {
+	b, err := c.getBytes(ctx, path, q)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := decodePage[SchemaRecord](b, "record", "")
+	if err != nil {
+		return nil, fmt.Errorf("powerschool: GET %s: the rows are not as expected: %w", path, err)
+	}
+	return recs, nil
 }
 
 // Get fetches one row by ID; projection defaults to all columns.

@@ -3,7 +3,6 @@ package powerschool
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -89,13 +88,7 @@ func (sp *splitter) rangeQuery(after, hi int64) url.Values {
 }
 
 func (sp *splitter) get(ctx context.Context, q url.Values) ([]SchemaRecord, error) {
-	var res struct {
-		Records List[SchemaRecord] `json:"record"`
-	}
-	if err := sp.s.c.do(ctx, &request{method: http.MethodGet, path: sp.path, query: q}, &res); err != nil {
-		return nil, err
-	}
-	return res.Records, nil
+	return sp.s.c.tablePage(ctx, sp.path, q)
 }
 
 // edge returns the smallest (desc false) or largest key matching the
