@@ -113,7 +113,7 @@ func comparePageDecoders(t *testing.T, b []byte) {
 func TestDecodeTablePage(t *testing.T) {
 	for body, want := range map[string][]int{
 		`{"name":"U_X","record":[{"id":1,"name":"U_X","tables":{"u_x":{"a":"1"}}},{"id":"2","name":"U_X","tables":{"u_x":{"a":"2"}}}]}`: {1, 2},
-		`{"name":"U_X","record":{"id":5,"name":"U_X","tables":{"u_x":{"a":"5"}}}}`:                                                  {5},
+		`{"name":"U_X","record":{"id":5,"name":"U_X","tables":{"u_x":{"a":"5"}}}}`:                                                      {5},
 		`{"name":"U_X","record":[]}`: nil,
 		`{"name":"U_X","record":""}`: nil,
 		`{"name":"U_X"}`:             nil,
