@@ -38,6 +38,7 @@ type Pacer struct {
 	interval  time.Duration // current spacing; 0: unpaced
 	floor     time.Duration // spacing at the last refusal, decaying
 	epoch     uint64        // bumped at each slow-down
+	changed   chan struct{} // closed at each slow-down
 	successes uint64        // accepted since the last refusal of any request
 	recent    [4]time.Time  // send times of the latest accepted requests, newest first
 
@@ -64,7 +65,7 @@ const (
 // NewPacer returns a pacer that never sends faster than one request every
 // min (0: no known limit). onSlow, if not nil, is told of every slow-down.
 func NewPacer(min time.Duration, onSlow func(from, to time.Duration, why string)) *Pacer {
-	p := &Pacer{limiter: rate.NewLimiter(rate.Inf, 1), min: min, onSlow: onSlow}
+	p := &Pacer{limiter: rate.NewLimiter(rate.Inf, 1), min: min, onSlow: onSlow, changed: make(chan struct{})}
 	if min > 0 {
 		p.setInterval(min)
 	}
@@ -90,21 +91,34 @@ func (p *Pacer) setInterval(d time.Duration) {
 }
 
 // Wait blocks until the next request may go, or ctx ends.
+//
+// A turn given at a pace that has since slowed is given up and taken
+// again at the new pace: the limiter keeps turns reserved before a change
+// of rate, and a queue of workers would otherwise go out at the old pace
+// and be refused in turn.
 func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
-	// The epoch is taken before the wait: a request whose turn was given
-	// at the old pace is no evidence against the new one.
-	p.mu.Lock()
-	epoch := p.epoch
-	p.mu.Unlock()
-	if err := p.limiter.Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			return Ticket{}, ctx.Err()
+	for {
+		p.mu.Lock()
+		epoch, changed := p.epoch, p.changed
+		r := p.limiter.Reserve()
+		p.mu.Unlock()
+		if d := r.Delay(); d > 0 {
+			timer := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				r.Cancel()
+				return Ticket{}, ctx.Err()
+			case <-changed:
+				timer.Stop()
+				r.Cancel()
+				continue
+			case <-timer.C:
+			}
 		}
-		// The wait would outlast ctx's deadline: say so as the deadline would.
-		return Ticket{}, context.DeadlineExceeded
+		p.requests.Add(1)
+		return Ticket{epoch: epoch, sent: time.Now()}, nil
 	}
-	p.requests.Add(1)
-	return Ticket{epoch: epoch, sent: time.Now()}, nil
 }
 
 // Accepted records that the request of t was answered (not refused).
@@ -165,6 +179,8 @@ func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 	}
 	p.setInterval(next)
 	p.epoch++
+	close(p.changed) // queued turns are taken again at the new pace
+	p.changed = make(chan struct{})
 	to := p.interval
 	p.mu.Unlock()
 	p.slowdowns.Add(1)
