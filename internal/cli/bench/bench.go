@@ -70,7 +70,8 @@ No server or credentials of yours are used. See docs/performance.md.`,
 	fl.BoolVar(&o.Memory, "memory", false, "measure psctl's peak memory writing NDJSON and CSV instead")
 	fl.BoolVar(&o.CPU, "cpu", false, "measure the CPU time of psctl students, table list and query (child processes, --students and --page-size) instead")
 	fl.DurationSliceVar(&o.Config.Throttles, "throttle", nil, "also pull from a plugin with each minimum interval between requests (no added latency), e.g. 20ms,200ms")
-	fl.BoolVar(&o.Config.Table, "table", false, "also pull the STUDENTS table through the table API (no added latency)")
+	fl.BoolVar(&o.Config.Table, "table", false, "also pull the STUDENTS table through the table API, range split and paged, and the student list (no added latency)")
+	fl.BoolVar(&o.Config.PacedOnly, "paced-only", false, "skip the four default modes (with --throttle or --table)")
 	fl.IntSliceVar(&o.MemorySizes, "memory-students", []int{20_000, 1_000_000}, "district sizes for --memory")
 	fl.IntVar(&o.MemoryPage, "memory-page-size", 1000, "the plugin's maximum page size for --memory")
 	return cmd
