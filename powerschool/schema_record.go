@@ -28,7 +28,7 @@ func (r *SchemaRecord) UnmarshalJSON(b []byte) error {
 		Name   json.RawMessage                       `json:"name"`
 		Tables map[string]map[string]json.RawMessage `json:"tables"`
 	}
-	if err := json.Unmarshal(b, &g); err == nil && len(g.Tables) > 0 {
+	if bytes.Contains(b, []byte(`"tables"`)) && json.Unmarshal(b, &g) == nil && len(g.Tables) > 0 {
 		*r = SchemaRecord{Raw: append(json.RawMessage(nil), b...), Tables: g.Tables}
 		if err := decodeOptional(g.ID, &r.ID); err != nil {
 			return err
