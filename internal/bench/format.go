@@ -13,18 +13,8 @@ const (
 	TargetSpeedup   = 6.0  // default pull at least 6x faster than c=1
 	TargetOfCeiling = 0.80 // without latency, pskit at least 80% of raw HTTP
 	TargetRefused   = 0.05 // throttled pull: refusals at most 5% of requests
-	TargetTableCPU  = 1.5  // table API CPU per record within 1.5x of the student list's
 )
 
-// paced returns the paced result of mode, nil if it did not run.
-func (r *Report) paced(mode string) *Paced {
-	for i := range r.Paced {
-		if r.Paced[i].Mode == mode {
-			return &r.Paced[i]
-		}
-	}
-	return nil
-}
 
 // WriteText prints the report as an aligned table followed by the targets.
 func WriteText(w io.Writer, r *Report) error {
