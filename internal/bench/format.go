@@ -15,7 +15,6 @@ const (
 	TargetRefused   = 0.05 // throttled pull: refusals at most 5% of requests
 )
 
-
 // WriteText prints the report as an aligned table followed by the targets.
 func WriteText(w io.Writer, r *Report) error {
 	c := r.Config
