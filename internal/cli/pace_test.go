@@ -38,12 +38,12 @@ func TestLimitMakesOnePageRequest(t *testing.T) {
 	}
 }
 
-// A pull from a throttled server completes, and its last line says how
-// many requests the server refused.
+// A pull from a throttled server completes, -v says when and why psctl
+// slowed down, and the last line says how many requests were refused.
 func TestThrottledPullReportsRefusals(t *testing.T) {
 	srv, r := startEmulator(t, emulator.Options{Students: 45, MaxPageSize: 100, MinInterval: 300 * time.Millisecond})
 	file := filepath.Join(r.dir, "s.ndjson")
-	_, errOut := r.ok("", "students", "-o", "ndjson", "--output", file)
+	_, errOut := r.ok("", "students", "-o", "ndjson", "--output", file, "-v")
 	b, err := os.ReadFile(file)
 	if err != nil || strings.Count(string(b), "\n") != 45 {
 		t.Fatalf("file holds %d records (%v), want 45", strings.Count(string(b), "\n"), err)
@@ -52,6 +52,9 @@ func TestThrottledPullReportsRefusals(t *testing.T) {
 	last := lines[len(lines)-1]
 	if refused := srv.Stats().Throttled; refused == 0 || !strings.Contains(last, "Wrote 45 students") || !strings.Contains(last, "The server refused") {
 		t.Errorf("emulator refused %d; last line %q, want the count of refusals", refused, last)
+	}
+	if !strings.Contains(errOut, "slowing down: the server refused a request as too many (HTTP 429)") {
+		t.Errorf("-v does not say when and why psctl slowed down:\n%s", errOut)
 	}
 }
 
