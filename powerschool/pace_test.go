@@ -69,7 +69,7 @@ func TestRangeSplitAgainstEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen, last := map[int]bool{}, 0
-	for r, err := range c.Tables.List(ctx, "students", &ps.TableListOptions{Projection: []string{"dcid", "lastfirst"}, PageSize: 50}) {
+	for r, err := range c.Tables.List(ctx, "students", &ps.TableListOptions{Projection: []string{"dcid", "lastfirst"}, PageSize: 50, RangeSplit: ps.RangeSplitAlways}) {
 		if err != nil {
 			t.Fatalf("after %d rows: %v", len(seen), err)
 		}
@@ -82,7 +82,7 @@ func TestRangeSplitAgainstEmulator(t *testing.T) {
 	if len(seen) != students {
 		t.Errorf("%d rows, want %d", len(seen), students)
 	}
-	// 60 pages of 50 is above SplitAbove: the pull read ranges of DCID by
+	// RangeSplitAlways: the pull read ranges of DCID by
 	// seek, never a page beyond the first.
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

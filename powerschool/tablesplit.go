@@ -23,7 +23,7 @@ const (
 )
 
 // SplitAbove is the number of pages above which RangeSplitAuto splits.
-const SplitAbove = 50
+const SplitAbove = 250
 
 // splitWindowPages is how many pages of rows one key range holds, on
 // average: enough that a range's last, partly empty request costs little.

@@ -229,7 +229,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 			for _, m := range []struct {
 				mode string
 				fn   func(context.Context) (int, error)
-			}{{"table students (range split)", t.tablePull(ps.RangeSplitAuto)}, {"table students (paged)", t.tablePull(ps.RangeSplitNever)},
+			}{{"table students (range split)", t.tablePull(ps.RangeSplitAlways)}, {"table students (paged)", t.tablePull(ps.RangeSplitNever)},
 				{"students", t.studentsPull}} {
 				p, err := runPaced(ctx, srv, m.mode, cfg.Runs, log, m.fn)
 				if err != nil {
