@@ -28,12 +28,13 @@ type TableListOptions struct {
 	Concurrency int
 	// RangeSplit chooses between paging and reading ranges of the table's
 	// key concurrently (RangeSplitAuto: ranges for a table of more than
-	// SplitAbove pages whose key is known). Ranges need no deep offset, so a
-	// large table costs the same per row at its end as at its start.
+	// SplitAbove pages whose Key is given). Ranges need no deep offset, so
+	// a server whose deep pages cost more than its key ranges serves a
+	// large table at the same cost per row at its end as at its start.
 	RangeSplit RangeSplit
 	// Key is the table's key column, whose values are the rows' ids, for
-	// RangeSplit (default: DCID for core tables such as STUDENTS, CC,
-	// ATTENDANCE and STOREDGRADES; unknown otherwise).
+	// RangeSplit. With RangeSplitAlways it defaults to DCID for core tables
+	// such as STUDENTS, CC, ATTENDANCE and STOREDGRADES.
 	Key string
 	// Limit, if positive, stops after that many rows, asking for no page
 	// beyond them (see ListOptions.Limit).

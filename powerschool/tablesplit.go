@@ -13,12 +13,13 @@ type RangeSplit int
 
 const (
 	// RangeSplitAuto splits a large table (more than SplitAbove pages) into
-	// ranges of its key when the key is known (TableListOptions.Key, or a
-	// core table's DCID) and no Sort is asked for.
+	// ranges of its key when the key is given (TableListOptions.Key) and
+	// no Sort is asked for.
 	RangeSplitAuto RangeSplit = iota
 	// RangeSplitNever always pages with page/pagesize.
 	RangeSplitNever
-	// RangeSplitAlways splits whenever the key is known and no Sort is asked for.
+	// RangeSplitAlways splits whenever the key is known (given, or a core
+	// table's DCID) and no Sort is asked for.
 	RangeSplitAlways
 )
 
@@ -46,7 +47,13 @@ func splitKey(table string, opts *TableListOptions) string {
 	if opts.Key != "" {
 		return opts.Key
 	}
-	return coreKeys[strings.ToLower(table)]
+	// A core table's DCID is known, but is used only when asked: against
+	// the emulator a range of DCID costs more than a page, and no
+	// measurement against PowerSchool says otherwise yet.
+	if opts.RangeSplit == RangeSplitAlways {
+		return coreKeys[strings.ToLower(table)]
+	}
+	return ""
 }
 
 // keyRange is the half-open range [lo, hi) of key values.
