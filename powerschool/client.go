@@ -29,6 +29,7 @@ type Client struct {
 	cfg    config
 	logger *slog.Logger
 	retry  *retryablehttp.Client
+	pace   *throttleTransport
 	tokens *tokenManager
 	redact *wire.Redactor
 
@@ -90,7 +91,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	// the per-attempt deadline and body limit.
 	rt := newThrottleTransport(cfg.Attempt(cfg.Transport(own)), cfg.throttle, cfg.Retry, cfg.Logger, cfg.UserAgent)
 
-	c := &Client{base: base, cfg: cfg, logger: cfg.Logger, retry: cfg.APIClient(rt, base), redact: &wire.Redactor{}}
+	c := &Client{base: base, cfg: cfg, logger: cfg.Logger, retry: cfg.APIClient(rt, base), pace: rt, redact: &wire.Redactor{}}
 	c.redact.AddSecret(cfg.clientSecret)
 	c.redact.AddBasic(cfg.clientID, cfg.clientSecret)
 	c.tokens = newTokenManager(c, cfg.TokenHTTPClient(rt))
@@ -108,6 +109,27 @@ func NewClient(opts ...Option) (*Client, error) {
 
 // BaseURL returns the server's base URL as configured.
 func (c *Client) BaseURL() string { return c.base.String() }
+
+// Stats are what a client has met so far, across all its requests.
+type Stats struct {
+	// Requests counts attempts sent, token requests and retries included.
+	Requests int64
+	// Refusals counts attempts the server refused as too many (HTTP 429).
+	// Each was sent again at a slower pace.
+	Refusals int64
+	// SlowDowns counts the times the client slowed its pace after a refusal.
+	SlowDowns int64
+	// Interval is the spacing the client now keeps between requests
+	// (0: none); it is learnt from refusals, and never below WithRateLimit.
+	Interval time.Duration
+}
+
+// Stats returns what the client has met so far. It is safe to call at any
+// time, e.g. after a pull to report how often the server refused.
+func (c *Client) Stats() Stats {
+	s := c.pace.pacer.Stats()
+	return Stats{Requests: s.Requests, Refusals: s.Refusals, SlowDowns: s.SlowDowns, Interval: s.Interval}
+}
 
 // scrub removes secrets (client secret, Basic header, tokens) from s.
 func (c *Client) scrub(s string) string { return c.redact.Text(s) }
@@ -218,6 +240,10 @@ func (c *Client) attempt(ctx context.Context, r *request, tok string) (*http.Res
 	}
 	resp, err := c.retry.Do(req)
 	if err != nil {
+		var refused *refusedError
+		if errors.As(err, &refused) && ctx.Err() == nil {
+			return nil, &RateLimitError{Method: r.method, Path: r.path, RetryAfter: refused.retryAfter, Refusals: refused.refusals}
+		}
 		return nil, c.transportError(ctx, r.method, r.path, err)
 	}
 	return resp, nil

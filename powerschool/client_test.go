@@ -60,55 +60,83 @@ func TestNewClientNeedsCredentials(t *testing.T) {
 	}
 }
 
-func TestRetryAfterSlowsTheWholeClient(t *testing.T) {
+// A refusal met by one request slows every request of the client: requests
+// made one after the other by another goroutine, after the refusal, leave
+// the client at the learnt spacing (before the fix they went out back to
+// back, and the refused request waited alone).
+// Send times are taken below the client's pacing, where a late timer can
+// only widen a gap; arrival times at the server could be squeezed by a
+// loaded machine.
+func TestRefusalSlowsTheWholeClient(t *testing.T) {
 	f := newFakePS(t)
-	var mu sync.Mutex
-	var limitedAt time.Time
-	var arrivals []time.Time
 	var calls atomic.Int32
 	f.handle("GET /ws/v1/district", func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			mu.Lock()
-			limitedAt = time.Now()
-			mu.Unlock()
-			w.Header().Set("Retry-After", "1") // capped to 200ms by the policy below
+		if calls.Add(1) <= 2 {
+			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
-		mu.Lock()
-		arrivals = append(arrivals, time.Now())
-		mu.Unlock()
 		writeJSON(w, map[string]any{"district": map[string]any{"name": "D"}})
 	})
-	p := fastRetry
-	p.MaxRetryAfter = 200 * time.Millisecond
-	c := f.client(WithRetryPolicy(p))
+	sends := &sendRecorder{base: http.DefaultTransport}
+	c := f.client(WithRetryPolicy(fastRetry), WithHTTPClient(&http.Client{Transport: sends}))
 	if _, err := c.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	first := make(chan error, 1)
-	go func() { _, err := c.District(context.Background()); first <- err }()
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	// A second, independent request started after the 429 must also wait.
-	time.Sleep(10 * time.Millisecond)
+	// The refused request is sent again, refused again, then succeeds.
 	if _, err := c.District(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-first; err != nil {
+	st := c.Stats()
+	if st.Refusals != 2 || st.SlowDowns != 2 || st.Interval <= 0 {
+		t.Fatalf("stats after two refusals = %+v, want 2 refusals, 2 slow-downs and a spacing", st)
+	}
+	sends.mu.Lock()
+	sends.times = nil
+	sends.mu.Unlock()
+	done := make(chan error, 1)
+	const n = 6
+	go func() {
+		for range n {
+			if _, err := c.District(context.Background()); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(arrivals) != 2 {
-		t.Fatalf("%d successful arrivals, want 2", len(arrivals))
+	sends.mu.Lock()
+	defer sends.mu.Unlock()
+	if len(sends.times) != n {
+		t.Fatalf("%d requests sent, want %d", len(sends.times), n)
 	}
-	for i, a := range arrivals {
-		if d := a.Sub(limitedAt); d < 190*time.Millisecond {
-			t.Errorf("request %d arrived %s after the 429, want at least the 200ms Retry-After (capped)", i, d)
-		}
+	// Turns are spaced by the interval (about 20 ms here, shrinking by 1/32
+	// per accepted request); a send may leave some milliseconds after its
+	// turn on a loaded machine, so half of the spacing over the n sends is
+	// the bound. Without the client-wide pace they leave back to back.
+	want := time.Duration(n-1) * c.Stats().Interval / 2
+	if gap := sends.times[n-1].Sub(sends.times[0]); gap < want {
+		t.Errorf("another goroutine's %d requests left within %s, want at least %s (half the client's spacing each; stats %+v)", n, gap, want, c.Stats())
 	}
+}
+
+// sendRecorder notes when each API request leaves the client.
+type sendRecorder struct {
+	base  http.RoundTripper
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (s *sendRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/ws/v1/district") {
+		s.mu.Lock()
+		s.times = append(s.times, time.Now())
+		s.mu.Unlock()
+	}
+	return s.base.RoundTrip(req)
 }
 
 func TestRetryAfterDateThenSuccess(t *testing.T) {
@@ -210,7 +238,7 @@ func TestRateLimitErrorAfterRetries(t *testing.T) {
 	})
 	_, err := f.client().District(context.Background())
 	var rl *RateLimitError
-	if !errors.As(err, &rl) || !IsRateLimited(err) || !strings.Contains(err.Error(), "WithThrottle") {
+	if !errors.As(err, &rl) || !IsRateLimited(err) || !strings.Contains(err.Error(), "WithRateLimit") || rl.Refusals != fastRetry.MaxRetries+1 {
 		t.Fatalf("err = %v, want *RateLimitError with advice", err)
 	}
 }

@@ -3,6 +3,8 @@ package powerschool
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -102,6 +104,33 @@ func comparePageDecoders(t *testing.T, b []byte) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: %s:\n got %#v\nwant %#v", b, kind, got, want)
+		}
+	}
+}
+
+// A table API page holds its rows under "record": an array, one bare
+// record, or nothing.
+func TestDecodeTablePage(t *testing.T) {
+	for body, want := range map[string][]int{
+		`{"name":"U_X","record":[{"id":1,"name":"U_X","tables":{"u_x":{"a":"1"}}},{"id":"2","name":"U_X","tables":{"u_x":{"a":"2"}}}]}`: {1, 2},
+		`{"name":"U_X","record":{"id":5,"name":"U_X","tables":{"u_x":{"a":"5"}}}}`:                                                      {5},
+		`{"name":"U_X","record":[]}`: nil,
+		`{"name":"U_X","record":""}`: nil,
+		`{"name":"U_X"}`:             nil,
+	} {
+		recs, err := decodePage[SchemaRecord]([]byte(body), "record", "")
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		var got []int
+		for _, r := range recs {
+			got = append(got, r.ID.Int())
+			if v, _ := r.Value("u_x.a"); v != strconv.Itoa(r.ID.Int()) || len(r.Raw) == 0 {
+				t.Errorf("%s: record %d reads a=%q", body, r.ID.Int(), v)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: ids %v, want %v", body, got, want)
 		}
 	}
 }

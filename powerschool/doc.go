@@ -7,8 +7,10 @@
 // runs and validated once, replaced after a 401), retries reads (honouring
 // Retry-After) but never repeats a write blindly, gives every attempt a
 // deadline (WithTimeout) and every answer a size limit
-// (WithMaxResponseSize), follows redirects only within the server, throttles
-// itself, and turns failures into typed errors (*APIError, *AuthError,
+// (WithMaxResponseSize), follows redirects only within the server, paces
+// all its requests to the rate the server accepts (a 429 slows the whole
+// client rather than failing it; WithRateLimit gives a known interval,
+// Client.Stats counts refusals), and turns failures into typed errors (*APIError, *AuthError,
 // *RateLimitError, *TimeoutError) that say what to do next. Secrets and
 // query strings never appear in logs or errors.
 //

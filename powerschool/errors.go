@@ -112,19 +112,28 @@ func (e *AuthError) Error() string {
 		e.Method, e.Path, e.StatusCode, desc, pluginConfigPath)
 }
 
-// RateLimitError is returned when PowerSchool still answers 429 after every retry.
+// RateLimitError is returned when PowerSchool refused a request as too
+// many (429) again and again while none of the client's requests got
+// through, even after waiting as long as it asked (or at once, with
+// retries disabled). Refusals while other requests succeed only slow the
+// client down.
 type RateLimitError struct {
 	Method, Path string
 	// RetryAfter is the server's last Retry-After, 0 if it sent none.
 	RetryAfter time.Duration
+	// Refusals is how many times in a row the request was refused.
+	Refusals int
 }
 
 func (e *RateLimitError) Error() string {
-	s := fmt.Sprintf("powerschool: %s %s: rate limited (HTTP 429) after all retries", e.Method, e.Path)
-	if e.RetryAfter > 0 {
-		s += fmt.Sprintf("; the server asks to wait %s", e.RetryAfter)
+	s := fmt.Sprintf("powerschool: %s %s: the server refused the request as too many (HTTP 429)", e.Method, e.Path)
+	if e.Refusals > 1 {
+		s += fmt.Sprintf(" %d times in a row while no other request got through", e.Refusals)
 	}
-	return s + "; lower the request rate (WithThrottle) or page concurrency, or try again later"
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf("; it asks to wait %s", e.RetryAfter)
+	}
+	return s + "; the plugin's request limit may be shared with another busy integration: try again later, or set the plugin's minimum interval with WithRateLimit"
 }
 
 // InconsistentPullError means the record count changed while a list was

@@ -37,7 +37,9 @@ const DefaultMaxResponseSize = wire.DefaultMaxResponseSize
 
 // Throttle limits the client's own request rate, across all goroutines.
 type Throttle struct {
-	// MinInterval is the minimum time between the starts of two requests. 0 means no limit.
+	// MinInterval is the minimum time between the starts of two requests
+	// (as WithRateLimit). 0 means no known limit; refusals still slow the
+	// client down.
 	MinInterval time.Duration
 	// MaxConcurrent caps requests in flight at once. 0 means no cap.
 	MaxConcurrent int
@@ -139,6 +141,23 @@ func WithThrottle(t Throttle) Option {
 			return fmt.Errorf("WithThrottle: MinInterval (%s) and MaxConcurrent (%d) must not be negative", t.MinInterval, t.MaxConcurrent)
 		}
 		c.throttle = t
+		return nil
+	}
+}
+
+// WithRateLimit keeps at least minInterval between the starts of any two
+// of the client's requests (all goroutines together): give it the plugin's
+// "minimum time interval between API requests" when an administrator set
+// one, so that the client never needs to be refused to find it. Without
+// it the client still learns the server's limit from refusals (HTTP 429)
+// and slows down on its own; with it, it may slow further but never goes
+// faster. 0 means no known limit.
+func WithRateLimit(minInterval time.Duration) Option {
+	return func(c *config) error {
+		if minInterval < 0 {
+			return fmt.Errorf("WithRateLimit: the interval (%s) must not be negative; 0 means no known limit", minInterval)
+		}
+		c.throttle.MinInterval = minInterval
 		return nil
 	}
 }

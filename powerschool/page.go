@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -45,6 +46,10 @@ type ListOptions struct {
 	// Concurrency is how many pages are fetched at once; 0 uses the client's
 	// default (WithPageConcurrency). Records are always yielded in order.
 	Concurrency int
+	// Limit, if positive, stops the list after that many records: pages are
+	// sized to it (when smaller than PageSize) and no page beyond it is
+	// asked for. A limited list is not checked for changes at the end.
+	Limit int
 	// Progress, if set, is called (from the iterating goroutine) after each page.
 	Progress func(Progress)
 	// Extra holds query parameters the SDK does not name.
@@ -120,7 +125,9 @@ func decodeRecord[T any](raw json.RawMessage) (T, error) {
 }
 
 // decodePage reads a list page. It accepts the singular key holding an
-// array, a single object, "" or nothing, and a plural key holding a bare array.
+// array, a single object, "" or nothing, and a plural key holding a bare
+// array; with singular "" (the table API's {"record":[..]}), the plural key
+// holds the array or one bare record.
 //
 // It walks the page once with a json.Decoder and decodes each record
 // straight from the page, keeping the record's bytes as its Raw: decoding
@@ -142,10 +149,11 @@ func decodePage[T any](body []byte, plural, singular string) ([]T, error) {
 			}
 			continue
 		}
-		switch p.peek() {
-		case '[':
+		switch c := p.peek(); {
+		case c == '[' || (c == '{' && singular == ""):
+			// A list, or (with no singular key) one bare record.
 			return decodeRecords[T](&p)
-		case '{':
+		case c == '{':
 			if err := p.delim('{'); err != nil {
 				return nil, err
 			}
@@ -335,19 +343,36 @@ func getOne[T any](ctx context.Context, c *Client, path, key string, q url.Value
 	return &v, nil
 }
 
-func (c *Client) pageSize(ctx context.Context, want int, max func(*Metadata) FlexInt) (int, error) {
+// capPageSize returns want capped at the plugin's maximum from metadata,
+// reading the metadata only when it is not already known. It is the
+// fallback of a pull whose first page was refused for its size.
+func (c *Client) capPageSize(ctx context.Context, want int, max func(*Metadata) FlexInt) (int, error) {
 	md, err := c.cachedMetadata(ctx)
 	if err != nil {
 		return 0, err
 	}
-	limit := DefaultPageSize
-	if m := max(md).Int(); m > 0 {
-		limit = m
+	if m := max(md).Int(); m > 0 && (want <= 0 || want > m) {
+		return m, nil
 	}
-	if want > 0 && want < limit {
-		return want, nil
+	if want <= 0 {
+		return DefaultPageSize, nil
 	}
-	return limit, nil
+	return want, nil
+}
+
+// knownPageSize caps want at the plugin's maximum when the metadata is
+// already known, without a request; otherwise it returns want as is.
+func (c *Client) knownPageSize(want int, max func(*Metadata) FlexInt) int {
+	c.metaMu.Lock()
+	md := c.meta
+	c.metaMu.Unlock()
+	if md == nil {
+		return want
+	}
+	if m := max(md).Int(); m > 0 && (want <= 0 || want > m) {
+		return m
+	}
+	return want
 }
 
 func (c *Client) workers(want int) int {
@@ -357,42 +382,18 @@ func (c *Client) workers(want int) int {
 	return c.cfg.concurrency
 }
 
-// list pulls every record of res: one count (alongside the metadata read
-// that sets the page size), then the paging driver.
+// list pulls every record of res with the paging driver.
 func list[T any](ctx context.Context, c *Client, res resource, opts *ListOptions) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		var zero T
 		if opts == nil {
 			opts = &ListOptions{}
 		}
-		// The count does not depend on the page size, so it is asked for
-		// while the metadata (read once per client) is: one round trip
-		// less before the first page.
 		countPath := res.path + "/count"
-		type counted struct {
-			n   int
-			err error
-		}
-		first := make(chan counted, 1)
-		go func() {
-			n, err := c.count(ctx, countPath, opts.query(false))
-			first <- counted{n, err}
-		}()
-		size, err := c.pageSize(ctx, opts.PageSize, res.maxPage)
-		start := <-first
-		if err == nil {
-			err = start.err
-		}
-		if err != nil {
-			yield(zero, err)
-			return
-		}
 		q := opts.query(true)
 		pull[T]{
-			path: res.path, total: start.n, size: size, workers: c.workers(opts.Concurrency), progress: opts.Progress,
+			path: res.path, size: c.knownPageSize(opts.PageSize, res.maxPage), limit: opts.Limit, workers: c.workers(opts.Concurrency), progress: opts.Progress,
 			fetch: func(ctx context.Context, page, size int) ([]T, error) {
-				pq := pageQuery(q, page, size)
-				b, err := c.getBytes(ctx, res.path, pq)
+				b, err := c.getBytes(ctx, res.path, pageQuery(q, page, size))
 				if err != nil {
 					return nil, err
 				}
@@ -402,48 +403,135 @@ func list[T any](ctx context.Context, c *Client, res resource, opts *ListOptions
 				}
 				return items, nil
 			},
-			recount: func(ctx context.Context) (int, error) { return c.count(ctx, countPath, opts.query(false)) },
+			count:   func(ctx context.Context) (int, error) { return c.count(ctx, countPath, opts.query(false)) },
+			maxSize: func(ctx context.Context, want int) (int, error) { return c.capPageSize(ctx, want, res.maxPage) },
 		}.run(ctx, yield)
 	}
 }
 
-// pageQuery is q with page and pagesize set.
+// pageQuery is q with page and pagesize set; size 0 leaves pagesize out,
+// so that the server uses its default, which is the plugin's maximum.
 func pageQuery(q url.Values, page, size int) url.Values {
 	pq := make(url.Values, len(q)+2)
 	for k, v := range q {
 		pq[k] = v
 	}
 	pq.Set("page", strconv.Itoa(page))
-	pq.Set("pagesize", strconv.Itoa(size))
+	if size > 0 {
+		pq.Set("pagesize", strconv.Itoa(size))
+	}
 	return pq
 }
 
 // pull is the one paging driver of every counted list (/ws/v1 lists, the
-// table API, paged PowerQueries): given the count at the start, it fetches
-// the pages (concurrently, yielded in order), counts again at the end, and
-// reports *InconsistentPullError when the count changed or the records
-// received do not match it. A short page before the last one means the
-// server caps the page size below the one asked for: the pull goes on with
-// the server's size from where it is, rather than ending early.
+// table API, paged PowerQueries). It costs the pages and two requests: the
+// count, asked for while the first page is fetched, and a count at the end
+// that reports *InconsistentPullError when the count changed or the records
+// received do not match it. The page size need not be known beforehand:
+// the first page is asked for at the server's default size (its maximum)
+// unless a size is given, and its length is the size of the pages after it.
+// A short page before the last one means the server caps the page size
+// below the one asked for: the pull goes on with the server's size from
+// where it is, rather than ending early.
 type pull[T any] struct {
-	path     string // for errors
-	total    int    // count at the start
-	size     int    // page size asked for
-	workers  int
-	fetch    func(ctx context.Context, page, size int) ([]T, error)
-	recount  func(ctx context.Context) (int, error)
+	path    string // for errors
+	size    int    // page size asked for; 0: the server's default
+	limit   int    // records wanted at most; 0: all
+	workers int
+	// fetch gets one page; size 0 asks for the server's default size.
+	fetch func(ctx context.Context, page, size int) ([]T, error)
+	count func(ctx context.Context) (int, error)
+	// maxSize, if set, caps a size the server refused (400) for the first
+	// page at the plugin's maximum from metadata.
+	maxSize  func(ctx context.Context, want int) (int, error)
 	progress func(Progress)
+	// counted says total is already known: the first page goes alone.
+	counted bool
+	total   int
+}
+
+// first fetches page 1 and the count at once.
+func (p pull[T]) first(ctx context.Context) (items []T, size, total int, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type counted struct {
+		n   int
+		err error
+	}
+	counts := make(chan counted, 1)
+	if p.counted {
+		counts <- counted{p.total, nil}
+	} else {
+		go func() {
+			n, err := p.count(ctx)
+			counts <- counted{n, err}
+		}()
+	}
+	size = p.size
+	if p.limit > 0 && (size == 0 || p.limit < size) {
+		size = p.limit
+	}
+	items, err = p.fetch(ctx, 1, size)
+	var api *APIError
+	if err != nil && size > 0 && p.maxSize != nil && errors.As(err, &api) && api.StatusCode == http.StatusBadRequest {
+		if capped, cerr := p.maxSize(ctx, size); cerr == nil && capped < size {
+			size = capped
+			items, err = p.fetch(ctx, 1, size)
+		}
+	}
+	if err != nil {
+		cancel()
+		<-counts
+		return nil, 0, 0, err
+	}
+	c := <-counts
+	if c.err != nil {
+		return nil, 0, 0, c.err
+	}
+	if n := len(items); n > 0 && (size == 0 || n < size) && n < c.n {
+		size = n // the server's page size
+	}
+	return items, size, c.n, nil
 }
 
 func (p pull[T]) run(ctx context.Context, yield func(T, error) bool) {
 	var zero T
-	size, done, stopped := p.size, 0, false
-	for done < p.total {
-		first, last := done/size+1, (p.total+size-1)/size
+	items, size, total, err := p.first(ctx)
+	if err != nil {
+		yield(zero, err)
+		return
+	}
+	// want is how many records the pull reads: all, or the limit.
+	want, limited := total, p.limit > 0 && p.limit < total
+	if limited {
+		want = p.limit
+	}
+	done := 0
+	for _, it := range items {
+		if limited && done == want {
+			break
+		}
+		if !yield(it, nil) {
+			return
+		}
+		done++
+	}
+	if p.progress != nil {
+		p.progress(Progress{Total: want, Done: done})
+	}
+	stopped := false
+	for done < want && size > 0 && len(items) > 0 {
+		first, last := done/size+1, (want+size-1)/size
+		if first > last {
+			break
+		}
 		capped := 0
 		fetch := func(ctx context.Context, page int) ([]T, error) { return p.fetch(ctx, page, size) }
 		err := fetchOrdered(ctx, first, last, p.workers, fetch, func(page int, items []T) bool {
 			for _, it := range items {
+				if limited && done == want {
+					return false
+				}
 				if !yield(it, nil) {
 					stopped = true
 					return false
@@ -451,7 +539,7 @@ func (p pull[T]) run(ctx context.Context, yield func(T, error) bool) {
 				done++
 			}
 			if p.progress != nil {
-				p.progress(Progress{Total: p.total, Done: done})
+				p.progress(Progress{Total: want, Done: done})
 			}
 			if page < last && len(items) > 0 && len(items) < size && done%len(items) == 0 {
 				capped = len(items)
@@ -471,13 +559,16 @@ func (p pull[T]) run(ctx context.Context, yield func(T, error) bool) {
 		}
 		size = capped
 	}
-	end, err := p.recount(ctx)
+	if limited && done == want {
+		return // a limited pull read only part of the list: nothing to check
+	}
+	end, err := p.count(ctx)
 	if err != nil {
 		yield(zero, err)
 		return
 	}
-	if end != p.total || done != p.total {
-		yield(zero, &InconsistentPullError{Path: p.path, CountAtStart: p.total, CountAtEnd: end, Received: done})
+	if end != total || done != total {
+		yield(zero, &InconsistentPullError{Path: p.path, CountAtStart: total, CountAtEnd: end, Received: done})
 	}
 }
 

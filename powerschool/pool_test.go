@@ -66,9 +66,9 @@ func TestDefaultPullConcurrencyAndConnectionReuse(t *testing.T) {
 	}
 }
 
-// A client's first list asks for the count while the metadata read is still
-// out, instead of one after the other.
-func TestFirstListCountsWhileReadingMetadata(t *testing.T) {
+// A list asks for the count while the first page is still out, instead of
+// one after the other, and reads no metadata.
+func TestListCountsWhileFetchingFirstPage(t *testing.T) {
 	f := newFakePS(t)
 	s := &studentsServer{n: 250}
 	s.install(f)
@@ -80,8 +80,11 @@ func TestFirstListCountsWhileReadingMetadata(t *testing.T) {
 		switch r.URL.Path {
 		case basePath + "/ws/v1/district/student/count":
 			once.Do(func() { close(countSeen) })
-		case basePath + "/ws/v1/metadata":
-			select { // hold the metadata answer until the count arrives
+		case basePath + "/ws/v1/district/student":
+			if r.URL.Query().Get("page") != "1" {
+				break
+			}
+			select { // hold the first page until the count arrives
 			case <-countSeen:
 				overlapped.Store(true)
 			case <-time.After(2 * time.Second):
@@ -100,7 +103,10 @@ func TestFirstListCountsWhileReadingMetadata(t *testing.T) {
 		t.Fatalf("got %d students, want 250", n)
 	}
 	if !overlapped.Load() {
-		t.Error("the count was requested only after the metadata answer; want both in flight at once")
+		t.Error("the count was requested only after the first page; want both in flight at once")
+	}
+	if got := f.metaReads.Load(); got != 0 {
+		t.Errorf("%d metadata reads, want none", got)
 	}
 	if got := s.counts.Load(); got != 2 {
 		t.Errorf("%d counts, want 2 (start and end)", got)

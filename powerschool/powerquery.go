@@ -160,18 +160,9 @@ func (c *Client) PowerQueryRecords(ctx context.Context, name string, q *PowerQue
 			c.streamPowerQuery(ctx, path, q, yield)
 			return
 		}
-		size, err := c.pageSize(ctx, q.PageSize, func(m *Metadata) FlexInt { return m.SchemaTableQueryMaxPageSize })
-		if err != nil {
-			yield(SchemaRecord{}, err)
-			return
-		}
-		total, err := c.PowerQueryCount(ctx, name, q)
-		if err != nil {
-			yield(SchemaRecord{}, err)
-			return
-		}
+		maxPage := func(m *Metadata) FlexInt { return m.SchemaTableQueryMaxPageSize }
 		pull[SchemaRecord]{
-			path: path, total: total, size: size, workers: c.workers(0),
+			path: path, size: c.knownPageSize(q.PageSize, maxPage), workers: c.workers(0),
 			fetch: func(ctx context.Context, page, size int) ([]SchemaRecord, error) {
 				res, err := c.powerQueryPage(ctx, path, q, page, size)
 				if err != nil {
@@ -179,7 +170,8 @@ func (c *Client) PowerQueryRecords(ctx context.Context, name string, q *PowerQue
 				}
 				return res.Records, nil
 			},
-			recount: func(ctx context.Context) (int, error) { return c.PowerQueryCount(ctx, name, q) },
+			count:   func(ctx context.Context) (int, error) { return c.PowerQueryCount(ctx, name, q) },
+			maxSize: func(ctx context.Context, want int) (int, error) { return c.capPageSize(ctx, want, maxPage) },
 		}.run(ctx, yield)
 	}
 }

@@ -21,6 +21,25 @@ type SchemaRecord struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (r *SchemaRecord) UnmarshalJSON(b []byte) error {
+	// The grouped form (the table API's, and most PowerQueries') is read
+	// in one pass; only a flattened record needs its members as a map.
+	var g struct {
+		ID     json.RawMessage                       `json:"id"`
+		Name   json.RawMessage                       `json:"name"`
+		Tables map[string]map[string]json.RawMessage `json:"tables"`
+	}
+	if bytes.Contains(b, []byte(`"tables"`)) && json.Unmarshal(b, &g) == nil && len(g.Tables) > 0 {
+		*r = SchemaRecord{Raw: append(json.RawMessage(nil), b...), Tables: g.Tables}
+		if err := decodeOptional(g.ID, &r.ID); err != nil {
+			return err
+		}
+		var name FlexString
+		if err := decodeOptional(g.Name, &name); err != nil {
+			return err
+		}
+		r.Name = string(name)
+		return nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err

@@ -91,6 +91,10 @@ func TestPowerQueryRecordsStreamingAndPaged(t *testing.T) {
 		mu.Unlock()
 		size, _ := strconv.Atoi(r.URL.Query().Get("pagesize"))
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		if size > 100 { // above the plugin's maximum
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		lo, hi := 1, rows
 		if size > 0 {
 			lo, hi = (page-1)*size+1, min(page*size, rows)
@@ -120,12 +124,13 @@ func TestPowerQueryRecordsStreamingAndPaged(t *testing.T) {
 		if i != rows {
 			t.Errorf("pagesize %d: %d rows, want %d", size, i, rows)
 		}
-		// A page size above the plugin's maximum (100 here) is capped at it.
+		// A page size above the plugin's maximum (100 here) is refused
+		// once, then capped at the maximum read from metadata.
 		wantReq := 1
 		if size > 0 {
-			wantReq = rows/100 + 1
+			wantReq = 1 + rows/100 + 1
 		}
-		if len(requests) != wantReq || (size == 0 && !strings.Contains(requests[0], "pagesize=0")) || (size > 0 && !strings.Contains(requests[0], "pagesize=100")) {
+		if len(requests) != wantReq || (size == 0 && !strings.Contains(requests[0], "pagesize=0")) || (size > 0 && (!strings.Contains(requests[0], "pagesize=500") || !strings.Contains(requests[1], "pagesize=100"))) {
 			t.Errorf("pagesize %d: requests %v", size, requests)
 		}
 	}
@@ -148,6 +153,13 @@ func TestTableAPI(t *testing.T) {
 		}
 		page, _ := strconv.Atoi(q.Get("page"))
 		size, _ := strconv.Atoi(q.Get("pagesize"))
+		if !q.Has("pagesize") {
+			size = 100 // the plugin's maximum, which is also the default
+		}
+		if size < 1 || size > 100 {
+			w.WriteHeader(400)
+			return
+		}
 		var recs []any
 		for i := (page-1)*size + 1; i <= min(page*size, len(rows)); i++ {
 			recs = append(recs, map[string]any{"id": i, "name": "U_DEF_LIST", "tables": map[string]any{"u_def_list": rows[i]}})

@@ -26,7 +26,20 @@ type TableListOptions struct {
 	PageSize   int // default and cap: metadata's schema_table_query_max_page_size
 	// Concurrency is how many pages are fetched at once (0: client default).
 	Concurrency int
-	Progress    func(Progress)
+	// RangeSplit chooses between paging and reading ranges of the table's
+	// key concurrently (RangeSplitAuto: ranges for a table of more than
+	// SplitAbove pages whose Key is given). Ranges need no deep offset, so
+	// a server whose deep pages cost more than its key ranges serves a
+	// large table at the same cost per row at its end as at its start.
+	RangeSplit RangeSplit
+	// Key is the table's key column, whose values are the rows' ids, for
+	// RangeSplit. With RangeSplitAlways it defaults to DCID for core tables
+	// such as STUDENTS, CC, ATTENDANCE and STOREDGRADES.
+	Key string
+	// Limit, if positive, stops after that many rows, asking for no page
+	// beyond them (see ListOptions.Limit).
+	Limit    int
+	Progress func(Progress)
 }
 
 func tablePath(table string) (string, error) {
@@ -56,8 +69,9 @@ func (s *TablesService) Count(ctx context.Context, table, q string) (int, error)
 	return s.c.count(ctx, path+"/count", v)
 }
 
-// List iterates over a table's rows: one count, the pages (concurrently,
-// in order) and a count at the end, as every list does.
+// List iterates over a table's rows: the pages (concurrently, in order),
+// a count asked for with the first page and a count at the end, as every
+// list does.
 func (s *TablesService) List(ctx context.Context, table string, opts *TableListOptions) iter.Seq2[SchemaRecord, error] {
 	return func(yield func(SchemaRecord, error) bool) {
 		if opts == nil {
@@ -68,16 +82,7 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			yield(SchemaRecord{}, err)
 			return
 		}
-		size, err := s.c.pageSize(ctx, opts.PageSize, func(m *Metadata) FlexInt { return m.SchemaTableQueryMaxPageSize })
-		if err != nil {
-			yield(SchemaRecord{}, err)
-			return
-		}
-		total, err := s.Count(ctx, table, opts.Q)
-		if err != nil {
-			yield(SchemaRecord{}, err)
-			return
-		}
+		maxPage := func(m *Metadata) FlexInt { return m.SchemaTableQueryMaxPageSize }
 		q := url.Values{"projection": {projection(opts.Projection)}}
 		if opts.Q != "" {
 			q.Set("q", opts.Q)
@@ -86,20 +91,53 @@ func (s *TablesService) List(ctx context.Context, table string, opts *TableListO
 			q.Set("sort", opts.Sort)
 			q.Set("sortdescending", strconv.FormatBool(opts.Descending))
 		}
+		counted, total := false, 0
+		if key := splitKey(table, opts); key != "" && opts.Limit == 0 {
+			// Whether to split depends on the size: count first.
+			if total, err = s.Count(ctx, table, opts.Q); err != nil {
+				yield(SchemaRecord{}, err)
+				return
+			}
+			counted = true
+			size := s.c.knownPageSize(opts.PageSize, maxPage)
+			if size == 0 && (opts.RangeSplit == RangeSplitAlways || total > SplitAbove*DefaultPageSize) {
+				// Only a table that may be large needs the page size now.
+				if size, err = s.c.capPageSize(ctx, 0, maxPage); err != nil {
+					yield(SchemaRecord{}, err)
+					return
+				}
+			}
+			if size > 0 && (opts.RangeSplit == RangeSplitAlways || total > SplitAbove*size) {
+				sq := url.Values{"projection": {projection(opts.Projection)}}
+				sp := &splitter{s: s, path: path, key: key, q: sq, userQ: opts.Q, size: size}
+				sp.run(ctx, total, s.c.workers(opts.Concurrency), opts.Progress, yield)
+				return
+			}
+		}
 		pull[SchemaRecord]{
-			path: path, total: total, size: size, workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
+			counted: counted, total: total,
+			path: path, size: s.c.knownPageSize(opts.PageSize, maxPage), limit: opts.Limit, workers: s.c.workers(opts.Concurrency), progress: opts.Progress,
 			fetch: func(ctx context.Context, page, size int) ([]SchemaRecord, error) {
-				var res struct {
-					Records List[SchemaRecord] `json:"record"`
-				}
-				if err := s.c.do(ctx, &request{method: http.MethodGet, path: path, query: pageQuery(q, page, size)}, &res); err != nil {
-					return nil, err
-				}
-				return res.Records, nil
+				return s.c.tablePage(ctx, path, pageQuery(q, page, size))
 			},
-			recount: func(ctx context.Context) (int, error) { return s.Count(ctx, table, opts.Q) },
+			count:   func(ctx context.Context) (int, error) { return s.Count(ctx, table, opts.Q) },
+			maxSize: func(ctx context.Context, want int) (int, error) { return s.c.capPageSize(ctx, want, maxPage) },
 		}.run(ctx, yield)
 	}
+}
+
+// tablePage reads one page of the table API ({"name":..,"record":[..]}),
+// decoding each record straight from the page.
+func (c *Client) tablePage(ctx context.Context, path string, q url.Values) ([]SchemaRecord, error) {
+	b, err := c.getBytes(ctx, path, q)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := decodePage[SchemaRecord](b, "record", "")
+	if err != nil {
+		return nil, fmt.Errorf("powerschool: GET %s: the rows are not as expected: %w", path, err)
+	}
+	return recs, nil
 }
 
 // Get fetches one row by ID; projection defaults to all columns.

@@ -7,6 +7,7 @@ package powerschool
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/pskit/pskit/internal/wire"
-	"golang.org/x/time/rate"
 )
 
 type ctxKey int
@@ -24,30 +24,50 @@ const attemptsKey ctxKey = iota // *atomic.Int32: attempts made so far
 
 // throttleTransport runs under the retry layer, so every attempt (including
 // retries and token requests) passes the client-wide throttle: the "not
-// before" time set by a 429's Retry-After, the rate limiter, and the
-// concurrency cap. It also logs each attempt.
+// before" time set by a 503's Retry-After or by a server that refuses
+// everything, the pacer, and the concurrency cap. A 429 never reaches the
+// retry layer: it slows the pacer (every worker of the client) and the
+// request is sent again at the new pace, for as long as the server keeps
+// accepting some of the client's requests. It also logs each attempt.
 type throttleTransport struct {
 	base          http.RoundTripper
-	limiter       *rate.Limiter // nil: no rate limit
+	pacer         *wire.Pacer
 	sem           chan struct{} // nil: no concurrency cap
 	maxRetryAfter time.Duration
+	maxStalled    int // refusals in a row with nothing accepted meanwhile that end the request
 	logger        *slog.Logger
 	userAgent     string
+	accepted      atomic.Int64 // answers other than 429
 
 	mu        sync.Mutex
 	notBefore time.Time
 }
 
 func newThrottleTransport(base http.RoundTripper, t Throttle, p RetryPolicy, logger *slog.Logger, ua string) *throttleTransport {
-	tt := &throttleTransport{base: base, maxRetryAfter: p.MaxRetryAfter, logger: logger, userAgent: ua}
-	if t.MinInterval > 0 {
-		tt.limiter = rate.NewLimiter(rate.Every(t.MinInterval), 1)
-	}
+	// MaxRetries 0 hands the first refusal back.
+	tt := &throttleTransport{base: base, maxRetryAfter: p.MaxRetryAfter, maxStalled: p.MaxRetries + 1, logger: logger, userAgent: ua}
+	tt.pacer = wire.NewPacer(t.MinInterval, func(from, to time.Duration, why string) {
+		logger.LogAttrs(context.Background(), slog.LevelInfo, "slowing down: "+why,
+			slog.Duration("spacing_before", from), slog.Duration("spacing_now", to))
+	})
 	if t.MaxConcurrent > 0 {
 		tt.sem = make(chan struct{}, t.MaxConcurrent)
 	}
 	return tt
 }
+
+// refusedError is a request the server kept refusing (429) while none of
+// the client's requests got through. It is not retried again.
+type refusedError struct {
+	method, path string
+	retryAfter   time.Duration
+	refusals     int
+}
+
+func (e *refusedError) Error() string {
+	return fmt.Sprintf("%s %s refused %d times in a row", e.method, e.path, e.refusals)
+}
+func (e *refusedError) NoRetry() bool { return true }
 
 // slowDown makes every request of the client wait d from now.
 func (t *throttleTransport) slowDown(d time.Duration) {
@@ -79,15 +99,70 @@ func (t *throttleTransport) waitNotBefore(ctx context.Context) error {
 
 func (t *throttleTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if err := t.waitNotBefore(ctx); err != nil {
-		closeBody(req)
-		return nil, err
-	}
-	if t.limiter != nil {
-		if err := t.limiter.Wait(ctx); err != nil {
-			closeBody(req)
+	stalled, mark := 0, int64(-1)
+	for {
+		resp, tk, err := t.send(ctx, req)
+		if err != nil {
 			return nil, err
 		}
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.accepted.Add(1)
+			t.pacer.Accepted(tk)
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				if d, ok := wire.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > 0 {
+					d = wire.CapDuration(d, t.maxRetryAfter)
+					t.logger.LogAttrs(ctx, slog.LevelInfo, "slowing down: the server is unavailable (HTTP 503)", slog.Duration("retry_after", d))
+					t.slowDown(d)
+				}
+			}
+			return resp, nil
+		}
+		ra, _ := wire.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		ra = wire.CapDuration(ra, t.maxRetryAfter)
+		t.pacer.Refused(tk, ra)
+		resp.Body.Close()
+		// Refusals are a reason to slow down while the server accepts some
+		// of the client's requests; once nothing gets through (a third
+		// refusal in a row), wait as long as the server asks, and give up
+		// after maxStalled such refusals.
+		if n := t.accepted.Load(); n == mark {
+			stalled++
+		} else {
+			stalled, mark = 1, n
+		}
+		if stalled >= t.maxStalled {
+			closeBody(req)
+			return nil, &refusedError{method: req.Method, path: req.URL.Path, retryAfter: ra, refusals: stalled}
+		}
+		if stalled >= 3 && ra > 0 {
+			t.logger.LogAttrs(ctx, slog.LevelInfo, "slowing down: the server refuses every request; waiting as long as it asks",
+				slog.Duration("retry_after", ra), slog.Int("refused_in_a_row", stalled))
+			t.slowDown(ra)
+		}
+		if req.Body != nil && req.Body != http.NoBody {
+			if req.GetBody == nil {
+				return nil, &refusedError{method: req.Method, path: req.URL.Path, retryAfter: ra, refusals: stalled}
+			}
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			req = req.Clone(ctx)
+			req.Body = body
+		}
+	}
+}
+
+// send makes one attempt at the client's pace.
+func (t *throttleTransport) send(ctx context.Context, req *http.Request) (*http.Response, wire.Ticket, error) {
+	if err := t.waitNotBefore(ctx); err != nil {
+		closeBody(req)
+		return nil, wire.Ticket{}, err
+	}
+	tk, err := t.pacer.Wait(ctx)
+	if err != nil {
+		closeBody(req)
+		return nil, wire.Ticket{}, err
 	}
 	release := func() {}
 	if t.sem != nil {
@@ -97,7 +172,7 @@ func (t *throttleTransport) RoundTrip(req *http.Request) (*http.Response, error)
 			release = func() { once.Do(func() { <-t.sem }) }
 		case <-ctx.Done():
 			closeBody(req)
-			return nil, ctx.Err()
+			return nil, wire.Ticket{}, ctx.Err()
 		}
 	}
 	if t.userAgent != "" && req.Header.Get("User-Agent") != t.userAgent {
@@ -115,21 +190,14 @@ func (t *throttleTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		release()
 		t.logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", req.Method), slog.String("path", req.URL.Path),
 			slog.String("error", err.Error()), slog.Duration("duration", elapsed), slog.Int("attempt", attempt))
-		return nil, err
+		return nil, tk, err
 	}
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", req.Method), slog.String("path", req.URL.Path),
 		slog.Int("status", resp.StatusCode), slog.Duration("duration", elapsed), slog.Int("attempt", attempt))
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if d, ok := wire.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > 0 {
-			d = wire.CapDuration(d, t.maxRetryAfter)
-			t.logger.LogAttrs(ctx, slog.LevelDebug, "server asked to slow down", slog.Int("status", resp.StatusCode), slog.Duration("retry_after", d))
-			t.slowDown(d)
-		}
-	}
 	if t.sem != nil {
 		resp.Body = &releaseBody{ReadCloser: resp.Body, release: release}
 	}
-	return resp, nil
+	return resp, tk, nil
 }
 
 func closeBody(req *http.Request) {

@@ -27,7 +27,7 @@ func TestRunCountsRecordsAndRequests(t *testing.T) {
 		if r.Records != 500 || len(r.Runs) != 2 || r.Wall <= 0 || r.PerSecond <= 0 {
 			t.Errorf("%s: records %d, runs %d, wall %s, %f/s", r.Mode, r.Records, len(r.Runs), r.Wall, r.PerSecond)
 		}
-		want := Requests{Token: 1, Metadata: 1, Count: 2, Pages: 10}
+		want := Requests{Token: 1, Count: 2, Pages: 10}
 		if r.Client == ClientRaw {
 			want = Requests{Token: 1, Count: 1, Pages: 10}
 		}
@@ -50,10 +50,10 @@ func TestRunCountsRecordsAndRequests(t *testing.T) {
 }
 
 func TestCheckRequestsFlagsExtraPages(t *testing.T) {
-	if n := checkRequests("pskit c=8", 1, ClientPskit, 10, Requests{Token: 1, Metadata: 1, Count: 2, Pages: 10}); n != nil {
+	if n := checkRequests("pskit c=8", 1, ClientPskit, 10, Requests{Token: 1, Count: 2, Pages: 10}); n != nil {
 		t.Fatalf("exact requests flagged: %q", n)
 	}
-	n := checkRequests("pskit c=8", 2, ClientPskit, 10, Requests{Token: 2, Metadata: 1, Count: 2, Pages: 11})
+	n := checkRequests("pskit c=8", 2, ClientPskit, 10, Requests{Token: 2, Count: 2, Pages: 11})
 	if len(n) != 1 {
 		t.Fatalf("a retried page and a second token went unnoticed: %q", n)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/pskit/pskit/emulator"
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
+	"github.com/pskit/pskit/powerschool"
 )
 
 // runner runs psctl in-process as separate "processes" sharing a config dir.
@@ -25,6 +26,9 @@ type runner struct {
 	dir string
 	env map[string]string
 	all bytes.Buffer // everything printed, for secret checks
+	// retry replaces fastRetries where a test needs the SDK's real waits
+	// (a throttled pull must honour the server's Retry-After).
+	retry *powerschool.RetryPolicy
 }
 
 func newRunner(t *testing.T) *runner {
@@ -39,7 +43,11 @@ func (r *runner) runCtx(ctx context.Context, stdin string, args ...string) (stdo
 	r.t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
-	f := &cmdutil.Factory{IOStreams: ios, Version: "test", Retry: fastRetries, Getenv: func(k string) string {
+	retry := fastRetries
+	if r.retry != nil {
+		retry = r.retry
+	}
+	f := &cmdutil.Factory{IOStreams: ios, Version: "test", Retry: retry, Getenv: func(k string) string {
 		if k == "PSCTL_CONFIG_DIR" {
 			return filepath.Join(r.dir, "config")
 		}

@@ -45,7 +45,14 @@ type Environment struct {
 	AllowHTTP   bool   `yaml:"allow_http,omitempty"`
 	// Timeout bounds each request attempt (a Go duration such as 90s).
 	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// Rate is the least time between two requests (a Go duration such as
+	// 200ms): the plugin's "minimum time interval between API requests",
+	// when an administrator set one.
+	Rate time.Duration `yaml:"rate,omitempty"`
 }
+
+// MaxRate is the longest spacing the rate setting accepts.
+const MaxRate = time.Minute
 
 // Config is the environments file.
 type Config struct {
@@ -190,6 +197,9 @@ func Parse(data []byte, path string) (*Config, error) {
 		}
 		if env.Timeout < 0 {
 			return nil, fmt.Errorf("config file %s: environment %q has a negative timeout; give a duration such as 90s, or remove it", path, name)
+		}
+		if env.Rate < 0 || env.Rate > MaxRate {
+			return nil, fmt.Errorf("config file %s: environment %q has rate %s; give the least time between two requests, such as 200ms (at most %s), or remove it", path, name, env.Rate, MaxRate)
 		}
 		switch env.SecretStore {
 		case "", SecretKeyring, SecretFile:

@@ -24,6 +24,7 @@ type Options struct {
 	Config      bench.Config
 	Format      string
 	Memory      bool
+	CPU         bool
 	MemorySizes []int
 	MemoryPage  int
 	Sync        bool
@@ -78,6 +79,10 @@ No server or credentials of yours are used. See docs/performance.md.`,
 	fl.Int64Var(&o.Config.Seed, "seed", 0, "district seed")
 	fl.StringVarP(&o.Format, "format", "o", "text", "report format: text or json")
 	fl.BoolVar(&o.Memory, "memory", false, "measure psctl's peak memory writing NDJSON and CSV instead")
+	fl.BoolVar(&o.CPU, "cpu", false, "measure the CPU time of psctl students, table list and query (child processes, --students and --page-size) instead")
+	fl.DurationSliceVar(&o.Config.Throttles, "throttle", nil, "also pull from a plugin with each minimum interval between requests (no added latency), e.g. 20ms,200ms")
+	fl.BoolVar(&o.Config.Table, "table", false, "also pull the STUDENTS table through the table API, range split and paged, and the student list (no added latency)")
+	fl.BoolVar(&o.Config.PacedOnly, "paced-only", false, "skip the four default modes (with --throttle or --table)")
 	fl.IntSliceVar(&o.MemorySizes, "memory-students", []int{20_000, 1_000_000}, "district sizes for --memory")
 	fl.IntVar(&o.MemoryPage, "memory-page-size", 1000, "the plugin's maximum page size for --memory")
 	fl.BoolVar(&o.Sync, "sync", false, "measure psctl sync instead")
@@ -104,6 +109,9 @@ func run(ctx context.Context, o *Options) error {
 			return writeJSON(o, rep)
 		}
 		return bench.WriteSyncText(o.IO.Out, rep)
+	}
+	if o.CPU {
+		return runCPU(ctx, o, format)
 	}
 	rep, err := bench.Run(ctx, o.Config, o.IO.ErrOut)
 	if err != nil {
@@ -139,6 +147,24 @@ func runMemory(ctx context.Context, o *Options, format string) error {
 		return writeJSON(o, map[string]any{"date": start.UTC(), "memory": rs})
 	}
 	return bench.WriteMemoryText(o.IO.Out, rs)
+}
+
+func runCPU(ctx context.Context, o *Options, format string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding psctl's own executable to run the measurement: %w", err)
+	}
+	cfg := bench.MemoryConfig{Sizes: []int{o.Config.Students}, PageSize: o.Config.PageSize, Seed: o.Config.Seed,
+		Command: func(ctx context.Context, args []string) *exec.Cmd { return exec.CommandContext(ctx, exe, args...) }}
+	start := time.Now()
+	rs, err := bench.CPU(ctx, cfg, o.Config.Runs, o.IO.ErrOut)
+	if err != nil {
+		return explain(ctx, err)
+	}
+	if format == "json" {
+		return writeJSON(o, map[string]any{"date": start.UTC(), "cpu": rs})
+	}
+	return bench.WriteCPUText(o.IO.Out, rs)
 }
 
 func writeJSON(o *Options, v any) error {

@@ -38,6 +38,7 @@ type GlobalFlags struct {
 	CAFile    string        // --ca-file
 	AllowHTTP bool          // --allow-http
 	Timeout   time.Duration // --timeout: per request attempt
+	Rate      time.Duration // --rate: least time between two requests
 }
 
 // Factory hands commands their dependencies, each built on first use.
@@ -142,6 +143,8 @@ type Target struct {
 	AllowHTTP  bool
 	// Timeout bounds each request attempt; 0 is the SDK's default.
 	Timeout time.Duration
+	// Rate is the least time between two requests; 0: none known.
+	Rate time.Duration
 }
 
 // Label names the target for messages.
@@ -230,7 +233,7 @@ func (f *Factory) resolveStored(name string) (*Target, error) {
 	if err != nil {
 		return nil, UsageError("%v", err)
 	}
-	t := &Target{Name: name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP, Timeout: env.Timeout}
+	t := &Target{Name: name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP, Timeout: env.Timeout, Rate: env.Rate}
 	sec, err := f.Secrets()
 	if err != nil {
 		return nil, err
@@ -255,6 +258,9 @@ func (f *Factory) applyFlags(t *Target) {
 	}
 	if f.Flags.Timeout > 0 {
 		t.Timeout = f.Flags.Timeout
+	}
+	if f.Flags.Rate > 0 {
+		t.Rate = f.Flags.Rate
 	}
 }
 
@@ -324,6 +330,9 @@ func (f *Factory) ClientFor(t *Target) (*powerschool.Client, error) {
 	opts = append(opts, timeoutOptions(t.Timeout)...)
 	if f.Retry != nil {
 		opts = append(opts, powerschool.WithRetryPolicy(*f.Retry))
+	}
+	if t.Rate > 0 {
+		opts = append(opts, powerschool.WithRateLimit(t.Rate))
 	}
 	if t.AllowHTTP {
 		opts = append(opts, powerschool.WithInsecureHTTP())
@@ -472,6 +481,9 @@ func keepSettings(env, old *config.Environment, readOnlyGiven bool) {
 	if env.Timeout == 0 {
 		env.Timeout = old.Timeout
 	}
+	if env.Rate == 0 {
+		env.Rate = old.Rate
+	}
 }
 
 // Changes lists, in words, what replacing old by env would change; nil
@@ -501,6 +513,9 @@ func Changes(old, env *config.Environment, secretChanged bool) []string {
 	}
 	if old.Timeout != env.Timeout {
 		c = append(c, "timeout")
+	}
+	if old.Rate != env.Rate {
+		c = append(c, "rate")
 	}
 	return c
 }

@@ -62,11 +62,11 @@ var typedHints = []typedHint{
 			return "", "", false
 		}
 		s := rl.Error()
-		i := strings.LastIndex(s, "; lower the request rate")
-		if i < 0 {
+		const sdkHint = "set the plugin's minimum interval with WithRateLimit"
+		if !strings.Contains(s, sdkHint) {
 			return "", "", false
 		}
-		return s, s[:i] + "; fetch fewer pages at once (a lower --concurrency), or try again later", true
+		return s, strings.Replace(s, sdkHint, "give psctl the plugin's minimum interval with --rate (or the environment's rate setting, psctl env add --rate)", 1), true
 	},
 	func(err error) (string, string, bool) {
 		var oe *oneroster.Error

@@ -26,7 +26,7 @@ func TestErrorMessageNamesFlagsNotSDKOptions(t *testing.T) {
 			[]string{"school 2: GET /ws/v1/school/2/student: the server did not answer within the 30s timeout", "--timeout 2m0s", "timeout setting"}},
 		{&powerschool.TimeoutError{Method: "GET", Path: "/x", Limit: time.Second, Silent: true}, []string{"stopped sending", "--timeout"}},
 		{fmt.Errorf("wrap: %w", &powerschool.ResponseTooLargeError{Method: "GET", Path: "/ws/v1/district/student", Limit: 64 << 20}), []string{"larger than 67108864 bytes", "--page-size"}},
-		{&powerschool.RateLimitError{Method: "GET", Path: "/ws/v1/district/student", RetryAfter: 5 * time.Second}, []string{"asks to wait 5s", "--concurrency"}},
+		{&powerschool.RateLimitError{Method: "GET", Path: "/ws/v1/district/student", RetryAfter: 5 * time.Second}, []string{"asks to wait 5s", "--rate"}},
 		{readOnly, []string{"--read-only", "read_only setting"}},
 		{&oneroster.Error{StatusCode: 404, Method: "GET", Path: "/ims/oneroster/v1p1/classes/x"}, []string{"--oneroster-base"}},
 		{UsageError("%v", errors.New("powerschool: WithRootCAPEM: no certificate found in the PEM data; pass the server's CA certificate in PEM form (-----BEGIN CERTIFICATE-----)")), []string{"--ca-file: no certificate found in the file"}},

@@ -27,7 +27,7 @@ func TestListFlags(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	lo := got.sdkOptions(nil)
-	if lo.PageSize != 5 || lo.Q != want.Q || lo.Concurrency != 3 {
+	if lo.Limit != 5 || lo.Q != want.Q || lo.Concurrency != 3 {
 		t.Errorf("SDK options: %+v", lo)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/pskit/pskit/internal/cli/cmdutil"
 	"github.com/pskit/pskit/internal/cli/iostreams"
@@ -112,11 +114,8 @@ when the pull succeeds. --concurrency sets how many pages are fetched at once
 }
 
 func (o *ListOptions) sdkOptions(progress func(ps.Progress)) *ps.ListOptions {
-	lo := &ps.ListOptions{Q: o.Q, Expansions: o.Expansions, Extensions: o.Extensions, Concurrency: o.Concurrency, Progress: progress}
-	if o.Limit > 0 && o.Limit < ps.DefaultPageSize {
-		lo.PageSize = o.Limit // no point fetching big pages for a few records
-	}
-	return lo
+	// The SDK sizes pages to the limit and asks for no page beyond it.
+	return &ps.ListOptions{Q: o.Q, Expansions: o.Expansions, Extensions: o.Extensions, Concurrency: o.Concurrency, Progress: progress, Limit: o.Limit}
 }
 
 // PullResult is what a pull did.
@@ -234,10 +233,28 @@ func Pull(ctx context.Context, o *ListOptions) (*PullResult, error) {
 	if err := sink.Commit(); err != nil {
 		return nil, err
 	}
-	if o.OutFile != "" {
-		fmt.Fprintf(o.IO.ErrOut, "Wrote %d %s to %s.\n", written, res.name, o.OutFile)
+	note := RefusalNote(client.Stats())
+	switch {
+	case o.OutFile != "":
+		fmt.Fprintf(o.IO.ErrOut, "Wrote %d %s to %s.%s\n", written, res.name, o.OutFile, note)
+	case note != "":
+		fmt.Fprintln(o.IO.ErrOut, strings.TrimSpace(note))
 	}
 	return &PullResult{Records: written, File: o.OutFile}, nil
+}
+
+// RefusalNote tells, as the end of a pull's last line, how often the server
+// refused a request as too many and the pace psctl kept since; "" when it
+// never did.
+func RefusalNote(st ps.Stats) string {
+	if st.Refusals == 0 {
+		return ""
+	}
+	s := fmt.Sprintf(" The server refused %d of %d requests as too many (HTTP 429); psctl slowed down", st.Refusals, st.Requests)
+	if st.Interval > 0 {
+		s += fmt.Sprintf(" to one request every %s", st.Interval.Round(time.Millisecond))
+	}
+	return s + " (set --rate, or the environment's rate, to the plugin's minimum interval to avoid refusals)."
 }
 
 // CheckConcurrency refuses a --concurrency below 1 (exit 2).

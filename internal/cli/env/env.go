@@ -48,6 +48,8 @@ type AddOptions struct {
 	ReadOnlyGiven bool
 	// Timeout is the environment's timeout setting (0: none).
 	Timeout time.Duration
+	// Rate is the environment's rate setting (0: none).
+	Rate time.Duration
 }
 
 // NewCmdAdd returns psctl env add.
@@ -91,6 +93,7 @@ Plugin Management Configuration > [plugin] > Data Provider Configuration.`,
 	cmd.Flags().BoolVar(&o.Force, "force", false, "replace an existing environment of that name")
 	cmd.Flags().BoolVar(&o.NoVerify, "no-verify", false, "save without first requesting a token with the credentials")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "give up on a request attempt to this environment after this long, e.g. 90s")
+	cmd.Flags().Var(cmdutil.RateFlag{D: &o.Rate}, "rate", "least time between two requests to this environment, e.g. 200ms (the plugin's minimum interval between API requests)")
 	return cmd
 }
 
@@ -142,7 +145,7 @@ func runAdd(ctx context.Context, o *AddOptions) error {
 	if o.Timeout < 0 {
 		return cmdutil.UsageError("--timeout must be a positive duration such as 90s")
 	}
-	env := &config.Environment{URL: o.URL, ClientID: o.ClientID, ReadOnly: o.ReadOnly, CAFile: o.CAFile, AllowHTTP: o.AllowHTTP, Timeout: o.Timeout}
+	env := &config.Environment{URL: o.URL, ClientID: o.ClientID, ReadOnly: o.ReadOnly, CAFile: o.CAFile, AllowHTTP: o.AllowHTTP, Timeout: o.Timeout, Rate: o.Rate}
 	if !o.NoVerify {
 		if err := verifyCredentials(ctx, o, env, secret); err != nil {
 			return err
@@ -168,7 +171,7 @@ func verifyCredentials(ctx context.Context, o *AddOptions, env *config.Environme
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	t := &cmdutil.Target{Name: o.Name, URL: strings.TrimRight(env.URL, "/"), ClientID: env.ClientID, Secret: secret, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP, Timeout: env.Timeout}
+	t := &cmdutil.Target{Name: o.Name, URL: strings.TrimRight(env.URL, "/"), ClientID: env.ClientID, Secret: secret, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP, Timeout: env.Timeout, Rate: env.Rate}
 	c, err := o.Factory.ClientFor(t)
 	if err != nil {
 		return err
@@ -325,6 +328,7 @@ type showRecord struct {
 	CAFile       string `json:"ca_file,omitempty"`
 	AllowHTTP    bool   `json:"allow_http,omitempty"`
 	Timeout      string `json:"timeout,omitempty"`
+	Rate         string `json:"rate,omitempty"`
 	TokenCached  bool   `json:"token_cached"`
 }
 
@@ -350,6 +354,9 @@ func runShow(o *ShowOptions) error {
 	rec := showRecord{Name: name, Current: cfg.Current == name, URL: env.URL, ClientID: env.ClientID, ReadOnly: env.ReadOnly, CAFile: env.CAFile, AllowHTTP: env.AllowHTTP}
 	if env.Timeout > 0 {
 		rec.Timeout = env.Timeout.String()
+	}
+	if env.Rate > 0 {
+		rec.Rate = env.Rate.String()
 	}
 	sec, err := o.Factory.Secrets()
 	if err != nil {

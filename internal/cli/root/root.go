@@ -50,6 +50,7 @@ New here? Run: psctl demo`,
 	pf.StringVar(&f.Flags.CAFile, "ca-file", "", "PEM file of the CA that signed the server's certificate")
 	pf.BoolVar(&f.Flags.AllowHTTP, "allow-http", false, "allow plain http:// to a non-loopback host")
 	pf.DurationVar(&f.Flags.Timeout, "timeout", 0, "give up on a request attempt after this long, e.g. 90s (default: the environment's timeout setting, else the SDK's)")
+	pf.Var(cmdutil.RateFlag{D: &f.Flags.Rate}, "rate", "least time between two requests, e.g. 200ms: the plugin's minimum interval between API requests (default: the environment's rate setting, else learnt from the server's refusals)")
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		if f.Flags.Timeout < 0 {
 			return cmdutil.UsageError("--timeout must be a positive duration such as 90s, got %v", f.Flags.Timeout)

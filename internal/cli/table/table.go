@@ -180,16 +180,13 @@ func runList(ctx context.Context, o *ListOptions) error {
 	}
 	var bar *iostreams.Progress
 	lo := &ps.TableListOptions{Q: o.Q, Projection: cols, Sort: o.Sort, Descending: o.Desc,
-		PageSize: o.PageSize, Concurrency: o.Concurrency,
+		PageSize: o.PageSize, Concurrency: o.Concurrency, Limit: o.Limit,
 		Progress: func(p ps.Progress) {
 			if bar == nil {
 				bar = o.IO.Progress(int64(p.Total), strings.ToLower(o.Table))
 			}
 			bar.Set(int64(p.Done))
 		}}
-	if o.Limit > 0 && o.PageSize == 0 && o.Limit < ps.DefaultPageSize {
-		lo.PageSize = o.Limit // no point fetching big pages for a few records
-	}
 	for rec, err := range client.Tables.List(ctx, o.Table, lo) {
 		if err == nil {
 			var r json.RawMessage
