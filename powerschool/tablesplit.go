@@ -47,13 +47,10 @@ func splitKey(table string, opts *TableListOptions) string {
 	if opts.Key != "" {
 		return opts.Key
 	}
-	// A core table's DCID is known, but is used only when asked: against
-	// the emulator a range of DCID costs more than a page, and no
-	// measurement against PowerSchool says otherwise yet.
-	if opts.RangeSplit == RangeSplitAlways {
-		return coreKeys[strings.ToLower(table)]
-	}
-	return ""
+	// A core table's key is its DCID, which the table API's q compares as
+	// a number: a window of keys is an index seek, where a deep page
+	// re-reads every row before it.
+	return coreKeys[strings.ToLower(table)]
 }
 
 // keyRange is the half-open range [lo, hi) of key values.
