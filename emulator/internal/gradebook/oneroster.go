@@ -29,7 +29,7 @@ func (g *Gradebook) OneRoster() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, base := range OneRosterBasePaths {
 			if rest, ok := strings.CutPrefix(r.URL.Path, base); ok && strings.HasPrefix(rest, "/") {
-				ctx := context.WithValue(context.WithValue(r.Context(), baseKey{}, base), dbKey{}, g.db)
+				ctx := context.WithValue(r.Context(), baseKey{}, base)
 				r2 := r.Clone(ctx)
 				r2.URL.Path, r2.URL.RawPath = rest, ""
 				mux.ServeHTTP(w, r2)
@@ -45,6 +45,9 @@ func baseURL(r *http.Request) string {
 	base, _ := r.Context().Value(baseKey{}).(string)
 	return serverURL(r) + base
 }
+
+// source gives what the request's records are read from.
+func (g *Gradebook) source(r *http.Request) source { return source{db: g.db, root: baseURL(r)} }
 
 // statusInfo is one imsx_StatusInfo entry.
 type statusInfo = respond.IMSXStatus
@@ -174,9 +177,9 @@ func find(recs []record, id string) (record, bool) {
 	return nil, false
 }
 
-// refTo builds a GUIDRef with an absolute href.
-func refTo(r *http.Request, typ, collection, id string) record {
-	return record{"href": baseURL(r) + "/" + collection + "/" + url.PathEscape(id), "sourcedId": id, "type": typ}
+// refTo builds a GUIDRef with an absolute href under the OneRoster root.
+func refTo(root, typ, collection, id string) record {
+	return record{"href": root + "/" + collection + "/" + url.PathEscape(id), "sourcedId": id, "type": typ}
 }
 
 func refID(v any) string {

@@ -30,9 +30,9 @@ var (
 )
 
 func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
-	categories := collection{"categories", "category", categoryFields, mem(g.loadCategories)}
-	lineItems := collection{"lineItems", "lineItem", lineItemFields, mem(g.loadLineItems)}
-	results := collection{"results", "result", resultFields, mem(g.loadResults)}
+	categories := collection{"categories", "category", categoryFields, mem(loadCategories)}
+	lineItems := collection{"lineItems", "lineItem", lineItemFields, mem(loadLineItems)}
+	results := collection{"results", "result", resultFields, mem(loadResults)}
 	for path, c := range map[string]collection{"categories": categories, "lineItems": lineItems, "results": results} {
 		mux.HandleFunc("GET /"+path, g.list(c))
 		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
@@ -46,14 +46,15 @@ func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
 
 	classScoped := func(c collection, pred func(r *http.Request, rec record) (bool, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if _, ok, err := classesPart.byID(r, r.PathValue("class")); err != nil || !ok {
+			ctx, src := r.Context(), g.source(r)
+			if _, ok, err := classesPart.byID(ctx, src, r.PathValue("class")); err != nil || !ok {
 				if err == nil {
 					err = unknownObject("no class with sourcedId %q", r.PathValue("class"))
 				}
 				writeOR(w, err)
 				return
 			}
-			all, err := loadAll(r, c.parts(r))
+			all, err := loadAll(ctx, src, c.parts(r.PathValue("id")))
 			if err != nil {
 				writeOR(w, err)
 				return
@@ -80,7 +81,7 @@ func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
 		return rec["metadata"].(record)["classSourcedId"] == r.PathValue("class"), nil
 	}))
 	mux.HandleFunc("GET /classes/{class}/lineItems/{li}/results", func(w http.ResponseWriter, r *http.Request) {
-		items, err := g.loadLineItems(r)
+		items, err := loadLineItems(r.Context(), g.source(r))
 		if err != nil {
 			writeOR(w, err)
 			return
@@ -95,7 +96,7 @@ func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
 		})(w, r)
 	})
 	mux.HandleFunc("GET /classes/{class}/students/{student}/results", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok, err := studentsPart.byID(r, r.PathValue("student")); err != nil || !ok {
+		if _, ok, err := studentsPart.byID(r.Context(), g.source(r), r.PathValue("student")); err != nil || !ok {
 			if err == nil {
 				err = unknownObject("no student with sourcedId %q", r.PathValue("student"))
 			}
@@ -140,8 +141,8 @@ func categoryRecord(c category) record {
 	return rec
 }
 
-func (g *Gradebook) loadCategories(r *http.Request) ([]record, error) {
-	cs, err := categories(r.Context(), g.db, "ORDER BY TEACHERCATEGORYID")
+func loadCategories(ctx context.Context, src source) ([]record, error) {
+	cs, err := categories(ctx, src.db, "ORDER BY TEACHERCATEGORYID")
 	if err != nil {
 		return nil, err
 	}
@@ -152,12 +153,13 @@ func (g *Gradebook) loadCategories(r *http.Request) ([]record, error) {
 	return out, nil
 }
 
-func (g *Gradebook) loadLineItems(r *http.Request) ([]record, error) {
-	return g.lineItemRecords(r, g.db, "ORDER BY s.ASSIGNMENTSECTIONID")
+func loadLineItems(ctx context.Context, src source) ([]record, error) {
+	return lineItemRecords(ctx, src.root, src.db, "ORDER BY s.ASSIGNMENTSECTIONID")
 }
 
-func (g *Gradebook) lineItemRecords(r *http.Request, q querier, where string, args ...any) ([]record, error) {
-	ctx := r.Context()
+// lineItemRecords reads line items through q (the database or a
+// transaction), with links under the OneRoster root.
+func lineItemRecords(ctx context.Context, root string, q querier, where string, args ...any) ([]record, error) {
 	secs, err := asgSections(ctx, q, where, args...)
 	if err != nil {
 		return nil, err
@@ -198,12 +200,12 @@ func (g *Gradebook) lineItemRecords(r *http.Request, q querier, where string, ar
 		rec["title"], rec["description"] = s.Name, s.Description
 		rec["assignDate"] = s.DueDate + "T00:00:00.000Z" // PowerTeacher Pro keeps no assign date
 		rec["dueDate"] = s.DueDate + "T00:00:00.000Z"
-		rec["class"] = refTo(r, "class", "classes", str(s.SectionsDCID))
+		rec["class"] = refTo(root, "class", "classes", str(s.SectionsDCID))
 		if c := s.primaryCategory(); c != 0 {
-			rec["category"] = refTo(r, "category", "categories", catID[c])
+			rec["category"] = refTo(root, "category", "categories", catID[c])
 		}
 		if gp, ok := periods[s.ID]; ok {
-			rec["gradingPeriod"] = refTo(r, "academicSession", "academicSessions", "gp-"+str(gp))
+			rec["gradingPeriod"] = refTo(root, "academicSession", "academicSessions", "gp-"+str(gp))
 		}
 		rec["resultValueMin"], rec["resultValueMax"] = 0.0, s.TotalPointValue
 		rec["metadata"] = record{"assignmentId": s.AssignmentID, "assignmentSectionId": s.ID, "scoreType": s.ScoreType}
@@ -212,11 +214,11 @@ func (g *Gradebook) lineItemRecords(r *http.Request, q querier, where string, ar
 	return out, nil
 }
 
-func resultRecord(r *http.Request, s scoreRow) record {
+func resultRecord(root string, s scoreRow) record {
 	rec := base(s.resultID())
 	rec["dateLastModified"] = modified(s.Modified)
-	rec["lineItem"] = refTo(r, "lineItem", "lineItems", s.LineItemID)
-	rec["student"] = refTo(r, "user", "users", str(s.StudentDCID))
+	rec["lineItem"] = refTo(root, "lineItem", "lineItems", s.LineItemID)
+	rec["student"] = refTo(root, "user", "users", str(s.StudentDCID))
 	switch {
 	case s.Exempt:
 		rec["scoreStatus"] = "exempt"
@@ -237,14 +239,14 @@ func resultRecord(r *http.Request, s scoreRow) record {
 	return rec
 }
 
-func (g *Gradebook) loadResults(r *http.Request) ([]record, error) {
-	rows, err := scores(r.Context(), g.db, "ORDER BY sc.ASSIGNMENTSCOREID")
+func loadResults(ctx context.Context, src source) ([]record, error) {
+	rows, err := scores(ctx, src.db, "ORDER BY sc.ASSIGNMENTSCOREID")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]record, len(rows))
 	for i, s := range rows {
-		out[i] = resultRecord(r, s)
+		out[i] = resultRecord(src.root, s)
 	}
 	return out, nil
 }
@@ -580,7 +582,7 @@ func (g *Gradebook) putLineItem(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		recs, err := g.lineItemRecords(r, tx, "WHERE s.ASSIGNMENTSECTIONID = ?", row.ID)
+		recs, err := lineItemRecords(r.Context(), baseURL(r), tx, "WHERE s.ASSIGNMENTSECTIONID = ?", row.ID)
 		if err != nil {
 			return err
 		}
@@ -711,7 +713,7 @@ func (g *Gradebook) putResult(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		out = resultRecord(r, rows[0])
+		out = resultRecord(baseURL(r), rows[0])
 		return nil
 	})
 	if err != nil {
