@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -142,8 +143,9 @@ func (g *Gradebook) orAccess(w http.ResponseWriter, r *http.Request, need access
 	return false
 }
 
-// withAccess wraps a handler with a /ws/xte access check.
-func (g *Gradebook) withAccess(need accessNeed, h http.HandlerFunc) http.HandlerFunc {
+// withAccess wraps a /ws/xte handler with the access check.
+func (g *Gradebook) withAccess(need accessNeed, f respond.Func) http.HandlerFunc {
+	h := xteHandle(f)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if g.xteAccess(w, r, need) {
 			h(w, r)

@@ -279,7 +279,8 @@ type ref struct {
 // decodeOR reads a OneRoster PUT body {"<key>": {...}}.
 func decodeOR(w http.ResponseWriter, r *http.Request, key string, v any) error {
 	var wrapper map[string]json.RawMessage
-	if err := decodeBody(w, r, &wrapper); err != nil {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := decodeBody(r, &wrapper); err != nil {
 		var xe *xteError
 		if errors.As(err, &xe) {
 			return &orError{status: xe.status, minor: "invaliddata", msg: xe.Message}
