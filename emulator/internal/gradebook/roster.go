@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 // rosterModified is the dateLastModified of rostering records: the core
@@ -74,8 +76,8 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		"courses": courses, "classes": classes, "users": users, "students": students, "teachers": teachers,
 		"enrollments": enrollments, "demographics": demographics, "resources": resources,
 	} {
-		mux.HandleFunc("GET /"+path, g.list(c))
-		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
+		mux.HandleFunc("GET /"+path, orHandle(g.list(c)))
+		mux.HandleFunc("GET /"+path+"/{id}", orHandle(g.one(c, path)))
 	}
 
 	const (
@@ -157,51 +159,47 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		})},
 	}
 	for _, n := range inSchool {
-		mux.HandleFunc("GET "+n.path, func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc("GET "+n.path, orHandle(func(r *http.Request) (any, error) {
 			ctx, src := r.Context(), g.source(r)
 			school, class := r.PathValue("school"), r.PathValue("id")
 			if _, ok, err := findIn(ctx, src, schools.parts(school), school); err != nil || !ok {
 				if err == nil {
 					err = unknownObject("no school with sourcedId %q", school)
 				}
-				writeOR(w, err)
-				return
+				return nil, err
 			}
 			rec, ok, err := classesPart.byID(ctx, src, class)
 			if err == nil && (!ok || refID(rec["school"]) != school) {
 				err = unknownObject("no class with sourcedId %q in school %q", class, school)
 			}
 			if err != nil {
-				writeOR(w, err)
-				return
+				return nil, err
 			}
-			g.list(n.child)(w, r)
-		})
+			return g.list(n.child)(r)
+		}))
 	}
 	for _, n := range nested {
-		mux.HandleFunc("GET "+n.path, func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc("GET "+n.path, orHandle(func(r *http.Request) (any, error) {
 			id := r.PathValue("id")
 			if _, ok, err := findIn(r.Context(), g.source(r), n.parent.parts(id), id); err != nil || !ok {
 				if err == nil {
 					err = unknownObject("no %s with sourcedId %q", n.parent.single, id)
 				}
-				writeOR(w, err)
-				return
+				return nil, err
 			}
-			g.list(n.child)(w, r)
-		})
+			return g.list(n.child)(r)
+		}))
 	}
 }
 
 // list answers a collection GET. An unfiltered, unsorted page is read
 // with LIMIT/OFFSET; otherwise every record is loaded and filtered here.
-func (g *Gradebook) list(c collection) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) list(c collection) respond.Func {
+	return func(r *http.Request) (any, error) {
 		params := r.URL.Query()
 		q, err := parseQuery(params, c.fields, g.pageCap(r), true)
 		if err != nil {
-			writeOR(w, err)
-			return
+			return nil, err
 		}
 		ctx, src, parts := r.Context(), g.source(r), c.parts(r.PathValue("id"))
 		var total int
@@ -209,31 +207,27 @@ func (g *Gradebook) list(c collection) http.HandlerFunc {
 		if q.filter != nil || q.sortField != "" {
 			all, err := loadAll(ctx, src, parts)
 			if err != nil {
-				writeOR(w, err)
-				return
+				return nil, err
 			}
 			total, recs = q.apply(all)
 		} else if total, recs, err = page(ctx, src, parts, q.limit, q.offset); err != nil {
-			writeOR(w, err)
-			return
+			return nil, err
 		}
-		writePage(w, r, c.plural, q, total, recs)
+		return pageAnswer(r, c.plural, q, total, recs), nil
 	}
 }
 
-func (g *Gradebook) one(c collection, path string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) one(c collection, path string) respond.Func {
+	return func(r *http.Request) (any, error) {
 		id := r.PathValue("id")
 		rec, ok, err := findIn(r.Context(), g.source(r), c.parts(id), id)
 		if err != nil {
-			writeOR(w, err)
-			return
+			return nil, err
 		}
 		if !ok {
-			writeOR(w, unknownObject("no record at /%s/%s", path, id))
-			return
+			return nil, unknownObject("no record at /%s/%s", path, id)
 		}
-		g.writeSingle(w, r, c.single, c.fields, rec)
+		return singleAnswer(r, c.single, c.fields, rec)
 	}
 }
 

@@ -46,12 +46,6 @@ func xteValidation(errs []fieldError) *xteError {
 	return &xteError{status: http.StatusConflict, Message: "Validation failed: " + joinMessages(errs), Errors: errs}
 }
 
-// writeJSON writes a success body; /ws/xte and OneRoster encode alike.
-func writeJSON(w http.ResponseWriter, status int, v any) { respond.XTE.JSON(w, status, v) }
-
-// writeXTE writes err as /ws/xte does, or a 500 for an unexpected error.
-func writeXTE(w http.ResponseWriter, err error) { respond.XTE.Error(w, xteWire(err)) }
-
 // xteWire gives an *xteError as the respond.Error the dialect renders.
 func xteWire(err error) error {
 	var xe *xteError
