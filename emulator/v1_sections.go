@@ -213,8 +213,8 @@ func (s *Server) countEnrollments(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var n int64
-	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM CC WHERE SECTIONID IN (?, ?)`, sid, -sid).Scan(&n); err != nil {
+	n, err := s.store.CountSectionEnrollments(r.Context(), sid)
+	if err != nil {
 		return nil, respond.Internal("counting section enrollments", err)
 	}
 	return countBody(n), nil

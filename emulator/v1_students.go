@@ -266,8 +266,7 @@ func (s *Server) studentFees(ctx context.Context, rows []row) (map[int64][]any, 
 	for i, r := range rows {
 		ids[i] = r.Int("ID")
 	}
-	fr, err := s.store.Rows(ctx, `SELECT f.*, sch.DCID AS SCHOOL_DCID FROM FEE f LEFT JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = f.SCHOOLID
-		WHERE f.STUDENTID IN (`+idList(ids)+`) ORDER BY f.DCID`)
+	fr, err := s.store.Fees(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -234,3 +234,40 @@ func (s *Store) Staff(ctx context.Context, schoolNumber int64, f Filter, p Page)
 func (s *Store) StaffMember(ctx context.Context, dcid int64) (Row, bool, error) {
 	return s.one(ctx, `SELECT * FROM USERS WHERE DCID = ?`, dcid)
 }
+
+// idList renders ids for an IN (...) clause: integers, never text.
+func idList(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// DistrictUUID returns the district's PREFS districtuuid (an error when
+// it is missing).
+func (s *Store) DistrictUUID(ctx context.Context) (string, error) {
+	var uuid string
+	err := s.DB.QueryRowContext(ctx, `SELECT VALUE FROM PREFS WHERE NAME = 'districtuuid' AND SCHOOLID = 0`).Scan(&uuid)
+	return uuid, err
+}
+
+// CountSectionEnrollments counts a section's CC rows (by SECTIONS.ID),
+// dropped ones (SECTIONID negated) included.
+func (s *Store) CountSectionEnrollments(ctx context.Context, sectionID int64) (int64, error) {
+	return s.count(ctx, `SELECT COUNT(*) FROM CC WHERE SECTIONID IN (?, ?)`, sectionID, -sectionID)
+}
+
+// Fees returns the FEE rows of the students (by STUDENTS.ID), by DCID,
+// each with its school's DCID as SCHOOL_DCID.
+func (s *Store) Fees(ctx context.Context, studentIDs []int64) ([]Row, error) {
+	return s.Rows(ctx, `SELECT f.*, sch.DCID AS SCHOOL_DCID FROM FEE f LEFT JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = f.SCHOOLID
+		WHERE f.STUDENTID IN (`+idList(studentIDs)+`) ORDER BY f.DCID`)
+}
+
+// StaffAffiliations returns the users' SCHOOLSTAFF rows (USERS_DCID,
+// STATUS, and the school's DCID as SCHOOL_DCID), by SCHOOLSTAFF.ID.
+func (s *Store) StaffAffiliations(ctx context.Context, usersDCIDs []int64) ([]Row, error) {
+	return s.Rows(ctx, `SELECT ss.USERS_DCID, ss.STATUS, sch.DCID AS SCHOOL_DCID FROM SCHOOLSTAFF ss
+		JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = ss.SCHOOLID WHERE ss.USERS_DCID IN (`+idList(usersDCIDs)+`) ORDER BY ss.ID`)
+}
