@@ -271,3 +271,52 @@ func (s *Store) StaffAffiliations(ctx context.Context, usersDCIDs []int64) ([]Ro
 	return s.Rows(ctx, `SELECT ss.USERS_DCID, ss.STATUS, sch.DCID AS SCHOOL_DCID FROM SCHOOLSTAFF ss
 		JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = ss.SCHOOLID WHERE ss.USERS_DCID IN (`+idList(usersDCIDs)+`) ORDER BY ss.ID`)
 }
+
+// ExtensionField is one non-null column of an extension table row.
+type ExtensionField struct {
+	Name     string // lower case
+	DeclType string // the declared SQLite type, upper case ("INTEGER", "REAL", "TEXT")
+	Value    any
+}
+
+// ExtensionRows reads the rows of a student extension table (keyed by
+// STUDENTSDCID) for the students, by STUDENTSDCID: each row's non-null
+// columns but the key, in column order (an empty list for a row with
+// none). table is a known table name, never user input.
+func (s *Store) ExtensionRows(ctx context.Context, table string, studentDCIDs []int64) (map[int64][]ExtensionField, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT * FROM `+table+` WHERE STUDENTSDCID IN (`+idList(studentDCIDs)+`)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	found := map[int64][]ExtensionField{}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		var key int64
+		fs := []ExtensionField{}
+		for i, c := range cols {
+			name := strings.ToLower(c.Name())
+			if name == "studentsdcid" {
+				key, _ = vals[i].(int64)
+				continue
+			}
+			if vals[i] == nil {
+				continue
+			}
+			fs = append(fs, ExtensionField{Name: name, DeclType: strings.ToUpper(c.DatabaseTypeName()), Value: vals[i]})
+		}
+		found[key] = fs
+	}
+	return found, rows.Err()
+}
