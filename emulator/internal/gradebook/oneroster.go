@@ -23,8 +23,11 @@ func (g *Gradebook) OneRoster() http.Handler {
 	mux := http.NewServeMux()
 	g.rosterRoutes(mux)
 	g.gradebookRoutes(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, http.StatusNotFound, "unknownobject", "no OneRoster 1.1 endpoint at "+r.URL.Path)
+	mux.HandleFunc("/", orHandle(func(r *http.Request) (any, error) {
+		return nil, unknownObject("no OneRoster 1.1 endpoint at %s", r.URL.Path)
+	}))
+	elsewhere := orHandle(func(*http.Request) (any, error) {
+		return nil, unknownObject("OneRoster 1.1 lives under %s", strings.Join(OneRosterBasePaths, " or "))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, base := range OneRosterBasePaths {
@@ -36,7 +39,7 @@ func (g *Gradebook) OneRoster() http.Handler {
 				return
 			}
 		}
-		writeStatus(w, http.StatusNotFound, "unknownobject", "OneRoster 1.1 lives under "+strings.Join(OneRosterBasePaths, " or "))
+		elsewhere(w, r)
 	})
 }
 
@@ -53,11 +56,6 @@ func (g *Gradebook) source(r *http.Request) source { return source{db: g.db, roo
 type statusInfo = respond.IMSXStatus
 
 func warning(minor, desc string) statusInfo { return respond.IMSX("success", "warning", minor, desc) }
-
-// writeStatus writes a OneRoster failure.
-func writeStatus(w http.ResponseWriter, status int, minor, desc string) {
-	respond.OneRoster.Error(w, &respond.Error{Status: status, Minor: minor, Message: desc})
-}
 
 // orError is a OneRoster failure with its HTTP status.
 type orError struct {
