@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -36,8 +37,10 @@ func (s *Server) controlRoutes() {
 }
 
 // admin requires the admin key when one is configured (always when the
-// emulator may listen beyond loopback).
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+// emulator may listen beyond loopback), checks a write's Content-Type and
+// caps its body, then answers f in the /ws/v1 dialect.
+func (s *Server) admin(f respond.Func) http.HandlerFunc {
+	h := v1Wire.Handle(f)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.opts.AdminKey != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(AdminKeyHeader)), []byte(s.opts.AdminKey)) != 1 {
 			writeError(w, http.StatusUnauthorized, "the emulator's control surface needs the admin key in the "+AdminKeyHeader+" header")
@@ -53,61 +56,66 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnsupportedMediaType, "a write to the emulator's control surface must send "+want+" (or the "+AdminKeyHeader+" header); got Content-Type "+strconv.Quote(r.Header.Get("Content-Type")))
 			return
 		}
+		limit := int64(1 << 20)
+		if upload {
+			limit = plugin.MaxBundleSize
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h(w, r)
 	}
 }
 
-func (s *Server) ctlListPlugins(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"plugins": s.Plugins()})
+// noContent is a 204 answer.
+var noContent = &respond.Reply{Status: http.StatusNoContent}
+
+func (s *Server) ctlListPlugins(r *http.Request) (any, error) {
+	return map[string]any{"plugins": s.Plugins()}, nil
 }
 
-func (s *Server) ctlInstall(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, plugin.MaxBundleSize))
+func (s *Server) ctlInstall(r *http.Request) (any, error) {
+	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "reading the plugin: "+err.Error())
-		return
+		return nil, fail(http.StatusRequestEntityTooLarge, "reading the plugin: "+err.Error())
 	}
 	// enabled=false installs as the admin pages do, waiting to be enabled;
 	// without it the plugin is enabled at once, as it always was here.
 	enabled := true
 	if v := r.URL.Query().Get("enabled"); v != "" {
 		if enabled, err = strconv.ParseBool(v); err != nil {
-			writeError(w, http.StatusBadRequest, "the enabled query parameter is "+strconv.Quote(v)+"; use enabled=true or enabled=false")
-			return
+			return nil, fail(http.StatusBadRequest, "the enabled query parameter is "+strconv.Quote(v)+"; use enabled=true or enabled=false")
 		}
 	}
 	c, updatedFrom, err := s.installData(data, enabled)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	status := http.StatusCreated
 	if updatedFrom != "" {
 		status = http.StatusOK // a newer version replaced the installed one in place
 	}
-	writeJSON(w, status, c)
+	return &respond.Reply{Status: status, Body: c}, nil
 }
 
-func (s *Server) ctlID(w http.ResponseWriter, r *http.Request) (int, bool) {
+func ctlID(r *http.Request) (int, error) {
 	id, err := strconv.Atoi(r.PathValue("id"))
 	if err != nil {
-		writeError(w, http.StatusNotFound, "no plugin with id "+r.PathValue("id"))
-		return 0, false
+		return 0, fail(http.StatusNotFound, "no plugin with id "+r.PathValue("id"))
 	}
-	return id, true
+	return id, nil
 }
 
-func (s *Server) ctlResult(w http.ResponseWriter, v any, err error) {
+// ctlResult answers v (204 when nil) or err: 404 for an unknown plugin,
+// 400 for anything else.
+func ctlResult(v any, err error) (any, error) {
 	switch {
 	case errors.Is(err, errUnknownPlugin):
-		writeError(w, http.StatusNotFound, err.Error())
+		return nil, fail(http.StatusNotFound, err.Error())
 	case err != nil:
-		writeError(w, http.StatusBadRequest, err.Error())
+		return nil, fail(http.StatusBadRequest, err.Error())
 	case v == nil:
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		writeJSON(w, http.StatusOK, v)
+		return noContent, nil
 	}
+	return v, nil
 }
 
 // pluginConfigJSON is PluginConfig with the interval as a Go duration string.
@@ -123,28 +131,28 @@ func configJSON(c PluginConfig) pluginConfigJSON {
 	return pluginConfigJSON{Enabled: &c.Enabled, AccessLevelV1API: &c.AccessLevelV1API, PageSizes: &c.PageSizes, MinInterval: &mi}
 }
 
-func (s *Server) ctlPluginConfig(w http.ResponseWriter, r *http.Request) {
-	if id, ok := s.ctlID(w, r); ok {
-		c, err := s.PluginConfig(id)
-		s.ctlResult(w, configJSON(c), err)
+func (s *Server) ctlPluginConfig(r *http.Request) (any, error) {
+	id, err := ctlID(r)
+	if err != nil {
+		return nil, err
 	}
+	c, err := s.PluginConfig(id)
+	return ctlResult(configJSON(c), err)
 }
 
 // ctlSetPluginConfig applies the fields present in the body.
-func (s *Server) ctlSetPluginConfig(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.ctlID(w, r)
-	if !ok {
-		return
+func (s *Server) ctlSetPluginConfig(r *http.Request) (any, error) {
+	id, err := ctlID(r)
+	if err != nil {
+		return nil, err
 	}
 	c, err := s.PluginConfig(id)
 	if err != nil {
-		s.ctlResult(w, nil, err)
-		return
+		return ctlResult(nil, err)
 	}
 	var in pluginConfigJSON
-	if err := decodeBody(w, r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+	if err := decodeBody(r, &in); err != nil {
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	if in.Enabled != nil {
 		c.Enabled = *in.Enabled
@@ -157,49 +165,55 @@ func (s *Server) ctlSetPluginConfig(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.MinInterval != nil {
 		if c.MinInterval, err = time.ParseDuration(*in.MinInterval); err != nil {
-			writeError(w, http.StatusBadRequest, "min_interval: "+err.Error()+` (use a duration such as "500ms" or "2s")`)
-			return
+			return nil, fail(http.StatusBadRequest, "min_interval: "+err.Error()+` (use a duration such as "500ms" or "2s")`)
 		}
 	}
 	if err := s.SetPluginConfig(id, c); err != nil {
-		s.ctlResult(w, nil, err)
-		return
+		return ctlResult(nil, err)
 	}
 	c, err = s.PluginConfig(id)
-	s.ctlResult(w, configJSON(c), err)
+	return ctlResult(configJSON(c), err)
 }
 
-func (s *Server) ctlDeletePlugin(w http.ResponseWriter, r *http.Request) {
-	if id, ok := s.ctlID(w, r); ok {
-		s.ctlResult(w, nil, s.DeletePlugin(id))
+func (s *Server) ctlDeletePlugin(r *http.Request) (any, error) {
+	id, err := ctlID(r)
+	if err != nil {
+		return nil, err
 	}
+	return ctlResult(nil, s.DeletePlugin(id))
 }
 
-func (s *Server) ctlCredentials(w http.ResponseWriter, r *http.Request) {
-	if id, ok := s.ctlID(w, r); ok {
-		c, err := s.PluginCredentials(id)
-		s.ctlResult(w, c, err)
+func (s *Server) ctlCredentials(r *http.Request) (any, error) {
+	id, err := ctlID(r)
+	if err != nil {
+		return nil, err
 	}
+	c, err := s.PluginCredentials(id)
+	return ctlResult(c, err)
 }
 
-func (s *Server) ctlRegenerate(w http.ResponseWriter, r *http.Request) {
-	if id, ok := s.ctlID(w, r); ok {
-		c, err := s.Regenerate(id)
-		s.ctlResult(w, c, err)
+func (s *Server) ctlRegenerate(r *http.Request) (any, error) {
+	id, err := ctlID(r)
+	if err != nil {
+		return nil, err
 	}
+	c, err := s.Regenerate(id)
+	return ctlResult(c, err)
 }
 
-func (s *Server) ctlEnable(on bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if id, ok := s.ctlID(w, r); ok {
-			s.ctlResult(w, nil, s.setEnabled(id, on))
+func (s *Server) ctlEnable(on bool) respond.Func {
+	return func(r *http.Request) (any, error) {
+		id, err := ctlID(r)
+		if err != nil {
+			return nil, err
 		}
+		return ctlResult(nil, s.setEnabled(id, on))
 	}
 }
 
-func (s *Server) ctlExpire(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ctlExpire(r *http.Request) (any, error) {
 	s.ExpireTokens()
-	w.WriteHeader(http.StatusNoContent)
+	return noContent, nil
 }
 
 // faultsJSON is Faults with durations as Go duration strings.
@@ -215,16 +229,15 @@ func toFaultsJSON(f Faults) faultsJSON {
 	return faultsJSON{f.Latency.String(), f.Jitter.String(), f.FailRate, f.DropRate, f.TokenTTL.String()}
 }
 
-func (s *Server) ctlFaults(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, toFaultsJSON(s.Faults()))
+func (s *Server) ctlFaults(r *http.Request) (any, error) {
+	return toFaultsJSON(s.Faults()), nil
 }
 
 // ctlSetFaults replaces the faults; omitted fields keep their values.
-func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ctlSetFaults(r *http.Request) (any, error) {
 	in := toFaultsJSON(s.Faults())
-	if err := decodeBody(w, r, &in); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+	if err := decodeBody(r, &in); err != nil {
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
 	var f Faults
 	var err error
@@ -234,29 +247,28 @@ func (s *Server) ctlSetFaults(w http.ResponseWriter, r *http.Request) {
 		out  *time.Duration
 	}{{"latency", in.Latency, &f.Latency}, {"jitter", in.Jitter, &f.Jitter}, {"token_ttl", in.TokenTTL, &f.TokenTTL}} {
 		if *d.out, err = time.ParseDuration(d.in); err != nil {
-			writeError(w, http.StatusBadRequest, d.name+": "+err.Error()+` (use a duration such as "250ms")`)
-			return
+			return nil, fail(http.StatusBadRequest, d.name+": "+err.Error()+` (use a duration such as "250ms")`)
 		}
 	}
 	f.FailRate, f.DropRate = in.FailRate, in.DropRate
 	if err := s.SetFaults(f); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
-	writeJSON(w, http.StatusOK, toFaultsJSON(s.Faults()))
+	return toFaultsJSON(s.Faults()), nil
 }
 
-func (s *Server) ctlStats(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.Stats())
+func (s *Server) ctlStats(r *http.Request) (any, error) {
+	return s.Stats(), nil
 }
 
-func (s *Server) ctlResetStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ctlResetStats(r *http.Request) (any, error) {
 	s.ResetStats()
-	w.WriteHeader(http.StatusNoContent)
+	return noContent, nil
 }
 
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+// decodeBody reads a JSON body (already capped by admin) into v.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errors.New("the JSON body could not be read: " + err.Error())

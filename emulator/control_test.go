@@ -252,3 +252,17 @@ func TestWriteCredentials(t *testing.T) {
 		t.Fatal("Credentials.String shows the secret")
 	}
 }
+
+// TestControlBodyCap: a JSON body over 1 MiB to the control surface is cut
+// off and refused, not read whole.
+func TestControlBodyCap(t *testing.T) {
+	s, _ := start(t, Options{Students: 20})
+	big := `{"latency":"` + strings.Repeat("1", 1<<20) + `ms"}`
+	a := request(t, "PUT", s.URL()+"/emulator/faults", big, "Content-Type", "application/json")
+	if a.status != 400 || !strings.Contains(a.json(t)["message"].(string), "request body too large") {
+		t.Fatalf("oversized body: %d %.200s", a.status, a.body)
+	}
+	if s.Faults().Latency != 0 {
+		t.Fatalf("faults changed by a refused body: %+v", s.Faults())
+	}
+}

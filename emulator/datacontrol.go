@@ -12,18 +12,16 @@ import (
 
 // ctlMutate is POST /emulator/mutate: {"seed":7,"update":200,"insert":20,
 // "delete":20,"tables":["students","cc"]} -> {"tables":{"STUDENTS":{...}}}.
-func (s *Server) ctlMutate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ctlMutate(r *http.Request) (any, error) {
 	var m Mutation
-	if err := decodeBody(w, r, &m); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error()+`; send {"seed": 7, "update": 200, "insert": 20, "delete": 20, "tables": ["students", "cc"]}`)
-		return
+	if err := decodeBody(r, &m); err != nil {
+		return nil, fail(http.StatusBadRequest, err.Error()+`; send {"seed": 7, "update": 200, "insert": 20, "delete": 20, "tables": ["students", "cc"]}`)
 	}
 	res, err := s.Mutate(r.Context(), m)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, fail(http.StatusBadRequest, err.Error())
 	}
-	writeJSON(w, http.StatusOK, res)
+	return res, nil
 }
 
 // clockJSON is the body of POST /emulator/clock: one of advance (a Go
@@ -35,34 +33,30 @@ type clockJSON struct {
 
 // ctlClock reads (GET) or moves (POST) the data clock and answers
 // {"now": RFC 3339}.
-func (s *Server) ctlClock(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ctlClock(r *http.Request) (any, error) {
 	if r.Method == http.MethodPost {
 		var in clockJSON
-		if err := decodeBody(w, r, &in); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error()+`; send {"advance": "1h"} or {"set": "2026-01-05T08:00:00Z"}`)
-			return
+		if err := decodeBody(r, &in); err != nil {
+			return nil, fail(http.StatusBadRequest, err.Error()+`; send {"advance": "1h"} or {"set": "2026-01-05T08:00:00Z"}`)
 		}
 		switch {
 		case (in.Advance == "") == (in.Set == ""):
-			writeError(w, http.StatusBadRequest, `give exactly one of "advance" (a duration such as "1h" or "24h") or "set" (an RFC 3339 time such as "2026-01-05T08:00:00Z")`)
-			return
+			return nil, fail(http.StatusBadRequest, `give exactly one of "advance" (a duration such as "1h" or "24h") or "set" (an RFC 3339 time such as "2026-01-05T08:00:00Z")`)
 		case in.Advance != "":
 			d, err := time.ParseDuration(in.Advance)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf(`advance %q is not a duration; use a number with a unit, such as "90s", "1h" or "24h"`, in.Advance))
-				return
+				return nil, fail(http.StatusBadRequest, fmt.Sprintf(`advance %q is not a duration; use a number with a unit, such as "90s", "1h" or "24h"`, in.Advance))
 			}
 			s.AdvanceClock(d)
 		default:
 			t, err := time.Parse(time.RFC3339, in.Set)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf(`set %q is not an RFC 3339 time; use a form such as "2026-01-05T08:00:00Z"`, in.Set))
-				return
+				return nil, fail(http.StatusBadRequest, fmt.Sprintf(`set %q is not an RFC 3339 time; use a form such as "2026-01-05T08:00:00Z"`, in.Set))
 			}
 			s.SetClock(t)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"now": s.Now().Format(store.StampFormat)})
+	return map[string]string{"now": s.Now().Format(store.StampFormat)}, nil
 }
 
 // serveDataVersion is GET /ws/dataversion/{applicationName}/{version}:

@@ -36,8 +36,8 @@ type metadata struct {
 // plugin's page sizes appear only with a valid one (unauthenticated fields
 // are not captured: assumed).
 func (s *Server) handleMetadata(r *http.Request) (any, error) {
-	var uuid string
-	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT VALUE FROM PREFS WHERE NAME = 'districtuuid' AND SCHOOLID = 0`).Scan(&uuid); err != nil {
+	uuid, err := s.store.DistrictUUID(r.Context())
+	if err != nil {
 		return nil, respond.Internal("reading the district", err)
 	}
 	up := uptime(s.now().Sub(s.start))

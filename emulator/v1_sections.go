@@ -1,11 +1,11 @@
 package emulator
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
 	"github.com/pskit/pskit/emulator/internal/respond"
+	"github.com/pskit/pskit/emulator/internal/store"
 )
 
 // Sections, section enrollments, courses and terms.
@@ -24,29 +24,18 @@ func (s *Server) v1SectionRoutes() {
 	s.mux.HandleFunc("GET /ws/v1/section_enrollment/{id}", s.v1(s.ws.Handle(s.getOne(enrollmentPart))))
 }
 
-// schoolPart describes a per-school resource: its SQL, sort order and
-// rendering.
+// schoolPart describes a per-school resource: its read in the store, and
+// its rendering.
 type schoolPart struct {
 	singular, plural, expansions string
-	from                         string // FROM ... with the school number as the ? after WHERE
-	schoolCol, idCol, order      string
-	cols                         string
+	list                         store.SchoolList
 	maxSize                      func(PageSizes) int
 	render                       func(r row, page listPage) map[string]any
 }
 
 var sectionPart = schoolPart{
 	singular: "section", plural: "sections", expansions: expansionList("term", "user-defined"),
-	from: `SECTIONS sec JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = sec.SCHOOLID
-		LEFT JOIN COURSES c ON c.COURSE_NUMBER = sec.COURSE_NUMBER
-		LEFT JOIN SCHOOLSTAFF ss ON ss.ID = sec.TEACHER
-		LEFT JOIN TERMS t ON t.ID = sec.TERMID AND t.SCHOOLID = sec.SCHOOLID`,
-	schoolCol: "sec.SCHOOLID", idCol: "sec.DCID",
-	// Sorted by section_id, course_id, term_id (reference §3.1).
-	order: "sec.DCID, c.DCID, t.DCID",
-	cols: `sec.DCID, sec.SECTION_NUMBER, sec.EXPRESSION, sec.EXTERNAL_EXPRESSION, sec.GRADEBOOKTYPE, sch.DCID AS SCHOOL_DCID,
-		c.DCID AS COURSE_DCID, ss.DCID AS STAFF_DCID, t.DCID AS TERM_DCID, t.SCHOOLID AS TERM_SCHOOL, t.YEARID, t.PORTION,
-		t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME AS TERM_NAME`,
+	list:    store.Sections,
 	maxSize: func(p PageSizes) int { return p.Section },
 	render: func(r row, page listPage) map[string]any {
 		m := obj("id", r.Num("DCID"), "school_id", r.Num("SCHOOL_DCID"), "course_id", r.Num("COURSE_DCID"), "term_id", r.Num("TERM_DCID"),
@@ -74,10 +63,7 @@ func termObject(r row, idCol, schoolCol, nameCol string) map[string]any {
 
 var coursePart = schoolPart{
 	singular: "course", plural: "courses",
-	from:      `COURSES c`,
-	schoolCol: "c.SCHOOLID", idCol: "c.DCID",
-	order:   "c.COURSE_NUMBER", // sorted by course number (reference §3.1)
-	cols:    `c.DCID, c.COURSE_NUMBER, c.COURSE_NAME`,
+	list:    store.Courses,
 	maxSize: func(p PageSizes) int { return p.Course },
 	render: func(r row, _ listPage) map[string]any {
 		m, _ := obj("id", r.Num("DCID"), "course_number", r.Str("COURSE_NUMBER"), "course_name", r.Str("COURSE_NAME")).(map[string]any)
@@ -87,10 +73,7 @@ var coursePart = schoolPart{
 
 var termPart = schoolPart{
 	singular: "term", plural: "terms",
-	from:      `TERMS t JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = t.SCHOOLID`,
-	schoolCol: "t.SCHOOLID", idCol: "t.DCID",
-	order:   "t.PORTION, t.FIRSTDAY, t.DCID", // portion then start date (reference §3.1)
-	cols:    `t.DCID, sch.DCID AS SCHOOL_DCID, t.YEARID, t.PORTION, t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME`,
+	list:    store.Terms,
 	maxSize: func(p PageSizes) int { return p.Term },
 	render: func(r row, _ listPage) map[string]any {
 		return termObject(r, "DCID", "SCHOOL_DCID", "NAME")
@@ -100,10 +83,7 @@ var termPart = schoolPart{
 // enrollmentPart is a CC row; a negative SECTIONID marks a dropped class.
 var enrollmentPart = schoolPart{
 	singular: "section_enrollment", plural: "section_enrollments",
-	from:  `CC JOIN SECTIONS sec ON sec.ID = ABS(CC.SECTIONID) JOIN STUDENTS st ON st.ID = CC.STUDENTID`,
-	idCol: "CC.DCID",
-	order: "st.DCID, CC.DATEENROLLED, CC.DCID", // by student_id, entry_date (reference §3.1)
-	cols:  `CC.DCID, sec.DCID AS SECTION_DCID, st.DCID AS STUDENT_DCID, CC.DATEENROLLED, CC.DATELEFT, CC.SECTIONID`,
+	list: store.Enrollments,
 	maxSize: func(p PageSizes) int {
 		return p.SectionEnrollment
 	},
@@ -127,8 +107,8 @@ func (s *Server) countSchoolPart(part schoolPart) respond.Func {
 		if err != nil {
 			return nil, err
 		}
-		var n int64
-		if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM `+part.from+` WHERE `+part.schoolCol+` = ?`, num).Scan(&n); err != nil {
+		n, err := s.store.CountInSchool(r.Context(), part.list, num)
+		if err != nil {
 			return nil, respond.Internal("counting "+part.plural, err)
 		}
 		return countBody(n), nil
@@ -146,24 +126,20 @@ func (s *Server) listSchoolPart(part schoolPart) respond.Func {
 		if err != nil {
 			return nil, err
 		}
-		recs, err := s.partRows(r.Context(), part, page, part.schoolCol+` = ? ORDER BY `+part.order+` LIMIT ? OFFSET ?`, num, page.size, page.offset())
+		rows, err := s.store.InSchool(r.Context(), part.list, num, store.Page{Offset: page.offset(), Limit: page.size})
 		if err != nil {
 			return nil, respond.Internal("reading "+part.plural, err)
 		}
-		return envelope(part.plural, part.singular, part.expansions, "", recs), nil
+		return envelope(part.plural, part.singular, part.expansions, "", part.renderAll(rows, page)), nil
 	}
 }
 
-func (s *Server) partRows(ctx context.Context, part schoolPart, page listPage, where string, args ...any) ([]map[string]any, error) {
-	rows, err := s.store.Rows(ctx, `SELECT `+part.cols+` FROM `+part.from+` WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
+func (part schoolPart) renderAll(rows []row, page listPage) []map[string]any {
 	out := make([]map[string]any, len(rows))
 	for i, r := range rows {
 		out[i] = part.render(r, page)
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) getOne(part schoolPart) respond.Func {
@@ -173,20 +149,22 @@ func (s *Server) getOne(part schoolPart) respond.Func {
 			return nil, fail(http.StatusBadRequest, err.Error())
 		}
 		id, ok := pathID(r, "id")
-		var recs []map[string]any
+		var rec row
+		var found bool
 		if ok {
-			recs, err = s.partRows(r.Context(), part, page, part.idCol+` = ?`, id)
+			rec, found, err = s.store.ByDCID(r.Context(), part.list, id)
 		}
 		if err != nil {
 			return nil, respond.Internal("reading a "+part.singular, err)
 		}
-		if len(recs) == 0 {
+		if !found {
 			return nil, fail(http.StatusNotFound, fmt.Sprintf("no %s with id %s", part.singular, r.PathValue("id")))
 		}
+		one := part.render(rec, page)
 		if part.expansions != "" {
-			recs[0]["@expansions"] = part.expansions
+			one["@expansions"] = part.expansions
 		}
-		return map[string]any{part.singular: recs[0]}, nil
+		return map[string]any{part.singular: one}, nil
 	}
 }
 
@@ -213,8 +191,8 @@ func (s *Server) countEnrollments(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var n int64
-	if err := s.store.DB.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM CC WHERE SECTIONID IN (?, ?)`, sid, -sid).Scan(&n); err != nil {
+	n, err := s.store.CountSectionEnrollments(r.Context(), sid)
+	if err != nil {
 		return nil, respond.Internal("counting section enrollments", err)
 	}
 	return countBody(n), nil
@@ -230,10 +208,9 @@ func (s *Server) listEnrollments(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := s.partRows(r.Context(), enrollmentPart, page, `CC.SECTIONID IN (?, ?) ORDER BY `+enrollmentPart.order+` LIMIT ? OFFSET ?`,
-		sid, -sid, page.size, page.offset())
+	rows, err := s.store.SectionEnrollments(r.Context(), sid, store.Page{Offset: page.offset(), Limit: page.size})
 	if err != nil {
 		return nil, respond.Internal("reading section enrollments", err)
 	}
-	return envelope(enrollmentPart.plural, enrollmentPart.singular, "", "", recs), nil
+	return envelope(enrollmentPart.plural, enrollmentPart.singular, "", "", enrollmentPart.renderAll(rows, page)), nil
 }

@@ -105,8 +105,7 @@ func (s *Server) renderStaff(ctx context.Context, rows []row, page listPage) ([]
 		for i, r := range rows {
 			ids[i] = r.Int("DCID")
 		}
-		ar, err := s.store.Rows(ctx, `SELECT ss.USERS_DCID, ss.STATUS, sch.DCID AS SCHOOL_DCID FROM SCHOOLSTAFF ss
-			JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = ss.SCHOOLID WHERE ss.USERS_DCID IN (`+idList(ids)+`) ORDER BY ss.ID`)
+		ar, err := s.store.StaffAffiliations(ctx, ids)
 		if err != nil {
 			return nil, err
 		}

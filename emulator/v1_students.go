@@ -266,8 +266,7 @@ func (s *Server) studentFees(ctx context.Context, rows []row) (map[int64][]any, 
 	for i, r := range rows {
 		ids[i] = r.Int("ID")
 	}
-	fr, err := s.store.Rows(ctx, `SELECT f.*, sch.DCID AS SCHOOL_DCID FROM FEE f LEFT JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = f.SCHOOLID
-		WHERE f.STUDENTID IN (`+idList(ids)+`) ORDER BY f.DCID`)
+	fr, err := s.store.Fees(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -303,44 +302,21 @@ func (s *Server) extensionData(ctx context.Context, available []string, requeste
 		if !requested[table] {
 			continue
 		}
-		rows, err := s.store.DB.QueryContext(ctx, `SELECT * FROM `+table+` WHERE STUDENTSDCID IN (`+idList(ids)+`)`)
+		rows, err := s.store.ExtensionRows(ctx, table, ids)
 		if err != nil {
 			return nil, err
 		}
-		cols, _ := rows.ColumnTypes()
 		found := map[int64][]field{}
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			var key int64
-			fs := []field{}
-			for i, c := range cols {
-				name := strings.ToLower(c.Name())
-				if name == "studentsdcid" {
-					key, _ = vals[i].(int64)
-					continue
-				}
-				if vals[i] == nil {
-					continue
-				}
-				typ := map[string]string{"INTEGER": "Long", "REAL": "Double"}[strings.ToUpper(c.DatabaseTypeName())]
+		for key, efs := range rows {
+			fs := make([]field, len(efs))
+			for i, f := range efs {
+				typ := map[string]string{"INTEGER": "Long", "REAL": "Double"}[f.DeclType]
 				if typ == "" {
 					typ = "String"
 				}
-				fs = append(fs, field{Name: name, Type: typ, Value: fmt.Sprint(vals[i])})
+				fs[i] = field{Name: f.Name, Type: typ, Value: fmt.Sprint(f.Value)}
 			}
 			found[key] = fs
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
 		}
 		for _, id := range ids {
 			fs, ok := found[id]

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -311,5 +312,21 @@ func TestParallelPages(t *testing.T) {
 	}
 	if len(seen) != 300 {
 		t.Fatalf("3 parallel pages gave %d distinct students, want 300", len(seen))
+	}
+}
+
+// TestMetadataDistrictUUID: /ws/v1/metadata names the district by the
+// UUID the store seeded, the same on every call.
+func TestMetadataDistrictUUID(t *testing.T) {
+	s, _ := start(t, Options{Students: 20})
+	want, err := s.store.DistrictUUID(context.Background())
+	if err != nil || len(want) != 36 {
+		t.Fatalf("seeded district uuid %q: %v", want, err)
+	}
+	for range 2 {
+		a := get(t, s.URL(), "/ws/v1/metadata", "")
+		if got := path(t, a.json(t), "metadata", "district_uuid"); a.status != 200 || got != want {
+			t.Fatalf("metadata: %d district_uuid %v, want %q", a.status, got, want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -107,55 +108,54 @@ func missingFields(c *pluginaccess.Caller, tables []string, write bool) []plugin
 	return out
 }
 
-// xteAccess checks need for a /ws/xte request and answers 401/403 when it
-// fails; it reports whether the handler may go on.
-func (g *Gradebook) xteAccess(w http.ResponseWriter, r *http.Request, need accessNeed) bool {
+// bearerChallenge is the header of a 401.
+var bearerChallenge = http.Header{"Www-Authenticate": {`Bearer realm="PowerSchool"`}}
+
+// xteAccess checks need for a /ws/xte request: nil, or the 401/403 to
+// answer.
+func (g *Gradebook) xteAccess(r *http.Request, need accessNeed) error {
 	d := g.checkAccess(r, need)
-	if d == nil {
-		return true
+	switch {
+	case d == nil:
+		return nil
+	case d.unauthenticated:
+		return &respond.Error{Status: http.StatusUnauthorized, Message: d.Error(), Header: bearerChallenge}
 	}
-	if d.unauthenticated {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="PowerSchool"`)
-		writeXTE(w, &xteError{status: http.StatusUnauthorized, Message: d.Error()})
-		return false
-	}
-	writeXTE(w, &xteError{status: http.StatusForbidden, Message: d.Error(), Errors: d.details()})
-	return false
+	return &respond.Error{Status: http.StatusForbidden, Message: d.Error(), Details: d.details()}
 }
 
 // orAccess is xteAccess for OneRoster writes, in the imsx error form.
-func (g *Gradebook) orAccess(w http.ResponseWriter, r *http.Request, need accessNeed) bool {
+func (g *Gradebook) orAccess(r *http.Request, need accessNeed) error {
 	d := g.checkAccess(r, need)
-	if d == nil {
-		return true
-	}
-	if d.unauthenticated {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="PowerSchool"`)
-		writeStatus(w, http.StatusUnauthorized, "unauthorisedrequest", d.Error())
-		return false
+	switch {
+	case d == nil:
+		return nil
+	case d.unauthenticated:
+		return &respond.Error{Status: http.StatusUnauthorized, Minor: "unauthorisedrequest", Message: d.Error(), Header: bearerChallenge}
 	}
 	names := make([]string, len(d.missing))
 	for i, f := range d.missing {
 		names[i] = f.Table + "." + f.Field
 	}
-	writeStatus(w, http.StatusForbidden, "forbidden", d.Error()+" (fields: "+strings.Join(names, ", ")+")")
-	return false
+	return &respond.Error{Status: http.StatusForbidden, Minor: "forbidden", Message: d.Error() + " (fields: " + strings.Join(names, ", ") + ")"}
 }
 
-// withAccess wraps a handler with a /ws/xte access check.
-func (g *Gradebook) withAccess(need accessNeed, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if g.xteAccess(w, r, need) {
-			h(w, r)
+// withAccess wraps a /ws/xte handler with the access check.
+func (g *Gradebook) withAccess(need accessNeed, f respond.Func) http.HandlerFunc {
+	return xteHandle(func(r *http.Request) (any, error) {
+		if err := g.xteAccess(r, need); err != nil {
+			return nil, err
 		}
-	}
+		return f(r)
+	})
 }
 
 // withORAccess wraps a OneRoster write handler with the access check.
-func (g *Gradebook) withORAccess(need accessNeed, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if g.orAccess(w, r, need) {
-			h(w, r)
+func (g *Gradebook) withORAccess(need accessNeed, f respond.Func) http.HandlerFunc {
+	return orHandle(func(r *http.Request) (any, error) {
+		if err := g.orAccess(r, need); err != nil {
+			return nil, err
 		}
-	}
+		return f(r)
+	})
 }

@@ -23,20 +23,23 @@ func (g *Gradebook) OneRoster() http.Handler {
 	mux := http.NewServeMux()
 	g.rosterRoutes(mux)
 	g.gradebookRoutes(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, http.StatusNotFound, "unknownobject", "no OneRoster 1.1 endpoint at "+r.URL.Path)
+	mux.HandleFunc("/", orHandle(func(r *http.Request) (any, error) {
+		return nil, unknownObject("no OneRoster 1.1 endpoint at %s", r.URL.Path)
+	}))
+	elsewhere := orHandle(func(*http.Request) (any, error) {
+		return nil, unknownObject("OneRoster 1.1 lives under %s", strings.Join(OneRosterBasePaths, " or "))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, base := range OneRosterBasePaths {
 			if rest, ok := strings.CutPrefix(r.URL.Path, base); ok && strings.HasPrefix(rest, "/") {
-				ctx := context.WithValue(context.WithValue(r.Context(), baseKey{}, base), dbKey{}, g.db)
+				ctx := context.WithValue(r.Context(), baseKey{}, base)
 				r2 := r.Clone(ctx)
 				r2.URL.Path, r2.URL.RawPath = rest, ""
 				mux.ServeHTTP(w, r2)
 				return
 			}
 		}
-		writeStatus(w, http.StatusNotFound, "unknownobject", "OneRoster 1.1 lives under "+strings.Join(OneRosterBasePaths, " or "))
+		elsewhere(w, r)
 	})
 }
 
@@ -46,15 +49,13 @@ func baseURL(r *http.Request) string {
 	return serverURL(r) + base
 }
 
+// source gives what the request's records are read from.
+func (g *Gradebook) source(r *http.Request) source { return source{db: g.db, root: baseURL(r)} }
+
 // statusInfo is one imsx_StatusInfo entry.
 type statusInfo = respond.IMSXStatus
 
 func warning(minor, desc string) statusInfo { return respond.IMSX("success", "warning", minor, desc) }
-
-// writeStatus writes a OneRoster failure.
-func writeStatus(w http.ResponseWriter, status int, minor, desc string) {
-	respond.OneRoster.Error(w, &respond.Error{Status: status, Minor: minor, Message: desc})
-}
 
 // orError is a OneRoster failure with its HTTP status.
 type orError struct {
@@ -73,11 +74,12 @@ func unknownObject(format string, args ...any) *orError {
 	return &orError{status: http.StatusNotFound, minor: "unknownobject", msg: fmt.Sprintf(format, args...)}
 }
 
-func writeOR(w http.ResponseWriter, err error) {
+// orWire gives an *orError or *errBadQuery as the respond.Error the
+// OneRoster dialect renders.
+func orWire(err error) error {
 	var oe *orError
 	if errors.As(err, &oe) {
-		writeStatus(w, oe.status, oe.minor, oe.msg)
-		return
+		return &respond.Error{Status: oe.status, Minor: oe.minor, Message: oe.msg}
 	}
 	var bq *errBadQuery
 	if errors.As(err, &bq) {
@@ -85,10 +87,21 @@ func writeOR(w http.ResponseWriter, err error) {
 		if minor == "invalid data" {
 			minor = "invaliddata"
 		}
-		writeStatus(w, http.StatusBadRequest, minor, bq.msg)
-		return
+		return &respond.Error{Status: http.StatusBadRequest, Minor: minor, Message: bq.msg}
 	}
-	respond.OneRoster.Error(w, err)
+	return err
+}
+
+// orHandle answers f in the OneRoster dialect, its body capped at maxBody.
+func orHandle(f respond.Func) http.HandlerFunc {
+	h := respond.OneRoster.Handle(func(r *http.Request) (any, error) {
+		v, err := f(r)
+		return v, orWire(err)
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		h(w, r)
+	}
 }
 
 func (g *Gradebook) pageCap(r *http.Request) int {
@@ -98,20 +111,19 @@ func (g *Gradebook) pageCap(r *http.Request) int {
 	return g.opts.PageSizeCap(r)
 }
 
-// writeCollection answers a collection GET over records already in memory.
-func (g *Gradebook) writeCollection(w http.ResponseWriter, r *http.Request, key string, known []string, recs []record) {
+// collectionAnswer answers a collection GET over records already in memory.
+func (g *Gradebook) collectionAnswer(r *http.Request, key string, known []string, recs []record) (any, error) {
 	q, err := parseQuery(r.URL.Query(), known, g.pageCap(r), true)
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
 	total, page := q.apply(recs)
-	writePage(w, r, key, q, total, page)
+	return pageAnswer(r, key, q, total, page), nil
 }
 
-// writePage writes one page with X-Total-Count, an RFC 8288 Link header
-// and any warnings, keeping only the selected fields.
-func writePage(w http.ResponseWriter, r *http.Request, key string, q query, total int, page []record) {
+// pageAnswer is one page with X-Total-Count, an RFC 8288 Link header and
+// any warnings, keeping only the selected fields.
+func pageAnswer(r *http.Request, key string, q query, total int, page []record) *respond.Reply {
 	list := make([]record, len(page))
 	for i, rec := range page {
 		list[i] = q.selectFields(rec)
@@ -120,9 +132,10 @@ func writePage(w http.ResponseWriter, r *http.Request, key string, q query, tota
 	if len(q.warnings) > 0 {
 		body["statusInfoSet"] = q.warnings
 	}
-	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	w.Header().Set("Link", linkHeader(r, r.URL.Query(), q.limit, q.offset, total))
-	writeJSON(w, http.StatusOK, body)
+	h := http.Header{}
+	h.Set("X-Total-Count", strconv.Itoa(total))
+	h.Set("Link", linkHeader(r, r.URL.Query(), q.limit, q.offset, total))
+	return &respond.Reply{Status: http.StatusOK, Header: h, Body: body}
 }
 
 func linkHeader(r *http.Request, params url.Values, limit, offset, total int) string {
@@ -150,18 +163,17 @@ func linkHeader(r *http.Request, params url.Values, limit, offset, total int) st
 	return strings.Join(links, ", ")
 }
 
-// writeSingle answers a single-record GET (fields only).
-func (g *Gradebook) writeSingle(w http.ResponseWriter, r *http.Request, key string, known []string, rec record) {
+// singleAnswer answers a single-record GET (fields only).
+func singleAnswer(r *http.Request, key string, known []string, rec record) (any, error) {
 	q, err := parseQuery(r.URL.Query(), known, 0, false)
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
 	body := map[string]any{key: q.selectFields(rec)}
 	if len(q.warnings) > 0 {
 		body["statusInfoSet"] = q.warnings
 	}
-	writeJSON(w, http.StatusOK, body)
+	return body, nil
 }
 
 // find returns the record with the given sourcedId.
@@ -174,9 +186,9 @@ func find(recs []record, id string) (record, bool) {
 	return nil, false
 }
 
-// refTo builds a GUIDRef with an absolute href.
-func refTo(r *http.Request, typ, collection, id string) record {
-	return record{"href": baseURL(r) + "/" + collection + "/" + url.PathEscape(id), "sourcedId": id, "type": typ}
+// refTo builds a GUIDRef with an absolute href under the OneRoster root.
+func refTo(root, typ, collection, id string) record {
+	return record{"href": root + "/" + collection + "/" + url.PathEscape(id), "sourcedId": id, "type": typ}
 }
 
 func refID(v any) string {

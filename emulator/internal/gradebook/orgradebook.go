@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 var (
@@ -30,82 +32,77 @@ var (
 )
 
 func (g *Gradebook) gradebookRoutes(mux *http.ServeMux) {
-	categories := collection{"categories", "category", categoryFields, mem(g.loadCategories)}
-	lineItems := collection{"lineItems", "lineItem", lineItemFields, mem(g.loadLineItems)}
-	results := collection{"results", "result", resultFields, mem(g.loadResults)}
+	categories := collection{"categories", "category", categoryFields, mem(loadCategories)}
+	lineItems := collection{"lineItems", "lineItem", lineItemFields, mem(loadLineItems)}
+	results := collection{"results", "result", resultFields, mem(loadResults)}
 	for path, c := range map[string]collection{"categories": categories, "lineItems": lineItems, "results": results} {
-		mux.HandleFunc("GET /"+path, g.list(c))
-		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
+		mux.HandleFunc("GET /"+path, orHandle(g.list(c)))
+		mux.HandleFunc("GET /"+path+"/{id}", orHandle(g.one(c, path)))
 	}
-	mux.HandleFunc("PUT /categories/{id}", g.putCategory)
+	mux.HandleFunc("PUT /categories/{id}", orHandle(g.putCategory))
 	mux.HandleFunc("PUT /lineItems/{id}", g.withORAccess(needWriteAssign, g.putLineItem))
 	mux.HandleFunc("PUT /results/{id}", g.withORAccess(needWriteScores, g.putResult))
-	mux.HandleFunc("DELETE /categories/{id}", g.deleteCategory)
+	mux.HandleFunc("DELETE /categories/{id}", orHandle(g.deleteCategory))
 	mux.HandleFunc("DELETE /lineItems/{id}", g.withORAccess(needDeleteAssign, g.deleteLineItem))
 	mux.HandleFunc("DELETE /results/{id}", g.withORAccess(needWriteScores, g.deleteResult))
 
-	classScoped := func(c collection, pred func(r *http.Request, rec record) (bool, error)) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			if _, ok, err := classesPart.byID(r, r.PathValue("class")); err != nil || !ok {
+	classScoped := func(c collection, pred func(r *http.Request, rec record) (bool, error)) respond.Func {
+		return func(r *http.Request) (any, error) {
+			ctx, src := r.Context(), g.source(r)
+			if _, ok, err := classesPart.byID(ctx, src, r.PathValue("class")); err != nil || !ok {
 				if err == nil {
 					err = unknownObject("no class with sourcedId %q", r.PathValue("class"))
 				}
-				writeOR(w, err)
-				return
+				return nil, err
 			}
-			all, err := loadAll(r, c.parts(r))
+			all, err := loadAll(ctx, src, c.parts(r.PathValue("id")))
 			if err != nil {
-				writeOR(w, err)
-				return
+				return nil, err
 			}
 			var out []record
 			for _, rec := range all {
 				ok, err := pred(r, rec)
 				if err != nil {
-					writeOR(w, err)
-					return
+					return nil, err
 				}
 				if ok {
 					out = append(out, rec)
 				}
 			}
-			g.writeCollection(w, r, c.plural, c.fields, out)
+			return g.collectionAnswer(r, c.plural, c.fields, out)
 		}
 	}
 	inClass := func(r *http.Request, rec record) (bool, error) {
 		return refID(rec["class"]) == r.PathValue("class"), nil
 	}
-	mux.HandleFunc("GET /classes/{class}/lineItems", classScoped(lineItems, inClass))
-	mux.HandleFunc("GET /classes/{class}/results", classScoped(results, func(r *http.Request, rec record) (bool, error) {
+	mux.HandleFunc("GET /classes/{class}/lineItems", orHandle(classScoped(lineItems, inClass)))
+	mux.HandleFunc("GET /classes/{class}/results", orHandle(classScoped(results, func(r *http.Request, rec record) (bool, error) {
 		return rec["metadata"].(record)["classSourcedId"] == r.PathValue("class"), nil
-	}))
-	mux.HandleFunc("GET /classes/{class}/lineItems/{li}/results", func(w http.ResponseWriter, r *http.Request) {
-		items, err := g.loadLineItems(r)
+	})))
+	mux.HandleFunc("GET /classes/{class}/lineItems/{li}/results", orHandle(func(r *http.Request) (any, error) {
+		items, err := loadLineItems(r.Context(), g.source(r))
 		if err != nil {
-			writeOR(w, err)
-			return
+			return nil, err
 		}
 		li, ok := find(items, r.PathValue("li"))
 		if !ok || refID(li["class"]) != r.PathValue("class") {
-			writeOR(w, unknownObject("no lineItem %q in class %q", r.PathValue("li"), r.PathValue("class")))
-			return
+			return nil, unknownObject("no lineItem %q in class %q", r.PathValue("li"), r.PathValue("class"))
 		}
-		classScoped(results, func(r *http.Request, rec record) (bool, error) {
+		return classScoped(results, func(r *http.Request, rec record) (bool, error) {
 			return refID(rec["lineItem"]) == r.PathValue("li"), nil
-		})(w, r)
-	})
-	mux.HandleFunc("GET /classes/{class}/students/{student}/results", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok, err := studentsPart.byID(r, r.PathValue("student")); err != nil || !ok {
+		})(r)
+	}))
+	mux.HandleFunc("GET /classes/{class}/students/{student}/results", orHandle(func(r *http.Request) (any, error) {
+		if _, ok, err := studentsPart.byID(r.Context(), g.source(r), r.PathValue("student")); err != nil || !ok {
 			if err == nil {
 				err = unknownObject("no student with sourcedId %q", r.PathValue("student"))
 			}
-			writeOR(w, err)
-			return
+			return nil, err
 		}
-		classScoped(results, func(r *http.Request, rec record) (bool, error) {
+		return classScoped(results, func(r *http.Request, rec record) (bool, error) {
 			return refID(rec["student"]) == r.PathValue("student") && rec["metadata"].(record)["classSourcedId"] == r.PathValue("class"), nil
-		})(w, r)
-	})
+		})(r)
+	}))
 }
 
 // --- records ---
@@ -140,8 +137,8 @@ func categoryRecord(c category) record {
 	return rec
 }
 
-func (g *Gradebook) loadCategories(r *http.Request) ([]record, error) {
-	cs, err := categories(r.Context(), g.db, "ORDER BY TEACHERCATEGORYID")
+func loadCategories(ctx context.Context, src source) ([]record, error) {
+	cs, err := categories(ctx, src.db, "ORDER BY TEACHERCATEGORYID")
 	if err != nil {
 		return nil, err
 	}
@@ -152,12 +149,13 @@ func (g *Gradebook) loadCategories(r *http.Request) ([]record, error) {
 	return out, nil
 }
 
-func (g *Gradebook) loadLineItems(r *http.Request) ([]record, error) {
-	return g.lineItemRecords(r, g.db, "ORDER BY s.ASSIGNMENTSECTIONID")
+func loadLineItems(ctx context.Context, src source) ([]record, error) {
+	return lineItemRecords(ctx, src.root, src.db, "ORDER BY s.ASSIGNMENTSECTIONID")
 }
 
-func (g *Gradebook) lineItemRecords(r *http.Request, q querier, where string, args ...any) ([]record, error) {
-	ctx := r.Context()
+// lineItemRecords reads line items through q (the database or a
+// transaction), with links under the OneRoster root.
+func lineItemRecords(ctx context.Context, root string, q querier, where string, args ...any) ([]record, error) {
 	secs, err := asgSections(ctx, q, where, args...)
 	if err != nil {
 		return nil, err
@@ -198,12 +196,12 @@ func (g *Gradebook) lineItemRecords(r *http.Request, q querier, where string, ar
 		rec["title"], rec["description"] = s.Name, s.Description
 		rec["assignDate"] = s.DueDate + "T00:00:00.000Z" // PowerTeacher Pro keeps no assign date
 		rec["dueDate"] = s.DueDate + "T00:00:00.000Z"
-		rec["class"] = refTo(r, "class", "classes", str(s.SectionsDCID))
+		rec["class"] = refTo(root, "class", "classes", str(s.SectionsDCID))
 		if c := s.primaryCategory(); c != 0 {
-			rec["category"] = refTo(r, "category", "categories", catID[c])
+			rec["category"] = refTo(root, "category", "categories", catID[c])
 		}
 		if gp, ok := periods[s.ID]; ok {
-			rec["gradingPeriod"] = refTo(r, "academicSession", "academicSessions", "gp-"+str(gp))
+			rec["gradingPeriod"] = refTo(root, "academicSession", "academicSessions", "gp-"+str(gp))
 		}
 		rec["resultValueMin"], rec["resultValueMax"] = 0.0, s.TotalPointValue
 		rec["metadata"] = record{"assignmentId": s.AssignmentID, "assignmentSectionId": s.ID, "scoreType": s.ScoreType}
@@ -212,11 +210,11 @@ func (g *Gradebook) lineItemRecords(r *http.Request, q querier, where string, ar
 	return out, nil
 }
 
-func resultRecord(r *http.Request, s scoreRow) record {
+func resultRecord(root string, s scoreRow) record {
 	rec := base(s.resultID())
 	rec["dateLastModified"] = modified(s.Modified)
-	rec["lineItem"] = refTo(r, "lineItem", "lineItems", s.LineItemID)
-	rec["student"] = refTo(r, "user", "users", str(s.StudentDCID))
+	rec["lineItem"] = refTo(root, "lineItem", "lineItems", s.LineItemID)
+	rec["student"] = refTo(root, "user", "users", str(s.StudentDCID))
 	switch {
 	case s.Exempt:
 		rec["scoreStatus"] = "exempt"
@@ -237,14 +235,14 @@ func resultRecord(r *http.Request, s scoreRow) record {
 	return rec
 }
 
-func (g *Gradebook) loadResults(r *http.Request) ([]record, error) {
-	rows, err := scores(r.Context(), g.db, "ORDER BY sc.ASSIGNMENTSCOREID")
+func loadResults(ctx context.Context, src source) ([]record, error) {
+	rows, err := scores(ctx, src.db, "ORDER BY sc.ASSIGNMENTSCOREID")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]record, len(rows))
 	for i, s := range rows {
-		out[i] = resultRecord(r, s)
+		out[i] = resultRecord(src.root, s)
 	}
 	return out, nil
 }
@@ -275,9 +273,9 @@ type ref struct {
 }
 
 // decodeOR reads a OneRoster PUT body {"<key>": {...}}.
-func decodeOR(w http.ResponseWriter, r *http.Request, key string, v any) error {
+func decodeOR(r *http.Request, key string, v any) error {
 	var wrapper map[string]json.RawMessage
-	if err := decodeBody(w, r, &wrapper); err != nil {
+	if err := decodeBody(r, &wrapper); err != nil {
 		var xe *xteError
 		if errors.As(err, &xe) {
 			return &orError{status: xe.status, minor: "invaliddata", msg: xe.Message}
@@ -342,16 +340,15 @@ func checkBodyID(pathID, bodyID string) error {
 	return nil
 }
 
-func (g *Gradebook) putCategory(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) putCategory(r *http.Request) (any, error) {
 	id := r.PathValue("id")
 	var in struct {
 		SourcedID string         `json:"sourcedId"`
 		Title     string         `json:"title"`
 		Metadata  map[string]any `json:"metadata"`
 	}
-	if err := decodeOR(w, r, "category", &in); err != nil {
-		writeOR(w, err)
-		return
+	if err := decodeOR(r, "category", &in); err != nil {
+		return nil, err
 	}
 	ctx := r.Context()
 	var created bool
@@ -418,13 +415,12 @@ func (g *Gradebook) putCategory(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, putStatus(created), map[string]any{"category": categoryRecord(out)})
+	return &respond.Reply{Status: putStatus(created), Body: map[string]any{"category": categoryRecord(out)}}, nil
 }
 
-func (g *Gradebook) deleteCategory(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) deleteCategory(r *http.Request) (any, error) {
 	id := r.PathValue("id")
 	ctx := r.Context()
 	err := g.write(ctx, func(tx *sql.Tx) error {
@@ -446,10 +442,9 @@ func (g *Gradebook) deleteCategory(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return &respond.Reply{Status: http.StatusNoContent}, nil
 }
 
 type lineItemIn struct {
@@ -471,12 +466,11 @@ var orNames = map[string]string{
 	"teachercategoryid": "category", "totalpointvalue": "resultValueMax",
 }
 
-func (g *Gradebook) putLineItem(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) putLineItem(r *http.Request) (any, error) {
 	id := r.PathValue("id")
 	var in lineItemIn
-	if err := decodeOR(w, r, "lineItem", &in); err != nil {
-		writeOR(w, err)
-		return
+	if err := decodeOR(r, "lineItem", &in); err != nil {
+		return nil, err
 	}
 	ctx := r.Context()
 	var created bool
@@ -580,7 +574,7 @@ func (g *Gradebook) putLineItem(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		recs, err := g.lineItemRecords(r, tx, "WHERE s.ASSIGNMENTSECTIONID = ?", row.ID)
+		recs, err := lineItemRecords(r.Context(), baseURL(r), tx, "WHERE s.ASSIGNMENTSECTIONID = ?", row.ID)
 		if err != nil {
 			return err
 		}
@@ -588,13 +582,12 @@ func (g *Gradebook) putLineItem(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, putStatus(created), map[string]any{"lineItem": out})
+	return &respond.Reply{Status: putStatus(created), Body: map[string]any{"lineItem": out}}, nil
 }
 
-func (g *Gradebook) deleteLineItem(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) deleteLineItem(r *http.Request) (any, error) {
 	id := r.PathValue("id")
 	ctx := r.Context()
 	err := g.write(ctx, func(tx *sql.Tx) error {
@@ -608,15 +601,14 @@ func (g *Gradebook) deleteLineItem(w http.ResponseWriter, r *http.Request) {
 		return deleteSections(ctx, tx, s.ID)
 	})
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return &respond.Reply{Status: http.StatusNoContent}, nil
 }
 
 var scoreStatuses = map[string]bool{"exempt": true, "fully graded": true, "not submitted": true, "partially graded": true, "submitted": true}
 
-func (g *Gradebook) putResult(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) putResult(r *http.Request) (any, error) {
 	id := r.PathValue("id")
 	var in struct {
 		SourcedID   string `json:"sourcedId"`
@@ -627,9 +619,8 @@ func (g *Gradebook) putResult(w http.ResponseWriter, r *http.Request) {
 		ScoreDate   string `json:"scoreDate"`
 		Comment     string `json:"comment"`
 	}
-	if err := decodeOR(w, r, "result", &in); err != nil {
-		writeOR(w, err)
-		return
+	if err := decodeOR(r, "result", &in); err != nil {
+		return nil, err
 	}
 	ctx := r.Context()
 	var created bool
@@ -711,17 +702,16 @@ func (g *Gradebook) putResult(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		out = resultRecord(r, rows[0])
+		out = resultRecord(baseURL(r), rows[0])
 		return nil
 	})
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, putStatus(created), map[string]any{"result": out})
+	return &respond.Reply{Status: putStatus(created), Body: map[string]any{"result": out}}, nil
 }
 
-func (g *Gradebook) deleteResult(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) deleteResult(r *http.Request) (any, error) {
 	id := r.PathValue("id")
 	ctx := r.Context()
 	err := g.write(ctx, func(tx *sql.Tx) error {
@@ -736,8 +726,7 @@ func (g *Gradebook) deleteResult(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		writeOR(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return &respond.Reply{Status: http.StatusNoContent}, nil
 }

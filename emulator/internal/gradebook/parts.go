@@ -1,34 +1,41 @@
 package gradebook
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
-	"net/http"
 	"strconv"
 )
+
+// source is what records are read from: the district's database, and the
+// absolute OneRoster root (scheme, host and base path) their links point at.
+type source struct {
+	db   *sql.DB
+	root string
+}
 
 // part is one source of a collection's records, in default order. A
 // collection is one or more parts (users are students, then staff), so an
 // unfiltered, unsorted page can be read with LIMIT/OFFSET instead of
 // loading the whole district.
 type part interface {
-	count(r *http.Request) (int, error)
+	count(ctx context.Context, src source) (int, error)
 	// load reads limit records from offset; limit < 0 reads them all.
-	load(r *http.Request, limit, offset int) ([]record, error)
+	load(ctx context.Context, src source, limit, offset int) ([]record, error)
 	// byID reads the record with the given sourcedId, if any.
-	byID(r *http.Request, id string) (record, bool, error)
+	byID(ctx context.Context, src source, id string) (record, bool, error)
 }
 
 // memPart is a part computed in memory (small tables, joined data).
 type memPart loader
 
-func (m memPart) count(r *http.Request) (int, error) {
-	recs, err := m(r)
+func (m memPart) count(ctx context.Context, src source) (int, error) {
+	recs, err := m(ctx, src)
 	return len(recs), err
 }
 
-func (m memPart) load(r *http.Request, limit, offset int) ([]record, error) {
-	recs, err := m(r)
+func (m memPart) load(ctx context.Context, src source, limit, offset int) ([]record, error) {
+	recs, err := m(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +47,8 @@ func (m memPart) load(r *http.Request, limit, offset int) ([]record, error) {
 	return recs[start:end], nil
 }
 
-func (m memPart) byID(r *http.Request, id string) (record, bool, error) {
-	recs, err := m(r)
+func (m memPart) byID(ctx context.Context, src source, id string) (record, bool, error) {
+	recs, err := m(ctx, src)
 	if err != nil {
 		return nil, false, err
 	}
@@ -57,9 +64,10 @@ type sqlPart struct {
 	args   []any
 	order  string
 	idExpr string // SQL expression giving the sourcedId
-	scan   func(r *http.Request, rows *sql.Rows) (record, error)
+	// scan turns a row into a record; root is the OneRoster root for links.
+	scan func(root string, rows *sql.Rows) (record, error)
 	// after, when set, completes a page of records (side tables).
-	after func(r *http.Request, recs []record) error
+	after func(ctx context.Context, src source, recs []record) error
 }
 
 // and narrows the part with another condition.
@@ -78,24 +86,24 @@ func (p sqlPart) whereSQL() string {
 	return " WHERE " + p.where
 }
 
-func (p sqlPart) count(r *http.Request) (int, error) {
+func (p sqlPart) count(ctx context.Context, src source) (int, error) {
 	var n int
-	if err := p.db(r).QueryRowContext(r.Context(), "SELECT COUNT(*) "+p.from+p.whereSQL(), p.args...).Scan(&n); err != nil {
+	if err := src.db.QueryRowContext(ctx, "SELECT COUNT(*) "+p.from+p.whereSQL(), p.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting the roster: %w", err)
 	}
 	return n, nil
 }
 
-func (p sqlPart) load(r *http.Request, limit, offset int) ([]record, error) {
+func (p sqlPart) load(ctx context.Context, src source, limit, offset int) ([]record, error) {
 	q := "SELECT " + p.cols + " " + p.from + p.whereSQL() + " ORDER BY " + p.order + " LIMIT ? OFFSET ?"
-	rows, err := p.db(r).QueryContext(r.Context(), q, append(append([]any(nil), p.args...), limit, offset)...)
+	rows, err := src.db.QueryContext(ctx, q, append(append([]any(nil), p.args...), limit, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the roster: %w", err)
 	}
 	defer rows.Close()
 	out := []record{}
 	for rows.Next() {
-		rec, err := p.scan(r, rows)
+		rec, err := p.scan(src.root, rows)
 		if err != nil {
 			return nil, fmt.Errorf("reading the roster: %w", err)
 		}
@@ -105,30 +113,26 @@ func (p sqlPart) load(r *http.Request, limit, offset int) ([]record, error) {
 		return nil, fmt.Errorf("reading the roster: %w", err)
 	}
 	if p.after != nil && len(out) > 0 {
-		if err := p.after(r, out); err != nil {
+		if err := p.after(ctx, src, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (p sqlPart) byID(r *http.Request, id string) (record, bool, error) {
-	recs, err := p.and(p.idExpr+" = ?", id).load(r, 1, 0)
+func (p sqlPart) byID(ctx context.Context, src source, id string) (record, bool, error) {
+	recs, err := p.and(p.idExpr+" = ?", id).load(ctx, src, 1, 0)
 	if err != nil || len(recs) == 0 {
 		return nil, false, err
 	}
 	return recs[0], true, nil
 }
 
-type dbKey struct{}
-
-func (p sqlPart) db(r *http.Request) *sql.DB { return r.Context().Value(dbKey{}).(*sql.DB) }
-
 // loadAll reads every record of the parts.
-func loadAll(r *http.Request, parts []part) ([]record, error) {
+func loadAll(ctx context.Context, src source, parts []part) ([]record, error) {
 	var all []record
 	for _, p := range parts {
-		recs, err := p.load(r, -1, 0)
+		recs, err := p.load(ctx, src, -1, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -138,11 +142,11 @@ func loadAll(r *http.Request, parts []part) ([]record, error) {
 }
 
 // page reads one page across the parts and the total.
-func page(r *http.Request, parts []part, limit, offset int) (int, []record, error) {
+func page(ctx context.Context, src source, parts []part, limit, offset int) (int, []record, error) {
 	total := 0
 	var out []record
 	for _, p := range parts {
-		n, err := p.count(r)
+		n, err := p.count(ctx, src)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -151,7 +155,7 @@ func page(r *http.Request, parts []part, limit, offset int) (int, []record, erro
 			offset = max(0, offset-n)
 			continue
 		}
-		recs, err := p.load(r, limit-len(out), offset)
+		recs, err := p.load(ctx, src, limit-len(out), offset)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -161,9 +165,9 @@ func page(r *http.Request, parts []part, limit, offset int) (int, []record, erro
 	return total, out, nil
 }
 
-func findIn(r *http.Request, parts []part, id string) (record, bool, error) {
+func findIn(ctx context.Context, src source, parts []part, id string) (record, bool, error) {
 	for _, p := range parts {
-		rec, ok, err := p.byID(r, id)
+		rec, ok, err := p.byID(ctx, src, id)
 		if err != nil || ok {
 			return rec, ok, err
 		}
@@ -187,7 +191,7 @@ var coursesPart = sqlPart{
 	from:   "FROM COURSES c LEFT JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = c.SCHOOLID",
 	order:  "c.DCID",
 	idExpr: "CAST(c.DCID AS TEXT)",
-	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+	scan: func(root string, rows *sql.Rows) (record, error) {
 		var dcid, school int64
 		var name, number string
 		if err := rows.Scan(&dcid, &name, &number, &school); err != nil {
@@ -196,7 +200,7 @@ var coursesPart = sqlPart{
 		rec := base(str(dcid))
 		rec["title"], rec["courseCode"] = name, number
 		if school != 0 {
-			rec["org"] = refTo(r, "org", "orgs", str(school))
+			rec["org"] = refTo(root, "org", "orgs", str(school))
 		}
 		return rec, nil
 	},
@@ -211,7 +215,7 @@ var classesPart = sqlPart{
 		LEFT JOIN TERMS t ON t.ID = s.TERMID AND t.SCHOOLID = s.SCHOOLID`,
 	order:  "s.DCID",
 	idExpr: "CAST(s.DCID AS TEXT)",
-	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+	scan: func(root string, rows *sql.Rows) (record, error) {
 		var dcid, course, school, term, id int64
 		var number, section, name, expr, room string
 		if err := rows.Scan(&dcid, &number, &section, &name, &course, &school, &term, &expr, &room, &id); err != nil {
@@ -224,13 +228,13 @@ var classesPart = sqlPart{
 		setOptional(rec, "location", room)
 		rec["metadata"] = record{"sectionId": id}
 		if course != 0 {
-			rec["course"] = refTo(r, "course", "courses", str(course))
+			rec["course"] = refTo(root, "course", "courses", str(course))
 		}
 		if school != 0 {
-			rec["school"] = refTo(r, "org", "orgs", str(school))
+			rec["school"] = refTo(root, "org", "orgs", str(school))
 		}
 		if term != 0 {
-			rec["terms"] = []record{refTo(r, "academicSession", "academicSessions", "term-"+str(term))}
+			rec["terms"] = []record{refTo(root, "academicSession", "academicSessions", "term-"+str(term))}
 		}
 		if expr != "" {
 			rec["periods"] = []string{expr}
@@ -247,7 +251,7 @@ var studentsPart = sqlPart{
 	from:   "FROM STUDENTS st LEFT JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = st.SCHOOLID",
 	order:  "st.DCID",
 	idExpr: "CAST(st.DCID AS TEXT)",
-	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+	scan: func(root string, rows *sql.Rows) (record, error) {
 		var dcid, number, grade, school, status int64
 		var web, first, middle, last string
 		if err := rows.Scan(&dcid, &number, &web, &first, &middle, &last, &grade, &school, &status); err != nil {
@@ -260,7 +264,7 @@ var studentsPart = sqlPart{
 		rec["role"], rec["identifier"], rec["enabledUser"] = "student", str(number), strconv.FormatBool(status == 0)
 		rec["userIds"] = []record{{"type": "studentNumber", "identifier": str(number)}}
 		if school != 0 {
-			rec["orgs"] = []record{refTo(r, "org", "orgs", str(school))}
+			rec["orgs"] = []record{refTo(root, "org", "orgs", str(school))}
 		}
 		if c := gradeCode(grade); c != "" {
 			rec["grades"] = []string{c}
@@ -277,7 +281,7 @@ var staffPart = sqlPart{
 	from:   "FROM USERS u",
 	order:  "u.DCID",
 	idExpr: "'t' || u.DCID",
-	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+	scan: func(root string, rows *sql.Rows) (record, error) {
 		var dcid, pt int64
 		var number, login, first, middle, last, email string
 		if err := rows.Scan(&dcid, &number, &login, &first, &middle, &last, &email, &pt); err != nil {
@@ -301,9 +305,8 @@ var staffPart = sqlPart{
 }
 
 // staffSchools fills orgs and enabledUser from SCHOOLSTAFF.
-func staffSchools(r *http.Request, recs []record) error {
-	db := r.Context().Value(dbKey{}).(*sql.DB)
-	rows, err := db.QueryContext(r.Context(), `SELECT ss.USERS_DCID, sc.DCID, ss.STATUS FROM SCHOOLSTAFF ss
+func staffSchools(ctx context.Context, src source, recs []record) error {
+	rows, err := src.db.QueryContext(ctx, `SELECT ss.USERS_DCID, sc.DCID, ss.STATUS FROM SCHOOLSTAFF ss
 		JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = ss.SCHOOLID ORDER BY ss.USERS_DCID, sc.DCID`)
 	if err != nil {
 		return fmt.Errorf("reading school staff: %w", err)
@@ -316,7 +319,7 @@ func staffSchools(r *http.Request, recs []record) error {
 		if err := rows.Scan(&user, &school, &status); err != nil {
 			return fmt.Errorf("reading school staff: %w", err)
 		}
-		orgs[user] = append(orgs[user], refTo(r, "org", "orgs", str(school)))
+		orgs[user] = append(orgs[user], refTo(src.root, "org", "orgs", str(school)))
 		enabled[user] = enabled[user] || status == 1
 	}
 	for _, rec := range recs {
@@ -338,16 +341,16 @@ var ccPart = sqlPart{
 	where:  "cc.SECTIONID > 0",
 	order:  "cc.DCID",
 	idExpr: "'cc-' || cc.DCID",
-	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+	scan: func(root string, rows *sql.Rows) (record, error) {
 		var dcid, student, section, school int64
 		var begin, end string
 		if err := rows.Scan(&dcid, &student, &section, &school, &begin, &end); err != nil {
 			return nil, err
 		}
 		rec := base("cc-" + str(dcid))
-		rec["user"] = refTo(r, "user", "users", str(student))
-		rec["class"] = refTo(r, "class", "classes", str(section))
-		rec["school"] = refTo(r, "org", "orgs", str(school))
+		rec["user"] = refTo(root, "user", "users", str(student))
+		rec["class"] = refTo(root, "class", "classes", str(section))
+		rec["school"] = refTo(root, "org", "orgs", str(school))
 		rec["role"], rec["primary"], rec["beginDate"], rec["endDate"] = "student", "false", begin, end
 		return rec, nil
 	},
@@ -362,16 +365,16 @@ var tsPart = sqlPart{
 		LEFT JOIN TERMS t ON t.ID = s.TERMID AND t.SCHOOLID = s.SCHOOLID`,
 	order:  "s.DCID",
 	idExpr: "'ts-' || s.DCID",
-	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+	scan: func(root string, rows *sql.Rows) (record, error) {
 		var section, user, school int64
 		var begin, end string
 		if err := rows.Scan(&section, &user, &school, &begin, &end); err != nil {
 			return nil, err
 		}
 		rec := base("ts-" + str(section))
-		rec["user"] = refTo(r, "user", "users", "t"+str(user))
-		rec["class"] = refTo(r, "class", "classes", str(section))
-		rec["school"] = refTo(r, "org", "orgs", str(school))
+		rec["user"] = refTo(root, "user", "users", "t"+str(user))
+		rec["class"] = refTo(root, "class", "classes", str(section))
+		rec["school"] = refTo(root, "org", "orgs", str(school))
 		rec["role"], rec["primary"], rec["beginDate"], rec["endDate"] = "teacher", "true", begin, end
 		return rec, nil
 	},
@@ -384,7 +387,7 @@ var demographicsPart = sqlPart{
 	from:   "FROM STUDENTS st",
 	order:  "st.DCID",
 	idExpr: "CAST(st.DCID AS TEXT)",
-	scan: func(r *http.Request, rows *sql.Rows) (record, error) {
+	scan: func(root string, rows *sql.Rows) (record, error) {
 		var dcid int64
 		var dob, gender string
 		var hispanic sql.NullInt64

@@ -1,11 +1,14 @@
 package gradebook
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/pskit/pskit/emulator/internal/respond"
 )
 
 // rosterModified is the dateLastModified of rostering records: the core
@@ -31,35 +34,32 @@ var (
 	resourceFields = fieldsOf("title", "roles", "importance", "vendorResourceId", "vendorId", "applicationId")
 )
 
-type loader func(r *http.Request) ([]record, error)
+// loader reads a small collection whole.
+type loader func(ctx context.Context, src source) ([]record, error)
 
 // collection is one OneRoster entity list: its JSON wrapper keys, fields
-// and the parts its records come from.
+// and the parts its records come from, given the path's {id} (a nested
+// collection narrows to its parent; the others ignore it).
 type collection struct {
 	plural, single string
 	fields         []string
-	parts          func(r *http.Request) []part
+	parts          func(id string) []part
 }
 
-func fixed(parts ...part) func(*http.Request) []part {
-	return func(*http.Request) []part { return parts }
+func fixed(parts ...part) func(string) []part {
+	return func(string) []part { return parts }
 }
 
-func mem(l loader) func(*http.Request) []part {
+func mem(l loader) func(string) []part {
 	return fixed(memPart(l))
 }
 
-// narrowed builds parts from the path's {id}.
-func narrowed(fn func(id string) []part) func(*http.Request) []part {
-	return func(r *http.Request) []part { return fn(r.PathValue("id")) }
-}
-
 func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
-	orgs := collection{"orgs", "org", orgFields, mem(g.loadOrgs)}
-	schools := collection{"orgs", "org", orgFields, mem(only(g.loadOrgs, "type", "school"))}
-	sessions := collection{"academicSessions", "academicSession", sessionFields, mem(g.loadSessions)}
-	terms := collection{"academicSessions", "academicSession", sessionFields, mem(not(g.loadSessions, "type", "gradingPeriod"))}
-	periods := collection{"academicSessions", "academicSession", sessionFields, mem(only(g.loadSessions, "type", "gradingPeriod"))}
+	orgs := collection{"orgs", "org", orgFields, mem(loadOrgs)}
+	schools := collection{"orgs", "org", orgFields, mem(only(loadOrgs, "type", "school"))}
+	sessions := collection{"academicSessions", "academicSession", sessionFields, mem(loadSessions)}
+	terms := collection{"academicSessions", "academicSession", sessionFields, mem(not(loadSessions, "type", "gradingPeriod"))}
+	periods := collection{"academicSessions", "academicSession", sessionFields, mem(only(loadSessions, "type", "gradingPeriod"))}
 	courses := collection{"courses", "course", courseFields, fixed(coursesPart)}
 	classes := collection{"classes", "class", classFields, fixed(classesPart)}
 	users := collection{"users", "user", userFields, fixed(studentsPart, staffPart)}
@@ -76,8 +76,8 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		"courses": courses, "classes": classes, "users": users, "students": students, "teachers": teachers,
 		"enrollments": enrollments, "demographics": demographics, "resources": resources,
 	} {
-		mux.HandleFunc("GET /"+path, g.list(c))
-		mux.HandleFunc("GET /"+path+"/{id}", g.one(c, path))
+		mux.HandleFunc("GET /"+path, orHandle(g.list(c)))
+		mux.HandleFunc("GET /"+path+"/{id}", orHandle(g.one(c, path)))
 	}
 
 	const (
@@ -88,7 +88,7 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		teacherStaff    = "SELECT ss.ID FROM SCHOOLSTAFF ss WHERE 't' || ss.USERS_DCID = ?"
 	)
 	with := func(c collection, parts func(id string) []part) collection {
-		c.parts = narrowed(parts)
+		c.parts = parts
 		return c
 	}
 	nested := []struct {
@@ -113,7 +113,7 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 				JOIN SCHOOLS x ON x.SCHOOL_NUMBER = ss.SCHOOLID WHERE CAST(x.DCID AS TEXT) = ?)`, id)}
 		})},
 		{"/schools/{id}/terms", schools, with(terms, func(id string) []part {
-			return []part{memPart(g.termsOfSchool)}
+			return []part{memPart(func(ctx context.Context, src source) ([]record, error) { return termsOfSchool(ctx, src, id) })}
 		})},
 		{"/courses/{id}/resources", courses, with(resources, func(string) []part { return []part{memPart(noRecords)} })},
 		{"/classes/{id}/resources", classes, with(resources, func(string) []part { return []part{memPart(noRecords)} })},
@@ -123,7 +123,9 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		{"/terms/{id}/classes", terms, with(classes, func(id string) []part {
 			return []part{classesPart.and("'term-' || t.DCID = ?", id)}
 		})},
-		{"/terms/{id}/gradingPeriods", terms, with(periods, func(string) []part { return []part{memPart(g.periodsOf)} })},
+		{"/terms/{id}/gradingPeriods", terms, with(periods, func(id string) []part {
+			return []part{memPart(func(ctx context.Context, src source) ([]record, error) { return periodsOf(ctx, src, id) })}
+		})},
 		{"/classes/{id}/students", classes, with(students, func(id string) []part {
 			return []part{studentsPart.and("st.ID IN ("+sectionStudents+")", id)}
 		})},
@@ -157,85 +159,81 @@ func (g *Gradebook) rosterRoutes(mux *http.ServeMux) {
 		})},
 	}
 	for _, n := range inSchool {
-		mux.HandleFunc("GET "+n.path, func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc("GET "+n.path, orHandle(func(r *http.Request) (any, error) {
+			ctx, src := r.Context(), g.source(r)
 			school, class := r.PathValue("school"), r.PathValue("id")
-			if _, ok, err := findIn(r, schools.parts(r), school); err != nil || !ok {
+			if _, ok, err := findIn(ctx, src, schools.parts(school), school); err != nil || !ok {
 				if err == nil {
 					err = unknownObject("no school with sourcedId %q", school)
 				}
-				writeOR(w, err)
-				return
+				return nil, err
 			}
-			rec, ok, err := classesPart.byID(r, class)
+			rec, ok, err := classesPart.byID(ctx, src, class)
 			if err == nil && (!ok || refID(rec["school"]) != school) {
 				err = unknownObject("no class with sourcedId %q in school %q", class, school)
 			}
 			if err != nil {
-				writeOR(w, err)
-				return
+				return nil, err
 			}
-			g.list(n.child)(w, r)
-		})
+			return g.list(n.child)(r)
+		}))
 	}
 	for _, n := range nested {
-		mux.HandleFunc("GET "+n.path, func(w http.ResponseWriter, r *http.Request) {
-			if _, ok, err := findIn(r, n.parent.parts(r), r.PathValue("id")); err != nil || !ok {
+		mux.HandleFunc("GET "+n.path, orHandle(func(r *http.Request) (any, error) {
+			id := r.PathValue("id")
+			if _, ok, err := findIn(r.Context(), g.source(r), n.parent.parts(id), id); err != nil || !ok {
 				if err == nil {
-					err = unknownObject("no %s with sourcedId %q", n.parent.single, r.PathValue("id"))
+					err = unknownObject("no %s with sourcedId %q", n.parent.single, id)
 				}
-				writeOR(w, err)
-				return
+				return nil, err
 			}
-			g.list(n.child)(w, r)
-		})
+			return g.list(n.child)(r)
+		}))
 	}
 }
 
 // list answers a collection GET. An unfiltered, unsorted page is read
 // with LIMIT/OFFSET; otherwise every record is loaded and filtered here.
-func (g *Gradebook) list(c collection) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) list(c collection) respond.Func {
+	return func(r *http.Request) (any, error) {
 		params := r.URL.Query()
 		q, err := parseQuery(params, c.fields, g.pageCap(r), true)
 		if err != nil {
-			writeOR(w, err)
-			return
+			return nil, err
 		}
+		ctx, src, parts := r.Context(), g.source(r), c.parts(r.PathValue("id"))
 		var total int
 		var recs []record
 		if q.filter != nil || q.sortField != "" {
-			all, err := loadAll(r, c.parts(r))
+			all, err := loadAll(ctx, src, parts)
 			if err != nil {
-				writeOR(w, err)
-				return
+				return nil, err
 			}
 			total, recs = q.apply(all)
-		} else if total, recs, err = page(r, c.parts(r), q.limit, q.offset); err != nil {
-			writeOR(w, err)
-			return
+		} else if total, recs, err = page(ctx, src, parts, q.limit, q.offset); err != nil {
+			return nil, err
 		}
-		writePage(w, r, c.plural, q, total, recs)
+		return pageAnswer(r, c.plural, q, total, recs), nil
 	}
 }
 
-func (g *Gradebook) one(c collection, path string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		rec, ok, err := findIn(r, c.parts(r), r.PathValue("id"))
+func (g *Gradebook) one(c collection, path string) respond.Func {
+	return func(r *http.Request) (any, error) {
+		id := r.PathValue("id")
+		rec, ok, err := findIn(r.Context(), g.source(r), c.parts(id), id)
 		if err != nil {
-			writeOR(w, err)
-			return
+			return nil, err
 		}
 		if !ok {
-			writeOR(w, unknownObject("no record at /%s/%s", path, r.PathValue("id")))
-			return
+			return nil, unknownObject("no record at /%s/%s", path, id)
 		}
-		g.writeSingle(w, r, c.single, c.fields, rec)
+		return singleAnswer(r, c.single, c.fields, rec)
 	}
 }
 
 func keep(l loader, pred func(record) bool) loader {
-	return func(r *http.Request) ([]record, error) {
-		recs, err := l(r)
+	return func(ctx context.Context, src source) ([]record, error) {
+		recs, err := l(ctx, src)
 		if err != nil {
 			return nil, err
 		}
@@ -264,8 +262,8 @@ func base(id string) record {
 func str(n int64) string { return strconv.FormatInt(n, 10) }
 
 // queryRecords runs q and turns each row into a record.
-func (g *Gradebook) queryRecords(r *http.Request, q string, scan func(*sql.Rows) (record, error)) ([]record, error) {
-	rows, err := g.db.QueryContext(r.Context(), q)
+func queryRecords(ctx context.Context, db *sql.DB, q string, scan func(*sql.Rows) (record, error)) ([]record, error) {
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("reading the roster: %w", err)
 	}
@@ -281,9 +279,9 @@ func (g *Gradebook) queryRecords(r *http.Request, q string, scan func(*sql.Rows)
 	return out, rows.Err()
 }
 
-func (g *Gradebook) pref(r *http.Request, name, fallback string) string {
+func pref(ctx context.Context, db *sql.DB, name, fallback string) string {
 	var v sql.NullString
-	err := g.db.QueryRowContext(r.Context(), "SELECT VALUE FROM PREFS WHERE NAME = ? AND SCHOOLID = 0", name).Scan(&v)
+	err := db.QueryRowContext(ctx, "SELECT VALUE FROM PREFS WHERE NAME = ? AND SCHOOLID = 0", name).Scan(&v)
 	if err != nil || !v.Valid {
 		return fallback
 	}
@@ -291,8 +289,8 @@ func (g *Gradebook) pref(r *http.Request, name, fallback string) string {
 }
 
 // loadOrgs gives the district ("district") and one org per school.
-func (g *Gradebook) loadOrgs(r *http.Request) ([]record, error) {
-	schools, err := g.queryRecords(r, "SELECT DCID, NAME, SCHOOL_NUMBER FROM SCHOOLS ORDER BY DCID", func(rows *sql.Rows) (record, error) {
+func loadOrgs(ctx context.Context, src source) ([]record, error) {
+	schools, err := queryRecords(ctx, src.db, "SELECT DCID, NAME, SCHOOL_NUMBER FROM SCHOOLS ORDER BY DCID", func(rows *sql.Rows) (record, error) {
 		var dcid, number int64
 		var name string
 		if err := rows.Scan(&dcid, &name, &number); err != nil {
@@ -300,19 +298,19 @@ func (g *Gradebook) loadOrgs(r *http.Request) ([]record, error) {
 		}
 		rec := base(str(dcid))
 		rec["name"], rec["type"], rec["identifier"] = name, "school", str(number)
-		rec["parent"] = refTo(r, "org", "orgs", "district")
+		rec["parent"] = refTo(src.root, "org", "orgs", "district")
 		return rec, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	district := base("district")
-	district["name"] = g.pref(r, "districtname", "District")
+	district["name"] = pref(ctx, src.db, "districtname", "District")
 	district["type"] = "district"
-	district["identifier"] = g.pref(r, "districtnumber", "")
+	district["identifier"] = pref(ctx, src.db, "districtnumber", "")
 	children := make([]record, 0, len(schools))
 	for _, s := range schools {
-		children = append(children, refTo(r, "org", "orgs", s["sourcedId"].(string)))
+		children = append(children, refTo(src.root, "org", "orgs", s["sourcedId"].(string)))
 	}
 	district["children"] = children
 	return append([]record{district}, schools...), nil
@@ -321,14 +319,14 @@ func (g *Gradebook) loadOrgs(r *http.Request) ([]record, error) {
 // loadSessions gives one academicSession per TERMS row (schoolYear for a
 // year term, semester for a half, term otherwise) and a gradingPeriod
 // ("gp-" + TERMS.DCID) under each term shorter than a year.
-func (g *Gradebook) loadSessions(r *http.Request) ([]record, error) {
+func loadSessions(ctx context.Context, src source) ([]record, error) {
 	type term struct {
 		dcid, id, school, year, portion int64
 		first, last, abbr, name         string
 		yearRec                         bool
 	}
 	var terms []term
-	_, err := g.queryRecords(r, `SELECT DCID, ID, SCHOOLID, YEARID, PORTION, COALESCE(FIRSTDAY, ''), COALESCE(LASTDAY, ''),
+	_, err := queryRecords(ctx, src.db, `SELECT DCID, ID, SCHOOLID, YEARID, PORTION, COALESCE(FIRSTDAY, ''), COALESCE(LASTDAY, ''),
 		COALESCE(ABBREVIATION, ''), COALESCE(NAME, ''), COALESCE(ISYEARREC, 0) FROM TERMS ORDER BY SCHOOLID, YEARID, PORTION, FIRSTDAY, DCID`,
 		func(rows *sql.Rows) (record, error) {
 			var t term
@@ -365,16 +363,16 @@ func (g *Gradebook) loadSessions(r *http.Request) ([]record, error) {
 		}
 		if t.portion != 1 {
 			if y, ok := yearTerm[[2]int64{t.school, t.year}]; ok {
-				rec["parent"] = refTo(r, "academicSession", "academicSessions", "term-"+str(y))
-				children[y] = append(children[y], refTo(r, "academicSession", "academicSessions", id))
+				rec["parent"] = refTo(src.root, "academicSession", "academicSessions", "term-"+str(y))
+				children[y] = append(children[y], refTo(src.root, "academicSession", "academicSessions", id))
 			}
 			gp := base("gp-" + str(t.dcid))
 			gp["title"] = t.abbr
 			gp["startDate"], gp["endDate"], gp["schoolYear"] = t.first, t.last, rec["schoolYear"]
 			gp["type"] = "gradingPeriod"
-			gp["parent"] = refTo(r, "academicSession", "academicSessions", id)
+			gp["parent"] = refTo(src.root, "academicSession", "academicSessions", id)
 			gp["metadata"] = record{"termId": t.id, "schoolNumber": t.school}
-			rec["children"] = []record{refTo(r, "academicSession", "academicSessions", "gp-"+str(t.dcid))}
+			rec["children"] = []record{refTo(src.root, "academicSession", "academicSessions", "gp-"+str(t.dcid))}
 			gps = append(gps, gp)
 		}
 		out = append(out, rec)
@@ -390,17 +388,17 @@ func (g *Gradebook) loadSessions(r *http.Request) ([]record, error) {
 }
 
 // termsOfSchool lists the academic sessions (not grading periods) of the
-// school in the path's {id}.
-func (g *Gradebook) termsOfSchool(r *http.Request) ([]record, error) {
+// school with sourcedId schoolID.
+func termsOfSchool(ctx context.Context, src source, schoolID string) ([]record, error) {
 	var number int64
-	err := g.db.QueryRowContext(r.Context(), "SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE CAST(DCID AS TEXT) = ?", r.PathValue("id")).Scan(&number)
+	err := src.db.QueryRowContext(ctx, "SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE CAST(DCID AS TEXT) = ?", schoolID).Scan(&number)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the school: %w", err)
 	}
-	all, err := g.loadSessions(r)
+	all, err := loadSessions(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -413,16 +411,15 @@ func (g *Gradebook) termsOfSchool(r *http.Request) ([]record, error) {
 	return out, nil
 }
 
-func noRecords(*http.Request) ([]record, error) { return nil, nil }
+func noRecords(context.Context, source) ([]record, error) { return nil, nil }
 
 // periodsOf lists the grading periods under a term (a year term's come
-// through its semesters).
-func (g *Gradebook) periodsOf(r *http.Request) ([]record, error) {
-	all, err := g.loadSessions(r)
+// through its semesters), by the term's sourcedId.
+func periodsOf(ctx context.Context, src source, id string) ([]record, error) {
+	all, err := loadSessions(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	id := r.PathValue("id")
 	parentOf := map[string]string{}
 	for _, s := range all {
 		parentOf[s["sourcedId"].(string)] = refID(s["parent"])

@@ -28,9 +28,9 @@ func (g *Gradebook) xteRoutes(handle func(pattern string, h http.HandlerFunc)) {
 	handle("PUT /ws/xte/section/assignment/{id}", g.withAccess(needWriteAssign, g.xteUpdateAssignment))
 	handle("DELETE /ws/xte/section/assignment/{id}", g.withAccess(needDeleteAssign, g.xteDeleteAssignment))
 	handle("PUT /ws/xte/score", g.withAccess(needWriteScores, g.xtePutScores))
-	handle("/ws/xte/", func(w http.ResponseWriter, r *http.Request) {
-		writeXTE(w, &xteError{status: http.StatusNotFound, Message: "No /ws/xte endpoint at " + r.URL.Path + "; the emulator serves teacher_category, section/assignment and score"})
-	})
+	handle("/ws/xte/", xteHandle(func(r *http.Request) (any, error) {
+		return nil, &xteError{status: http.StatusNotFound, Message: "No /ws/xte endpoint at " + r.URL.Path + "; the emulator serves teacher_category, section/assignment and score"}
+	}))
 }
 
 // xteError is /ws/xte's error body: {"message","errors":[...]}.
@@ -46,16 +46,25 @@ func xteValidation(errs []fieldError) *xteError {
 	return &xteError{status: http.StatusConflict, Message: "Validation failed: " + joinMessages(errs), Errors: errs}
 }
 
-// writeJSON writes a success body; /ws/xte and OneRoster encode alike.
-func writeJSON(w http.ResponseWriter, status int, v any) { respond.XTE.JSON(w, status, v) }
-
-// writeXTE writes err as /ws/xte does, or a 500 for an unexpected error.
-func writeXTE(w http.ResponseWriter, err error) {
+// xteWire gives an *xteError as the respond.Error the dialect renders.
+func xteWire(err error) error {
 	var xe *xteError
 	if errors.As(err, &xe) {
-		err = &respond.Error{Status: xe.status, Message: xe.Message, Details: xe.Errors}
+		return &respond.Error{Status: xe.status, Message: xe.Message, Details: xe.Errors}
 	}
-	respond.XTE.Error(w, err)
+	return err
+}
+
+// xteHandle answers f in the /ws/xte dialect, its body capped at 4 MiB.
+func xteHandle(f respond.Func) http.HandlerFunc {
+	h := respond.XTE.Handle(func(r *http.Request) (any, error) {
+		v, err := f(r)
+		return v, xteWire(err)
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		h(w, r)
+	}
 }
 
 // usersDCID reads the required users_dcid parameter and checks the user exists.
@@ -83,14 +92,18 @@ func notTeaching(usersDCID, sectionDCID int64) *xteError {
 		Message: fmt.Sprintf("User %d does not teach section %d EDIT: pass the section teacher's USERS.DCID as users_dcid", usersDCID, sectionDCID)}
 }
 
-// decodeBody reads a JSON request body of at most 4 MiB.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+// maxBody caps a gradebook write's JSON body.
+const maxBody = 4 << 20
+
+// decodeBody reads a JSON request body (capped at maxBody by the caller's
+// wrapper).
+func decodeBody(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || !strings.HasSuffix(mt, "json") {
 			return &xteError{status: http.StatusUnsupportedMediaType, Message: fmt.Sprintf("Content-Type %q is not JSON: send application/json", ct)}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
+	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return &xteError{status: http.StatusBadRequest, Message: "The request body is empty: send a JSON object"}
@@ -122,26 +135,23 @@ type xteCategory struct {
 	Color                     string `json:"color"`
 }
 
-func (g *Gradebook) xteCategories(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) xteCategories(r *http.Request) (any, error) {
 	user, err := g.usersDCID(r)
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	where, args := "WHERE USERSDCID = ?", []any{user}
 	if v := r.URL.Query().Get("year_id"); v != "" {
 		year, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			writeXTE(w, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("year_id %q is not a whole number (TERMS.YEARID, e.g. 35 for 2025-26)", v)})
-			return
+			return nil, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("year_id %q is not a whole number (TERMS.YEARID, e.g. 35 for 2025-26)", v)}
 		}
 		where += " AND (YEARID = ? OR YEARID IS NULL)"
 		args = append(args, year)
 	}
 	cs, err := categories(r.Context(), g.db, where+" ORDER BY DISPLAYPOSITION, TEACHERCATEGORYID", args...)
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	out := make([]xteCategory, 0, len(cs))
 	for _, c := range cs {
@@ -154,7 +164,7 @@ func (g *Gradebook) xteCategories(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, x)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // --- assignments ---
@@ -259,45 +269,38 @@ func assignmentsJSON(secs []asgSection, scoresBySection map[int64][]scoreRow) []
 	return out
 }
 
-func (g *Gradebook) xteListAssignments(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) xteListAssignments(r *http.Request) (any, error) {
 	user, err := g.usersDCID(r)
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	raw := r.URL.Query().Get("section_ids")
 	if raw == "" {
-		writeXTE(w, &xteError{status: http.StatusBadRequest, Message: "section_ids is required: a comma-separated list of SECTIONS.DCID"})
-		return
+		return nil, &xteError{status: http.StatusBadRequest, Message: "section_ids is required: a comma-separated list of SECTIONS.DCID"}
 	}
 	var ids []string
 	for _, part := range strings.Split(raw, ",") {
 		id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
 		if err != nil {
-			writeXTE(w, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("section_ids: %q is not a SECTIONS.DCID", part)})
-			return
+			return nil, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("section_ids: %q is not a SECTIONS.DCID", part)}
 		}
 		sec, err := g.section(r.Context(), g.db, id)
 		if errors.Is(err, ErrUnknownSection) {
-			writeXTE(w, &xteError{status: http.StatusNotFound, Message: fmt.Sprintf("Section %d not found (section_ids takes SECTIONS.DCID)", id)})
-			return
+			return nil, &xteError{status: http.StatusNotFound, Message: fmt.Sprintf("Section %d not found (section_ids takes SECTIONS.DCID)", id)}
 		}
 		if err != nil {
-			writeXTE(w, err)
-			return
+			return nil, err
 		}
 		if sec.teacherDCID != user {
-			writeXTE(w, notTeaching(user, id))
-			return
+			return nil, notTeaching(user, id)
 		}
 		ids = append(ids, strconv.FormatInt(id, 10))
 	}
 	secs, err := asgSections(r.Context(), g.db, "WHERE s.SECTIONSDCID IN ("+strings.Join(ids, ",")+") ORDER BY s.ASSIGNMENTID, s.ASSIGNMENTSECTIONID")
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, assignmentsJSON(secs, nil))
+	return assignmentsJSON(secs, nil), nil
 }
 
 type xteAssignmentIn struct {
@@ -392,16 +395,14 @@ func (g *Gradebook) checkSections(ctx context.Context, q querier, user int64, in
 	return rows, nil
 }
 
-func (g *Gradebook) xteCreateAssignment(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) xteCreateAssignment(r *http.Request) (any, error) {
 	user, err := g.usersDCID(r)
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	var in xteAssignmentIn
-	if err := decodeBody(w, r, &in); err != nil {
-		writeXTE(w, err)
-		return
+	if err := decodeBody(r, &in); err != nil {
+		return nil, err
 	}
 	ctx := r.Context()
 	var assignmentID int64
@@ -433,13 +434,13 @@ func (g *Gradebook) xteCreateAssignment(w http.ResponseWriter, r *http.Request) 
 		return nil
 	})
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	ids, _ := json.Marshal(sectionIDs)
-	w.Header().Set("Location", serverURL(r)+"/ws/xte/section/assignment/"+strconv.FormatInt(assignmentID, 10))
-	w.Header().Set("AssignmentSectionIds", string(ids))
-	w.WriteHeader(http.StatusCreated)
+	h := http.Header{}
+	h.Set("Location", serverURL(r)+"/ws/xte/section/assignment/"+strconv.FormatInt(assignmentID, 10))
+	h.Set("AssignmentSectionIds", string(ids))
+	return &respond.Reply{Status: http.StatusCreated, Header: h}, nil
 }
 
 // serverURL is the scheme and host the client used.
@@ -485,7 +486,7 @@ func (g *Gradebook) assignmentWithScores(ctx context.Context, q querier, secs []
 	return assignmentsJSON(secs, by)[0], nil
 }
 
-func (g *Gradebook) xteGetAssignment(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) xteGetAssignment(r *http.Request) (any, error) {
 	user, err := g.usersDCID(r)
 	if err == nil {
 		var id int64
@@ -494,34 +495,29 @@ func (g *Gradebook) xteGetAssignment(w http.ResponseWriter, r *http.Request) {
 			if secs, err = g.assignmentFor(r.Context(), g.db, user, id); err == nil {
 				var a xteAssignment
 				if a, err = g.assignmentWithScores(r.Context(), g.db, secs); err == nil {
-					writeJSON(w, http.StatusOK, a)
-					return
+					return a, nil
 				}
 			}
 		}
 	}
-	writeXTE(w, err)
+	return nil, err
 }
 
-func (g *Gradebook) xteUpdateAssignment(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) xteUpdateAssignment(r *http.Request) (any, error) {
 	user, err := g.usersDCID(r)
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	id, err := pathID(r, "assignment")
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	var in xteAssignmentIn
-	if err := decodeBody(w, r, &in); err != nil {
-		writeXTE(w, err)
-		return
+	if err := decodeBody(r, &in); err != nil {
+		return nil, err
 	}
 	if in.AssignmentID != 0 && in.AssignmentID != id {
-		writeXTE(w, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("Body assignmentid %d does not match the path's %d", in.AssignmentID, id)})
-		return
+		return nil, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("Body assignmentid %d does not match the path's %d", in.AssignmentID, id)}
 	}
 	ctx := r.Context()
 	var out xteAssignment
@@ -570,22 +566,19 @@ func (g *Gradebook) xteUpdateAssignment(w http.ResponseWriter, r *http.Request) 
 		return err
 	})
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
-func (g *Gradebook) xteDeleteAssignment(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) xteDeleteAssignment(r *http.Request) (any, error) {
 	user, err := g.usersDCID(r)
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	id, err := pathID(r, "assignment")
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	force := r.URL.Query().Get("force") == "true"
 	ctx := r.Context()
@@ -610,10 +603,9 @@ func (g *Gradebook) xteDeleteAssignment(w http.ResponseWriter, r *http.Request) 
 		return deleteSections(ctx, tx, ids...)
 	})
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return &respond.Reply{Status: http.StatusNoContent}, nil
 }
 
 // --- scores ---
@@ -643,35 +635,30 @@ func scoreError(field, code, value, format string, args ...any) *xteError {
 		Errors: []fieldError{{Resource: "assignment_score", Field: field, Code: code, Value: value}}}
 }
 
-func (g *Gradebook) xtePutScores(w http.ResponseWriter, r *http.Request) {
+func (g *Gradebook) xtePutScores(r *http.Request) (any, error) {
 	user, err := g.usersDCID(r)
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
 	var in struct {
 		Scores []xteScoreIn `json:"assignment_scores"`
 	}
-	if err := decodeBody(w, r, &in); err != nil {
-		writeXTE(w, err)
-		return
+	if err := decodeBody(r, &in); err != nil {
+		return nil, err
 	}
 	if len(in.Scores) == 0 {
-		writeXTE(w, &xteError{status: http.StatusBadRequest, Message: `assignment_scores is empty: send {"assignment_scores":[...]}`})
-		return
+		return nil, &xteError{status: http.StatusBadRequest, Message: `assignment_scores is empty: send {"assignment_scores":[...]}`}
 	}
 	// term_id is the section's TERMS.ID in the live request; the emulator
 	// checks only that it is a number, since PowerSchool's use of it is
 	// not documented.
 	if v := r.URL.Query().Get("term_id"); v != "" {
 		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-			writeXTE(w, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("term_id %q is not a TERMS.ID (a whole number): pass the section's term", v)})
-			return
+			return nil, &xteError{status: http.StatusBadRequest, Message: fmt.Sprintf("term_id %q is not a TERMS.ID (a whole number): pass the section's term", v)}
 		}
 	}
 	if g.takeResubmit() {
-		writeXTE(w, &xteError{status: http.StatusPreconditionFailed, Message: "Resubmit"})
-		return
+		return nil, &xteError{status: http.StatusPreconditionFailed, Message: "Resubmit"}
 	}
 	ctx := r.Context()
 	var out []xteScoreOut
@@ -790,8 +777,7 @@ func (g *Gradebook) xtePutScores(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		writeXTE(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"assignment_scores": out})
+	return map[string]any{"assignment_scores": out}, nil
 }

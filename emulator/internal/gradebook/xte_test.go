@@ -398,3 +398,20 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Errorf("%d score rows after concurrent upserts for 2 students, want 2", n)
 	}
 }
+
+// TestBodyCap: a write body over 4 MiB is cut off and refused in each
+// dialect, not read whole.
+func TestBodyCap(t *testing.T) {
+	e := newEnv(t)
+	big := `{"assignment_scores":[{"comment":"` + strings.Repeat("x", maxBody) + `"}]}`
+	for _, c := range []struct{ method, path string }{
+		{"PUT", "/ws/xte/score?users_dcid=77"},
+		{"POST", "/ws/xte/section/assignment?users_dcid=77"},
+		{"PUT", "/ims/oneroster/v1p1/categories/big"},
+	} {
+		r := e.do(c.method, c.path, big)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "request body too large") {
+			t.Errorf("%s %s with %d bytes: %d %.200s", c.method, c.path, len(big), r.status, r.body)
+		}
+	}
+}

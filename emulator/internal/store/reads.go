@@ -234,3 +234,158 @@ func (s *Store) Staff(ctx context.Context, schoolNumber int64, f Filter, p Page)
 func (s *Store) StaffMember(ctx context.Context, dcid int64) (Row, bool, error) {
 	return s.one(ctx, `SELECT * FROM USERS WHERE DCID = ?`, dcid)
 }
+
+// idList renders ids for an IN (...) clause: integers, never text.
+func idList(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// DistrictUUID returns the district's PREFS districtuuid (an error when
+// it is missing).
+func (s *Store) DistrictUUID(ctx context.Context) (string, error) {
+	var uuid string
+	err := s.DB.QueryRowContext(ctx, `SELECT VALUE FROM PREFS WHERE NAME = 'districtuuid' AND SCHOOLID = 0`).Scan(&uuid)
+	return uuid, err
+}
+
+// CountSectionEnrollments counts a section's CC rows (by SECTIONS.ID),
+// dropped ones (SECTIONID negated) included.
+func (s *Store) CountSectionEnrollments(ctx context.Context, sectionID int64) (int64, error) {
+	return s.count(ctx, `SELECT COUNT(*) FROM CC WHERE SECTIONID IN (?, ?)`, sectionID, -sectionID)
+}
+
+// Fees returns the FEE rows of the students (by STUDENTS.ID), by DCID,
+// each with its school's DCID as SCHOOL_DCID.
+func (s *Store) Fees(ctx context.Context, studentIDs []int64) ([]Row, error) {
+	return s.Rows(ctx, `SELECT f.*, sch.DCID AS SCHOOL_DCID FROM FEE f LEFT JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = f.SCHOOLID
+		WHERE f.STUDENTID IN (`+idList(studentIDs)+`) ORDER BY f.DCID`)
+}
+
+// StaffAffiliations returns the users' SCHOOLSTAFF rows (USERS_DCID,
+// STATUS, and the school's DCID as SCHOOL_DCID), by SCHOOLSTAFF.ID.
+func (s *Store) StaffAffiliations(ctx context.Context, usersDCIDs []int64) ([]Row, error) {
+	return s.Rows(ctx, `SELECT ss.USERS_DCID, ss.STATUS, sch.DCID AS SCHOOL_DCID FROM SCHOOLSTAFF ss
+		JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = ss.SCHOOLID WHERE ss.USERS_DCID IN (`+idList(usersDCIDs)+`) ORDER BY ss.ID`)
+}
+
+// ExtensionField is one non-null column of an extension table row.
+type ExtensionField struct {
+	Name     string // lower case
+	DeclType string // the declared SQLite type, upper case ("INTEGER", "REAL", "TEXT")
+	Value    any
+}
+
+// ExtensionRows reads the rows of a student extension table (keyed by
+// STUDENTSDCID) for the students, by STUDENTSDCID: each row's non-null
+// columns but the key, in column order (an empty list for a row with
+// none). table is a known table name, never user input.
+func (s *Store) ExtensionRows(ctx context.Context, table string, studentDCIDs []int64) (map[int64][]ExtensionField, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT * FROM `+table+` WHERE STUDENTSDCID IN (`+idList(studentDCIDs)+`)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	found := map[int64][]ExtensionField{}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		var key int64
+		fs := []ExtensionField{}
+		for i, c := range cols {
+			name := strings.ToLower(c.Name())
+			if name == "studentsdcid" {
+				key, _ = vals[i].(int64)
+				continue
+			}
+			if vals[i] == nil {
+				continue
+			}
+			fs = append(fs, ExtensionField{Name: name, DeclType: strings.ToUpper(c.DatabaseTypeName()), Value: vals[i]})
+		}
+		found[key] = fs
+	}
+	return found, rows.Err()
+}
+
+// SchoolList is the read behind a per-school /ws/v1 resource (sections,
+// courses, terms) or section enrollments: its tables, columns, school and
+// id columns and default order.
+type SchoolList struct {
+	from, cols, schoolCol, idCol, order string
+}
+
+var (
+	// Sections are sorted by section_id, course_id, term_id (reference §3.1).
+	Sections = SchoolList{
+		from: `SECTIONS sec JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = sec.SCHOOLID
+		LEFT JOIN COURSES c ON c.COURSE_NUMBER = sec.COURSE_NUMBER
+		LEFT JOIN SCHOOLSTAFF ss ON ss.ID = sec.TEACHER
+		LEFT JOIN TERMS t ON t.ID = sec.TERMID AND t.SCHOOLID = sec.SCHOOLID`,
+		schoolCol: "sec.SCHOOLID", idCol: "sec.DCID",
+		order: "sec.DCID, c.DCID, t.DCID",
+		cols: `sec.DCID, sec.SECTION_NUMBER, sec.EXPRESSION, sec.EXTERNAL_EXPRESSION, sec.GRADEBOOKTYPE, sch.DCID AS SCHOOL_DCID,
+		c.DCID AS COURSE_DCID, ss.DCID AS STAFF_DCID, t.DCID AS TERM_DCID, t.SCHOOLID AS TERM_SCHOOL, t.YEARID, t.PORTION,
+		t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME AS TERM_NAME`,
+	}
+	// Courses are sorted by course number (reference §3.1).
+	Courses = SchoolList{
+		from:      `COURSES c`,
+		schoolCol: "c.SCHOOLID", idCol: "c.DCID",
+		order: "c.COURSE_NUMBER",
+		cols:  `c.DCID, c.COURSE_NUMBER, c.COURSE_NAME`,
+	}
+	// Terms are sorted by portion then start date (reference §3.1).
+	Terms = SchoolList{
+		from:      `TERMS t JOIN SCHOOLS sch ON sch.SCHOOL_NUMBER = t.SCHOOLID`,
+		schoolCol: "t.SCHOOLID", idCol: "t.DCID",
+		order: "t.PORTION, t.FIRSTDAY, t.DCID",
+		cols:  `t.DCID, sch.DCID AS SCHOOL_DCID, t.YEARID, t.PORTION, t.FIRSTDAY, t.LASTDAY, t.ABBREVIATION, t.NAME`,
+	}
+	// Enrollments are CC rows, listed per section (SectionEnrollments) and
+	// sorted by student_id, entry_date (reference §3.1); a negative
+	// SECTIONID marks a dropped class.
+	Enrollments = SchoolList{
+		from:  `CC JOIN SECTIONS sec ON sec.ID = ABS(CC.SECTIONID) JOIN STUDENTS st ON st.ID = CC.STUDENTID`,
+		idCol: "CC.DCID",
+		order: "st.DCID, CC.DATEENROLLED, CC.DCID",
+		cols:  `CC.DCID, sec.DCID AS SECTION_DCID, st.DCID AS STUDENT_DCID, CC.DATEENROLLED, CC.DATELEFT, CC.SECTIONID`,
+	}
+)
+
+// CountInSchool counts the school's (by number) rows of l.
+func (s *Store) CountInSchool(ctx context.Context, l SchoolList, schoolNumber int64) (int64, error) {
+	return s.count(ctx, `SELECT COUNT(*) FROM `+l.from+` WHERE `+l.schoolCol+` = ?`, schoolNumber)
+}
+
+// InSchool returns a page of the school's (by number) rows of l.
+func (s *Store) InSchool(ctx context.Context, l SchoolList, schoolNumber int64, p Page) ([]Row, error) {
+	return s.Rows(ctx, `SELECT `+l.cols+` FROM `+l.from+` WHERE `+l.schoolCol+` = ? ORDER BY `+l.order+` LIMIT ? OFFSET ?`,
+		schoolNumber, p.Limit, p.Offset)
+}
+
+// ByDCID returns the row of l with the DCID, if any.
+func (s *Store) ByDCID(ctx context.Context, l SchoolList, dcid int64) (Row, bool, error) {
+	return s.one(ctx, `SELECT `+l.cols+` FROM `+l.from+` WHERE `+l.idCol+` = ?`, dcid)
+}
+
+// SectionEnrollments returns a page of a section's (by SECTIONS.ID)
+// enrollments, dropped ones included.
+func (s *Store) SectionEnrollments(ctx context.Context, sectionID int64, p Page) ([]Row, error) {
+	l := Enrollments
+	return s.Rows(ctx, `SELECT `+l.cols+` FROM `+l.from+` WHERE CC.SECTIONID IN (?, ?) ORDER BY `+l.order+` LIMIT ? OFFSET ?`,
+		sectionID, -sectionID, p.Limit, p.Offset)
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pskit/pskit/emulator/internal/pluginaccess"
+	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
 )
 
@@ -73,22 +74,24 @@ type results struct {
 // Mount registers POST /ws/v1/student on mux, wrapped by wrap (nil for
 // none); the only declaration of the route.
 func (h *Handler) Mount(mux *http.ServeMux, wrap func(http.HandlerFunc) http.HandlerFunc) {
-	pluginaccess.Handle(mux, wrap, "POST /ws/v1/student", h.lookup.Require(h.serve))
+	pluginaccess.Handle(mux, wrap, "POST /ws/v1/student", h.lookup.Require(func(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+		respond.Schema.Handle(func(r *http.Request) (any, error) { return h.serve(r, c) })(w, r)
+	}))
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *pluginaccess.Caller) {
+// serve answers a bulk write: the results of each student, in the
+// /ws/schema dialect (its errors have the same shape).
+func (h *Handler) serve(r *http.Request, c *pluginaccess.Caller) (any, error) {
 	if !strings.EqualFold(c.AccessLevelV1, "FULL") {
 		level := c.AccessLevelV1
 		if level == "" {
 			level = "NONE"
 		}
-		pluginaccess.WriteError(w, http.StatusForbidden, fmt.Sprintf("plugin %d has accessLevelV1Api %s; writing students needs <oauth accessLevelV1Api=\"FULL\"/> in plugin.xml", c.PluginID, level))
-		return
+		return nil, pluginaccess.Errorf(http.StatusForbidden, fmt.Sprintf("plugin %d has accessLevelV1Api %s; writing students needs <oauth accessLevelV1Api=\"FULL\"/> in plugin.xml", c.PluginID, level))
 	}
 	students, err := readEnvelope(r)
 	if err != nil {
-		pluginaccess.WriteError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, pluginaccess.Errorf(http.StatusBadRequest, err.Error())
 	}
 	exts := map[string]bool{}
 	for _, e := range strings.Split(pluginaccess.Query(r).Get("extensions"), ",") {
@@ -115,8 +118,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *pluginaccess.
 	} else {
 		out.Results.Result = list
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	return out, nil
 }
 
 const envelopeHint = `send {"students":{"student":[{"client_uid":"1","action":"INSERT","name":{...},...}]}}`
