@@ -243,15 +243,5 @@ func queryError(what string, err error) error {
 	return respond.Internal(what, err)
 }
 
-// idList renders ids for an IN (...) clause; ids are integers from our own
-// queries, never user input.
-func idList(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = strconv.FormatInt(id, 10)
-	}
-	return strings.Join(parts, ",")
-}
-
 // expansionList renders the "@expansions" value: comma and space.
 func expansionList(names ...string) string { return strings.Join(names, ", ") }
