@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,8 +24,9 @@ import (
 // DefaultPlugin is the example plugin `psctl emulator` and `psctl demo`
 // install when given none: OAuth with read access to /ws/v1, and the
 // access_request fields that the PowerQuery and table API examples of
-// docs/cli.md and grade passback through /ws/xte (plugin.GradebookFields)
-// need, so each of those examples works against the emulator as it is.
+// docs/cli.md, grade passback through /ws/xte (plugin.GradebookFields) and
+// psctl sync's presets need, so each of those works against the emulator
+// as it is.
 var DefaultPlugin = defaultPlugin()
 
 // demoFields are the fields of DefaultPlugin beyond the gradebook's: the
@@ -52,10 +54,38 @@ var demoFields = []plugin.Field{
 	{Table: "U_STUDENTSUSERFIELDS", Field: "BUS_ROUTE", Access: plugin.FullAccess},
 }
 
+// syncColumns are what DefaultPlugin may read of the tables of psctl
+// sync's presets (roster and gradebook), keys and cursor columns included,
+// so `psctl sync` works against the demo district as it is.
+var syncColumns = map[string][]string{
+	"STUDENTS":      {"TRANSACTION_DATE"},
+	"SCHOOLS":       {"DCID", "ID", "SCHOOL_NUMBER", "NAME", "ABBREVIATION", "LOW_GRADE", "HIGH_GRADE", "TRANSACTION_DATE"},
+	"USERS":         {"DCID", "HOMESCHOOLID", "TEACHERNUMBER", "FIRST_NAME", "LAST_NAME", "LASTFIRST", "EMAIL_ADDR", "TRANSACTION_DATE"},
+	"SCHOOLSTAFF":   {"DCID", "ID", "USERS_DCID", "SCHOOLID", "STATUS", "TRANSACTION_DATE"},
+	"TERMS":         {"DCID", "ID", "SCHOOLID", "YEARID", "PORTION", "FIRSTDAY", "LASTDAY", "ABBREVIATION", "NAME", "TRANSACTION_DATE"},
+	"COURSES":       {"DCID", "ID", "COURSE_NUMBER", "COURSE_NAME", "SCHOOLID", "CREDIT_HOURS", "TRANSACTION_DATE"},
+	"SECTIONS":      {"ID", "SCHOOLID", "COURSE_NUMBER", "SECTION_NUMBER", "TERMID", "TEACHER", "EXPRESSION", "TRANSACTION_DATE"},
+	"CC":            {"DCID", "ID", "STUDENTID", "SECTIONID", "SCHOOLID", "TERMID", "COURSE_NUMBER", "SECTION_NUMBER", "EXPRESSION", "TRANSACTION_DATE"},
+	"STOREDGRADES":  {"DCID", "STUDENTID", "SCHOOLID", "TERMID", "STORECODE", "COURSE_NUMBER", "COURSE_NAME", "SECTIONID", "GRADE", "PERCENT", "GRADE_LEVEL", "EARNEDCRHRS", "GPA_POINTS", "DATESTORED", "TRANSACTION_DATE"},
+	"PGFINALGRADES": {"DCID", "ID", "STUDENTID", "SECTIONID", "FINALGRADENAME", "GRADE", "PERCENT", "STARTDATE", "ENDDATE", "TRANSACTION_DATE"},
+	"ATTENDANCE":    {"DCID", "ID", "STUDENTID", "SCHOOLID", "ATT_DATE", "ATTENDANCE_CODEID", "ATT_MODE_CODE", "CCID", "PERIODID", "YEARID", "TRANSACTION_DATE"},
+}
+
 func defaultPlugin() []byte {
 	var fields strings.Builder
 	seen := map[string]bool{}
-	for _, f := range append(append([]plugin.Field(nil), demoFields...), plugin.GradebookFields()...) {
+	all := append(append([]plugin.Field(nil), demoFields...), plugin.GradebookFields()...)
+	tables := make([]string, 0, len(syncColumns))
+	for t := range syncColumns {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables) // a stable plugin.xml
+	for _, t := range tables {
+		for _, c := range syncColumns[t] {
+			all = append(all, plugin.Field{Table: t, Field: c, Access: plugin.ViewOnly})
+		}
+	}
+	for _, f := range all {
 		key := strings.ToUpper(f.Table + "." + f.Field)
 		if seen[key] {
 			continue
