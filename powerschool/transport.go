@@ -100,8 +100,8 @@ func (t *throttleTransport) waitNotBefore(ctx context.Context) error {
 func (t *throttleTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	stalled, mark := 0, int64(-1)
-	for {
-		resp, tk, err := t.send(ctx, req)
+	for retry := false; ; retry = true {
+		resp, tk, err := t.send(ctx, req, retry)
 		if err != nil {
 			return nil, err
 		}
@@ -153,14 +153,12 @@ func (t *throttleTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 }
 
-// send makes one attempt at the client's pace.
-func (t *throttleTransport) send(ctx context.Context, req *http.Request) (*http.Response, wire.Ticket, error) {
+// send makes one attempt at the client's pace; retry (of a refused
+// attempt) takes the pacer's next turn. The concurrency slot is taken
+// before the pacer's turn, so that the attempt leaves as soon as its turn
+// comes and the pacer's record of send times holds.
+func (t *throttleTransport) send(ctx context.Context, req *http.Request, retry bool) (*http.Response, wire.Ticket, error) {
 	if err := t.waitNotBefore(ctx); err != nil {
-		closeBody(req)
-		return nil, wire.Ticket{}, err
-	}
-	tk, err := t.pacer.Wait(ctx)
-	if err != nil {
 		closeBody(req)
 		return nil, wire.Ticket{}, err
 	}
@@ -174,6 +172,16 @@ func (t *throttleTransport) send(ctx context.Context, req *http.Request) (*http.
 			closeBody(req)
 			return nil, wire.Ticket{}, ctx.Err()
 		}
+	}
+	wait := t.pacer.Wait
+	if retry {
+		wait = t.pacer.WaitRetry
+	}
+	tk, err := wait(ctx)
+	if err != nil {
+		release()
+		closeBody(req)
+		return nil, wire.Ticket{}, err
 	}
 	if t.userAgent != "" && req.Header.Get("User-Agent") != t.userAgent {
 		req = req.Clone(ctx)

@@ -3,46 +3,59 @@ package wire
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Pacer spaces all of one client's requests (every goroutine's) to the rate
 // the server accepts. PowerSchool lets an administrator set a per-plugin
 // minimum interval between API requests and refuses the excess (429 with a
 // Retry-After in whole seconds, far coarser than the interval itself), so a
-// refusal is taken as a reason to slow down, not to fail:
+// refusal is taken as a reason to slow down, not to fail.
 //
-//   - A refusal of a request sent at the current pace (not one already
-//     queued or in flight when the pace last changed) slows the pace: at
-//     first by doubling the spacing or taking the spacing of the latest
-//     accepted requests, near a spacing already refused by a quarter (at
-//     most to the server's Retry-After); the refused spacing is remembered
-//     as a floor.
-//   - Each accepted request shortens the spacing by 1/32 (additive increase
-//     of the rate, in effect), never below 1.1 times the floor; the floor
-//     itself decays slowly, so a server that relents is followed.
+// The limit is learnt from gaps: each request's gap is its send time less
+// that of the latest earlier request not refused (a refused request does
+// not move the server's clock). A refused gap is a lower bound of the
+// server's interval, an accepted one an upper bound, and so is a refused
+// gap plus its Retry-After. Until both bounds are known the spacing grows
+// fourfold per refusal (from 10 ms); while they are more than 1.5x apart
+// it probes their geometric middle; then it settles at the largest
+// refused gap plus a margin (5%), approached by 1/16 of the spacing per
+// accepted request. A refusal of a gap the server once accepted is arrival
+// jitter: it widens the margin (by 5%, shrinking back slowly) instead of
+// moving the bound, so jitter cannot ratchet the pace upwards.
 //
-// The pace settles just above the server's limit with a refusal now and
-// then. A known limit (WithRateLimit) is a spacing the pacer never goes
-// below.
+// Requests go one at a time, in the order they asked, each no sooner than
+// the spacing after the send of the latest request not refused (so a late
+// send delays the next instead of squeezing their gap); the retry of a
+// refused request takes the next turn, a quarter of the spacing after the
+// refused send at the soonest. A known limit (WithRateLimit) is a
+// spacing the pacer never goes below.
 type Pacer struct {
-	limiter *rate.Limiter
-	min     time.Duration // never faster than this (0: no known limit)
-	onSlow  func(from, to time.Duration, why string)
+	onSlow func(from, to time.Duration, why string)
+	clock  clock
 
-	mu        sync.Mutex
-	interval  time.Duration // current spacing; 0: unpaced
-	floor     time.Duration // spacing at the last refusal, decaying
-	epoch     uint64        // bumped at each slow-down
-	changed   chan struct{} // closed at each slow-down
-	successes uint64        // accepted since the last refusal of any request
-	recent    [4]time.Time  // send times of the latest accepted requests, newest first
+	mu      sync.Mutex
+	model   paceModel
+	sends   [paceLog]sendRecord // the latest sends, by id modulo paceLog
+	lastID  uint64
+	busy    bool            // a request holds the turn
+	queue   []chan struct{} // requests waiting for the turn, in order
+	changed chan struct{}   // closed when the spacing or the latest send changes
 
 	requests, refusals, slowdowns atomic.Int64
+}
+
+// paceLog is how many sends are kept to find a request's gap.
+const paceLog = 64
+
+type sendRecord struct {
+	id       uint64
+	at       time.Time
+	refused  bool
+	evidence bool // sent after a refusal was known
 }
 
 // PaceStats are what a Pacer has seen so far.
@@ -53,139 +66,216 @@ type PaceStats struct {
 	Interval  time.Duration // current spacing between requests (0: unpaced)
 }
 
-// Pacing constants: the first spacing tried after a refusal when nothing
-// better is known, the margin kept above a refused spacing, and the
-// slowest pace the pacer will learn.
-const (
-	paceSeed   = 10 * time.Millisecond
-	paceMax    = time.Minute
-	paceMargin = 1.1
-)
-
 // NewPacer returns a pacer that never sends faster than one request every
 // min (0: no known limit). onSlow, if not nil, is told of every slow-down.
 func NewPacer(min time.Duration, onSlow func(from, to time.Duration, why string)) *Pacer {
-	p := &Pacer{limiter: rate.NewLimiter(rate.Inf, 1), min: min, onSlow: onSlow, changed: make(chan struct{})}
-	if min > 0 {
-		p.setInterval(min)
-	}
+	p := &Pacer{onSlow: onSlow, clock: realClock{}, changed: make(chan struct{})}
+	p.model.min = min
+	p.model.spacing = p.model.clamp(0)
 	return p
 }
 
 // Ticket identifies one attempt to the pacer.
 type Ticket struct {
-	epoch uint64
-	sent  time.Time
-}
-
-// setInterval is called with mu held.
-func (p *Pacer) setInterval(d time.Duration) {
-	d = max(d, p.min)
-	d = min(d, paceMax)
-	p.interval = d
-	if d <= 0 {
-		p.limiter.SetLimit(rate.Inf)
-		return
-	}
-	p.limiter.SetLimit(rate.Every(d))
+	id   uint64
+	sent time.Time
 }
 
 // Wait blocks until the next request may go, or ctx ends.
-//
-// A turn given at a pace that has since slowed is given up and taken
-// again at the new pace: the limiter keeps turns reserved before a change
-// of rate, and a queue of workers would otherwise go out at the old pace
-// and be refused in turn.
-func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
+func (p *Pacer) Wait(ctx context.Context) (Ticket, error) { return p.wait(ctx, false) }
+
+// WaitRetry is Wait for the retry of a refused request: it takes the next
+// turn, ahead of requests not yet sent, since the refused one took no turn
+// on the server.
+func (p *Pacer) WaitRetry(ctx context.Context) (Ticket, error) { return p.wait(ctx, true) }
+
+func (p *Pacer) wait(ctx context.Context, first bool) (Ticket, error) {
+	if err := ctx.Err(); err != nil {
+		return Ticket{}, err
+	}
+	p.mu.Lock()
+	if p.model.spacing == 0 && !p.busy {
+		// Unpaced: no turn to take.
+		tk := p.record(p.clock.Now())
+		p.mu.Unlock()
+		return tk, nil
+	}
+	p.mu.Unlock()
+	if err := p.acquire(ctx, first); err != nil {
+		return Ticket{}, err
+	}
+	defer p.release()
 	for {
 		p.mu.Lock()
-		epoch, changed := p.epoch, p.changed
-		r := p.limiter.Reserve()
+		next, changed := p.next(), p.changed
 		p.mu.Unlock()
-		if d := r.Delay(); d > 0 {
-			timer := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				r.Cancel()
-				return Ticket{}, ctx.Err()
-			case <-changed:
-				timer.Stop()
-				r.Cancel()
-				continue
-			case <-timer.C:
-			}
+		d := next.Sub(p.clock.Now())
+		if d <= 0 {
+			break
 		}
-		p.requests.Add(1)
-		return Ticket{epoch: epoch, sent: time.Now()}, nil
+		fired, stop := p.clock.After(d)
+		select {
+		case <-ctx.Done():
+			stop()
+			return Ticket{}, ctx.Err()
+		case <-changed:
+			stop()
+		case <-fired:
+		}
 	}
+	p.mu.Lock()
+	tk := p.record(p.clock.Now())
+	p.mu.Unlock()
+	return tk, nil
+}
+
+// acquire waits for the turn: first puts the caller at the head of the
+// queue.
+func (p *Pacer) acquire(ctx context.Context, first bool) error {
+	p.mu.Lock()
+	if !p.busy {
+		p.busy = true
+		p.mu.Unlock()
+		return nil
+	}
+	w := make(chan struct{})
+	if first {
+		p.queue = slices.Insert(p.queue, 0, w)
+	} else {
+		p.queue = append(p.queue, w)
+	}
+	p.mu.Unlock()
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		if i := slices.Index(p.queue, w); i >= 0 {
+			p.queue = slices.Delete(p.queue, i, i+1)
+			p.mu.Unlock()
+			return ctx.Err()
+		}
+		p.mu.Unlock()
+		p.release() // the turn came as ctx ended: pass it on
+		return ctx.Err()
+	}
+}
+
+func (p *Pacer) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) > 0 {
+		w := p.queue[0]
+		p.queue = p.queue[1:]
+		close(w)
+		return
+	}
+	p.busy = false
+}
+
+// next is when the turn's holder may send: the spacing after the latest
+// send not refused, and a quarter of it after a refused send that came
+// later (a refusal of a gap above the limit means the server saw an
+// earlier request late; sending again at once would be refused in turn).
+// Called with mu held.
+func (p *Pacer) next() time.Time {
+	if p.model.spacing == 0 {
+		return time.Time{}
+	}
+	var next time.Time
+	for id := p.lastID; id > 0 && id+paceLog > p.lastID; id-- {
+		r := p.sends[id%paceLog]
+		if r.id != id {
+			break
+		}
+		if !r.refused {
+			return later(next, r.at.Add(p.model.spacing))
+		}
+		next = later(next, r.at.Add(p.model.spacing/4))
+	}
+	return next
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// record notes a send. Called with mu held.
+func (p *Pacer) record(at time.Time) Ticket {
+	p.lastID++
+	p.sends[p.lastID%paceLog] = sendRecord{id: p.lastID, at: at, evidence: p.model.throttled}
+	p.requests.Add(1)
+	return Ticket{id: p.lastID, sent: at}
+}
+
+// gap is t's send time less that of the latest earlier send not refused
+// (-1: unknown), and whether t was sent after a refusal was known. Called
+// with mu held.
+func (p *Pacer) gap(t Ticket) (time.Duration, bool) {
+	if t.id == 0 || p.sends[t.id%paceLog].id != t.id {
+		return -1, false
+	}
+	evidence := p.sends[t.id%paceLog].evidence
+	for id := t.id - 1; id > 0 && id+paceLog > t.id; id-- {
+		r := p.sends[id%paceLog]
+		if r.id != id {
+			break
+		}
+		if !r.refused {
+			return t.sent.Sub(r.at), evidence
+		}
+	}
+	return -1, evidence
+}
+
+// broadcast wakes the turn's holder to look again. Called with mu held.
+func (p *Pacer) broadcast() {
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // Accepted records that the request of t was answered (not refused).
 func (p *Pacer) Accepted(t Ticket) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !t.sent.IsZero() {
-		copy(p.recent[1:], p.recent[:])
-		p.recent[0] = t.sent
+	if !p.model.throttled {
+		return
 	}
-	p.successes++
-	if p.floor > 0 && p.successes%16 == 0 {
-		p.floor -= p.floor / 256 // about 1/16 per 256 accepted
-	}
-	if p.interval > 0 {
-		next := p.interval - p.interval/32
-		next = max(next, time.Duration(float64(p.floor)*paceMargin))
-		if next < p.interval {
-			p.setInterval(next)
-		}
+	gap, evidence := p.gap(t)
+	from := p.model.spacing
+	p.model.accepted(gap, evidence)
+	if p.model.spacing != from {
+		p.broadcast()
 	}
 }
 
 // Refused records that the server refused the request of t as too many,
-// and slows the whole client down unless the refusal was of a request sent
-// before the last slow-down. retryAfter is the server's hint (0: none).
+// and slows the whole client down if the refusal says the pace is too
+// fast. retryAfter is the server's hint (0: none).
 func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 	p.refusals.Add(1)
 	p.mu.Lock()
-	p.successes = 0
-	if t.epoch != p.epoch {
-		p.mu.Unlock()
+	gap, _ := p.gap(t)
+	if t.id != 0 && p.sends[t.id%paceLog].id == t.id {
+		p.sends[t.id%paceLog].refused = true
+	}
+	from := p.model.spacing
+	p.model.refused(gap, retryAfter)
+	to := p.model.spacing
+	p.broadcast() // the latest send not refused may have changed
+	p.mu.Unlock()
+	if to <= from {
 		return
 	}
-	from := p.interval
-	// While exploring (no refused spacing known, or refused below it) the
-	// spacing doubles, or jumps to the spacing of the latest accepted
-	// requests: a server with a minimum interval accepts one request per
-	// interval from a client that sends faster, so that gap measures it.
-	// Refused near a known spacing (a delayed request arriving early, a
-	// server that tightened), it slows by a quarter, and the remembered
-	// spacing moves halfway towards this one, so one late refusal does not
-	// hold the pace far above the server's limit.
-	var next time.Duration
-	if p.floor == 0 || from < p.floor {
-		next = max(2*from, paceSeed)
-		if gap := p.acceptedGap(); gap > from {
-			next = max(from+from/4, gap+gap/20)
-		}
-		p.floor = max(p.floor, from)
-	} else {
-		next = from + from/4
-		p.floor = (p.floor + from) / 2
-	}
-	if retryAfter > 0 {
-		next = min(next, retryAfter) // the server never asks to wait longer than it needs
-		next = max(next, from+1)     // but the pace must slow
-	}
-	p.setInterval(next)
-	p.epoch++
-	close(p.changed) // queued turns are taken again at the new pace
-	p.changed = make(chan struct{})
-	to := p.interval
-	p.mu.Unlock()
 	p.slowdowns.Add(1)
-	if p.onSlow != nil && to != from {
+	if p.onSlow != nil {
 		why := "the server refused a request as too many (HTTP 429)"
+		if gap >= 0 {
+			why += fmt.Sprintf(" sent %s after the previous one", gap.Round(10*time.Microsecond))
+		}
 		if retryAfter > 0 {
 			why += fmt.Sprintf(", asking to wait %s", retryAfter)
 		}
@@ -193,27 +283,25 @@ func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 	}
 }
 
-// acceptedGap is the least spacing between the sends of the latest
-// accepted requests (0 when fewer than two are known). Idle time only
-// widens a gap, so the least one is nearest the server's.
-func (p *Pacer) acceptedGap() time.Duration {
-	var gap time.Duration
-	for i := 0; i+1 < len(p.recent); i++ {
-		a, b := p.recent[i], p.recent[i+1]
-		if a.IsZero() || b.IsZero() {
-			break
-		}
-		if d := a.Sub(b); d > 0 && (gap == 0 || d < gap) {
-			gap = d
-		}
-	}
-	return gap
+// clock is the pacer's time, replaced in tests by a simulated one.
+type clock interface {
+	Now() time.Time
+	// After returns a channel that fires after d, and a func to stop it.
+	After(d time.Duration) (<-chan time.Time, func() bool)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) After(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
 }
 
 // Stats returns what the pacer has seen so far.
 func (p *Pacer) Stats() PaceStats {
 	p.mu.Lock()
-	iv := p.interval
+	iv := p.model.spacing
 	p.mu.Unlock()
 	return PaceStats{Requests: p.requests.Load(), Refusals: p.refusals.Load(), SlowDowns: p.slowdowns.Load(), Interval: iv}
 }

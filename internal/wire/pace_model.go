@@ -1,0 +1,132 @@
+package wire
+
+import (
+	"math"
+	"time"
+)
+
+// paceModel is the Pacer's policy: what spacing between requests to keep,
+// learnt from which gaps the server accepted and which it refused. It holds
+// no clock and no locks, so it can be driven by a simulated server.
+//
+// A server with a minimum interval I refuses a request that arrives less
+// than I after the last request it accepted; a refused request does not
+// move its clock. So a request's gap (its send time less that of the latest
+// earlier request not refused) is evidence: refused, I is above the gap;
+// accepted, I is at most the gap. Arrival times differ from send times by
+// scheduling jitter, so the evidence is noisy near I.
+type paceModel struct {
+	min     time.Duration // known limit (WithRateLimit): never faster
+	spacing time.Duration // current spacing; 0 while no refusal is known
+
+	throttled bool          // a refusal has been seen
+	lo        time.Duration // largest refused gap not contradicted by a shorter accepted one
+	hiAcc     time.Duration // shortest accepted gap above lo (0: none yet)
+	hiHint    time.Duration // upper bound from Retry-After: gap + wait (0: none)
+	margin    float64       // kept above lo; grows with refusals jitter explains
+}
+
+// Policy constants.
+const (
+	paceSeed = 10 * time.Millisecond // lowest first probe when nothing is known
+	paceMax  = time.Minute           // slowest pace learnt or accepted
+
+	paceMarginMin  = 0.05 // kept above the largest refused gap
+	paceMarginStep = 0.05 // added at each refusal of a gap once accepted
+	paceMarginMax  = 0.5  // beyond this, such refusals mean the server tightened
+	paceBisect     = 1.5  // bounds further apart than this are bisected
+	paceDescent    = 16   // an accepted request shortens the spacing by 1/16 towards the floor
+)
+
+// refused takes a refusal of a request sent gap after the latest earlier
+// request not refused (gap < 0: unknown), with the server's Retry-After
+// (0: none). The spacing never shortens on a refusal.
+func (m *paceModel) refused(gap, retryAfter time.Duration) {
+	m.throttled = true
+	if m.margin == 0 {
+		m.margin = paceMarginMin
+	}
+	if gap >= 0 {
+		switch {
+		case gap <= m.lo:
+			// Sent closer than a spacing already known to be refused
+			// (queued or in flight at an older pace): nothing new.
+		case m.hiAcc > 0 && gap >= m.hiAcc:
+			// A gap the server once accepted, refused now: arrival jitter
+			// compressed it, so keep a wider margin. Past the widest
+			// margin the server has tightened: learn it anew.
+			if m.margin >= paceMarginMax {
+				m.lo, m.hiAcc, m.hiHint, m.margin = gap, 0, 0, paceMarginMin
+			} else {
+				m.margin = min(m.margin+paceMarginStep, paceMarginMax)
+			}
+		default:
+			m.lo = gap
+		}
+		if m.hiHint > 0 && gap >= m.hiHint {
+			m.hiHint = 0 // the hint was wrong (a capped or coarse Retry-After)
+		}
+		if retryAfter > 0 {
+			// The server asks to wait at most retryAfter: its interval is
+			// at most gap + retryAfter.
+			if h := gap + retryAfter; m.hiHint == 0 || h < m.hiHint {
+				m.hiHint = h
+			}
+		}
+	}
+	t, _ := m.target()
+	m.spacing = m.clamp(max(m.spacing, t))
+}
+
+// accepted takes an answer other than a refusal to a request sent gap
+// after the latest earlier request not refused (gap < 0: unknown).
+// evidence is false for a request sent before any refusal was known: its
+// gap says nothing about a limit.
+func (m *paceModel) accepted(gap time.Duration, evidence bool) {
+	if !m.throttled {
+		return
+	}
+	if evidence && gap > m.lo && (m.hiAcc == 0 || gap < m.hiAcc) {
+		m.hiAcc = gap
+	}
+	m.margin = max(paceMarginMin, m.margin-paceMarginStep/64)
+	m.lo -= m.lo / 4096 // a server that relents is followed, slowly
+	t, bisect := m.target()
+	if t >= m.spacing {
+		return
+	}
+	if !bisect {
+		t = max(t, m.spacing-m.spacing/paceDescent)
+	}
+	m.spacing = m.clamp(t)
+}
+
+// target is the spacing the evidence calls for, and whether it is a probe
+// between bounds still far apart (taken at once) rather than the settled
+// floor (approached gradually).
+func (m *paceModel) target() (time.Duration, bool) {
+	if !m.throttled {
+		return 0, false
+	}
+	floor := time.Duration(float64(m.lo) * (1 + m.margin))
+	hi := m.hiAcc
+	if m.hiHint > 0 && (hi == 0 || m.hiHint < hi) {
+		hi = m.hiHint
+	}
+	switch {
+	case hi == 0:
+		// No upper bound yet: grow fast to find one.
+		return max(paceSeed, 4*m.lo), true
+	case float64(hi) > paceBisect*float64(floor):
+		// Probe the geometric middle: each probe halves the ratio's
+		// logarithm, at the cost of a refusal about every other one.
+		lo := max(m.lo, min(paceSeed, hi/4))
+		return time.Duration(math.Sqrt(float64(lo) * float64(hi))), true
+	default:
+		return max(floor, m.lo+1), false
+	}
+}
+
+func (m *paceModel) clamp(d time.Duration) time.Duration {
+	return min(max(d, m.min), paceMax)
+}
