@@ -258,12 +258,12 @@ func (p *Pacer) Accepted(t Ticket) {
 func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 	p.refusals.Add(1)
 	p.mu.Lock()
-	gap, _ := p.gap(t)
+	gap, evidence := p.gap(t)
 	if t.id != 0 && p.sends[t.id%paceLog].id == t.id {
 		p.sends[t.id%paceLog].refused = true
 	}
 	from := p.model.spacing
-	p.model.refused(gap, retryAfter)
+	p.model.refused(gap, retryAfter, evidence)
 	to := p.model.spacing
 	p.broadcast() // the latest send not refused may have changed
 	p.mu.Unlock()

@@ -40,15 +40,18 @@ const (
 
 // refused takes a refusal of a request sent gap after the latest earlier
 // request not refused (gap < 0: unknown), with the server's Retry-After
-// (0: none). The spacing never shortens on a refusal.
-func (m *paceModel) refused(gap, retryAfter time.Duration) {
+// (0: none). evidence is false for a request sent before any refusal was
+// known: sent unpaced, in a burst, it may have reached the server after
+// requests sent later, so its gap bounds nothing. The spacing never
+// shortens on a refusal.
+func (m *paceModel) refused(gap, retryAfter time.Duration, evidence bool) {
 	m.throttled = true
 	if m.margin == 0 {
 		m.margin = paceMarginMin
 	}
 	if gap >= 0 {
 		switch {
-		case gap <= m.lo:
+		case gap <= m.lo || !evidence:
 			// Sent closer than a spacing already known to be refused
 			// (queued or in flight at an older pace): nothing new.
 		case m.hiAcc > 0 && gap >= m.hiAcc:
@@ -74,8 +77,22 @@ func (m *paceModel) refused(gap, retryAfter time.Duration) {
 			}
 		}
 	}
-	t, _ := m.target()
+	t, bisect := m.target()
+	if hi := m.upper(); hi > 0 && !bisect {
+		// Refused on the way down from hi: the interval lies between the
+		// bounds, so try their middle rather than creep up from lo.
+		t = max(t, time.Duration(math.Sqrt(float64(m.lo)*float64(hi))))
+	}
 	m.spacing = m.clamp(max(m.spacing, t))
+}
+
+// upper is the least upper bound known (0: none).
+func (m *paceModel) upper() time.Duration {
+	hi := m.hiAcc
+	if m.hiHint > 0 && (hi == 0 || m.hiHint < hi) {
+		hi = m.hiHint
+	}
+	return hi
 }
 
 // accepted takes an answer other than a refusal to a request sent gap
@@ -89,8 +106,8 @@ func (m *paceModel) accepted(gap time.Duration, evidence bool) {
 	if evidence && gap > m.lo && (m.hiAcc == 0 || gap < m.hiAcc) {
 		m.hiAcc = gap
 	}
-	m.margin = max(paceMarginMin, m.margin-paceMarginStep/64)
-	m.lo -= m.lo / 4096 // a server that relents is followed, slowly
+	m.margin = max(paceMarginMin, m.margin-paceMarginStep/128)
+	m.lo -= m.lo / 16384 // a server that relents is followed, slowly
 	t, bisect := m.target()
 	if t >= m.spacing {
 		return
@@ -109,10 +126,7 @@ func (m *paceModel) target() (time.Duration, bool) {
 		return 0, false
 	}
 	floor := time.Duration(float64(m.lo) * (1 + m.margin))
-	hi := m.hiAcc
-	if m.hiHint > 0 && (hi == 0 || m.hiHint < hi) {
-		hi = m.hiHint
-	}
+	hi := m.upper()
 	switch {
 	case hi == 0:
 		// No upper bound yet: grow fast to find one.
