@@ -27,12 +27,16 @@ import (
 // jitter: it widens the margin (by 5%, shrinking back slowly) instead of
 // moving the bound, so jitter cannot ratchet the pace upwards.
 //
+// A refusal of a gap far beyond the spacing (the server saw the request
+// before it late: a stalled machine) does not slow the pace; three such
+// refusals with nothing accepted between mean the server has tightened,
+// and the pace is learnt anew.
+//
 // Requests go one at a time, in the order they asked, each no sooner than
-// the spacing after the send of the latest request not refused (so a late
-// send delays the next instead of squeezing their gap); the retry of a
-// refused request takes the next turn, a quarter of the spacing after the
-// refused send at the soonest. A known limit (WithRateLimit) is a
-// spacing the pacer never goes below.
+// the spacing after the latest send (measured when it left, so a late send
+// delays the next instead of squeezing their gap); the retry of a refused
+// request takes the next turn. A known limit (WithRateLimit) is a spacing
+// the pacer never goes below.
 type Pacer struct {
 	onSlow func(from, to time.Duration, why string)
 	clock  clock
@@ -43,7 +47,7 @@ type Pacer struct {
 	lastID  uint64
 	busy    bool            // a request holds the turn
 	queue   []chan struct{} // requests waiting for the turn, in order
-	changed chan struct{}   // closed when the spacing or the latest send changes
+	changed chan struct{}   // closed when the spacing changes or a request is refused
 
 	requests, refusals, slowdowns atomic.Int64
 }
@@ -174,33 +178,16 @@ func (p *Pacer) release() {
 }
 
 // next is when the turn's holder may send: the spacing after the latest
-// send not refused, and a quarter of it after a refused send that came
-// later (a refusal of a gap above the limit means the server saw an
-// earlier request late; sending again at once would be refused in turn).
+// send, refused or not. A refused send does not move the server's clock,
+// but the refusal may mean the server saw the request before it late (a
+// stalled machine), and sending again at once would be refused in turn.
 // Called with mu held.
 func (p *Pacer) next() time.Time {
-	if p.model.spacing == 0 {
+	r := p.sends[p.lastID%paceLog]
+	if p.model.spacing == 0 || r.id == 0 {
 		return time.Time{}
 	}
-	var next time.Time
-	for id := p.lastID; id > 0 && id+paceLog > p.lastID; id-- {
-		r := p.sends[id%paceLog]
-		if r.id != id {
-			break
-		}
-		if !r.refused {
-			return later(next, r.at.Add(p.model.spacing))
-		}
-		next = later(next, r.at.Add(p.model.spacing/4))
-	}
-	return next
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+	return r.at.Add(p.model.spacing)
 }
 
 // record notes a send. Called with mu held.
@@ -265,7 +252,7 @@ func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 	from := p.model.spacing
 	p.model.refused(gap, retryAfter, evidence)
 	to := p.model.spacing
-	p.broadcast() // the latest send not refused may have changed
+	p.broadcast()
 	p.mu.Unlock()
 	if to <= from {
 		return

@@ -24,6 +24,8 @@ type paceModel struct {
 	hiAcc     time.Duration // shortest accepted gap above lo (0: none yet)
 	hiHint    time.Duration // upper bound from Retry-After: gap + wait (0: none)
 	margin    float64       // kept above lo; grows with refusals jitter explains
+
+	contradicted int // refusals of gaps once accepted since the last acceptance
 }
 
 // Policy constants.
@@ -56,11 +58,19 @@ func (m *paceModel) refused(gap, retryAfter time.Duration, evidence bool) {
 			// (queued or in flight at an older pace): nothing new.
 		case m.hiAcc > 0 && gap >= m.hiAcc:
 			// A gap the server once accepted, refused now: arrival jitter
-			// compressed it, so keep a wider margin. Past the widest
-			// margin the server has tightened: learn it anew.
-			if m.margin >= paceMarginMax {
-				m.lo, m.hiAcc, m.hiHint, m.margin = gap, 0, 0, paceMarginMin
-			} else {
+			// compressed it, so keep a wider margin. A gap well beyond
+			// the spacing was refused because the server saw the request
+			// before it late (a stalled machine): no margin helps, so
+			// alone it changes nothing. Past the widest margin, or after
+			// three such refusals with nothing accepted between, the
+			// server has tightened: learn it anew.
+			m.contradicted++
+			stall := float64(gap) > float64(m.spacing)*(1+2*paceMarginStep)
+			switch {
+			case m.margin >= paceMarginMax || m.contradicted >= 3:
+				m.lo, m.hiAcc, m.hiHint, m.margin, m.contradicted = gap, 0, 0, paceMarginMin, 0
+			case stall:
+			default:
 				m.margin = min(m.margin+paceMarginStep, paceMarginMax)
 			}
 		default:
@@ -103,6 +113,7 @@ func (m *paceModel) accepted(gap time.Duration, evidence bool) {
 	if !m.throttled {
 		return
 	}
+	m.contradicted = 0
 	if evidence && gap > m.lo && (m.hiAcc == 0 || gap < m.hiAcc) {
 		m.hiAcc = gap
 	}

@@ -182,6 +182,27 @@ func TestPacerJitterDoesNotRatchet(t *testing.T) {
 	}
 }
 
+// A machine that stalls now and then (one request in 30 reaches the
+// server three intervals late, so the next, sent on time, arrives too
+// soon after it) costs refusals but does not slow the pace: no margin
+// would have prevented them.
+func TestPacerStallsDoNotSlowThePace(t *testing.T) {
+	const interval, pages = 20 * time.Millisecond, 600
+	p, clk := simPacer(0)
+	base := uniformDelay(interval / 20)
+	stalls := func(k int) time.Duration {
+		if k%30 == 0 {
+			return 3 * interval
+		}
+		return base(k)
+	}
+	r := simulate(t, p, clk, &simServer{interval: interval, retryAfter: true}, pages, stalls)
+	t.Logf("%d attempts, %d refused, %s, spacing now %s", r.attempts, r.refusals, r.elapsed, p.Stats().Interval)
+	if iv := p.Stats().Interval; float64(iv) > 1.15*float64(interval) {
+		t.Errorf("stalls slowed the spacing to %s for a %s server", iv, interval)
+	}
+}
+
 // A server that tightens its interval during a pull (20ms, then 100ms) is
 // followed: the pull completes and the pacer settles at the new interval.
 func TestPacerFollowsAServerThatTightens(t *testing.T) {
@@ -235,10 +256,11 @@ func TestPacerIgnoresRefusalsOfAnOlderPace(t *testing.T) {
 	if st.Refusals != 2 || st.SlowDowns != 1 || len(slowed) != 1 || st.Interval <= time.Millisecond {
 		t.Fatalf("after two refusals at one pace: %+v (told %v); want 2 refusals, 1 slow-down", st, slowed)
 	}
-	// The next request waits the new spacing after a, the last accepted.
+	// The next request waits the new spacing after the refused ones (the
+	// server may have seen the last accepted one late).
 	d, _ := p.WaitRetry(ctx)
-	if got := d.sent.Sub(a.sent); got != st.Interval {
-		t.Errorf("retry sent %s after the last accepted request, want the spacing %s", got, st.Interval)
+	if got := d.sent.Sub(c.sent); got != st.Interval {
+		t.Errorf("retry sent %s after the last refused request, want the spacing %s", got, st.Interval)
 	}
 }
 
