@@ -58,8 +58,9 @@ const paceLog = 64
 type sendRecord struct {
 	id       uint64
 	at       time.Time
+	answered time.Time // zero while in flight
 	refused  bool
-	evidence bool // sent after a refusal was known
+	paced    bool // sent after a refusal was known
 }
 
 // PaceStats are what a Pacer has seen so far.
@@ -193,29 +194,59 @@ func (p *Pacer) next() time.Time {
 // record notes a send. Called with mu held.
 func (p *Pacer) record(at time.Time) Ticket {
 	p.lastID++
-	p.sends[p.lastID%paceLog] = sendRecord{id: p.lastID, at: at, evidence: p.model.throttled}
+	p.sends[p.lastID%paceLog] = sendRecord{id: p.lastID, at: at, paced: p.model.throttled}
 	p.requests.Add(1)
 	return Ticket{id: p.lastID, sent: at}
 }
 
-// gap is t's send time less that of the latest earlier send not refused
-// (-1: unknown), and whether t was sent after a refusal was known. Called
-// with mu held.
-func (p *Pacer) gap(t Ticket) (time.Duration, bool) {
+// outcome marks t answered (refused or not) at now and returns its gap:
+// its send time less that of the latest earlier send not refused (-1:
+// unknown). Its evidence is whether the gap may be trusted: t was paced,
+// and the request the gap runs from (for a refusal) or t itself (for an
+// acceptance) was answered within a quarter of the spacing of the
+// quickest answer lately, so it did not reach the server late (a stalled
+// machine) and stretch or squeeze the gap the server saw. Called with mu
+// held.
+func (p *Pacer) outcome(t Ticket, now time.Time, refused bool) (gap time.Duration, evidence bool) {
 	if t.id == 0 || p.sends[t.id%paceLog].id != t.id {
 		return -1, false
 	}
-	evidence := p.sends[t.id%paceLog].evidence
+	self := &p.sends[t.id%paceLog]
+	self.answered, self.refused = now, refused
+	quick := p.quickest() + p.model.spacing/4
+	evidence = self.paced && (refused || now.Sub(self.at) <= quick)
 	for id := t.id - 1; id > 0 && id+paceLog > t.id; id-- {
 		r := p.sends[id%paceLog]
 		if r.id != id {
 			break
 		}
-		if !r.refused {
-			return t.sent.Sub(r.at), evidence
+		if r.refused {
+			continue
+		}
+		if refused {
+			answered := r.answered
+			if answered.IsZero() {
+				answered = now
+			}
+			evidence = evidence && answered.Sub(r.at) <= quick
+		}
+		return t.sent.Sub(r.at), evidence
+	}
+	return -1, false
+}
+
+// quickest is the shortest time to an answer among the latest sends.
+// Called with mu held.
+func (p *Pacer) quickest() time.Duration {
+	q := time.Duration(-1)
+	for _, r := range p.sends {
+		if r.id != 0 && !r.answered.IsZero() {
+			if d := r.answered.Sub(r.at); q < 0 || d < q {
+				q = d
+			}
 		}
 	}
-	return -1, evidence
+	return max(q, 0)
 }
 
 // broadcast wakes the turn's holder to look again. Called with mu held.
@@ -228,10 +259,14 @@ func (p *Pacer) broadcast() {
 func (p *Pacer) Accepted(t Ticket) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.clock.Now()
 	if !p.model.throttled {
+		if t.id != 0 && p.sends[t.id%paceLog].id == t.id {
+			p.sends[t.id%paceLog].answered = now
+		}
 		return
 	}
-	gap, evidence := p.gap(t)
+	gap, evidence := p.outcome(t, now, false)
 	from := p.model.spacing
 	p.model.accepted(gap, evidence)
 	if p.model.spacing != from {
@@ -245,10 +280,7 @@ func (p *Pacer) Accepted(t Ticket) {
 func (p *Pacer) Refused(t Ticket, retryAfter time.Duration) {
 	p.refusals.Add(1)
 	p.mu.Lock()
-	gap, evidence := p.gap(t)
-	if t.id != 0 && p.sends[t.id%paceLog].id == t.id {
-		p.sends[t.id%paceLog].refused = true
-	}
+	gap, evidence := p.outcome(t, p.clock.Now(), true)
 	from := p.model.spacing
 	p.model.refused(gap, retryAfter, evidence)
 	to := p.model.spacing

@@ -42,9 +42,11 @@ const (
 
 // refused takes a refusal of a request sent gap after the latest earlier
 // request not refused (gap < 0: unknown), with the server's Retry-After
-// (0: none). evidence is false for a request sent before any refusal was
-// known: sent unpaced, in a burst, it may have reached the server after
-// requests sent later, so its gap bounds nothing. The spacing never
+// (0: none). evidence is false when the gap bounds nothing: for a request
+// sent before any refusal was known (sent unpaced, in a burst, it may have
+// reached the server after requests sent later), or when the request the
+// gap runs from was answered late (it may have reached the server late, a
+// stalled machine, so the server saw a shorter gap). The spacing never
 // shortens on a refusal.
 func (m *paceModel) refused(gap, retryAfter time.Duration, evidence bool) {
 	m.throttled = true
@@ -58,19 +60,9 @@ func (m *paceModel) refused(gap, retryAfter time.Duration, evidence bool) {
 			// (queued or in flight at an older pace): nothing new.
 		case m.hiAcc > 0 && gap >= m.hiAcc:
 			// A gap the server once accepted, refused now: arrival jitter
-			// compressed it, so keep a wider margin. A gap well beyond
-			// the spacing was refused because the server saw the request
-			// before it late (a stalled machine): no margin helps, so
-			// alone it changes nothing. Past the widest margin, or after
-			// three such refusals with nothing accepted between, the
-			// server has tightened: learn it anew.
-			m.contradicted++
-			stall := float64(gap) > float64(m.spacing)*(1+2*paceMarginStep)
-			switch {
-			case m.margin >= paceMarginMax || m.contradicted >= 3:
-				m.lo, m.hiAcc, m.hiHint, m.margin, m.contradicted = gap, 0, 0, paceMarginMin, 0
-			case stall:
-			default:
+			// compressed it, so keep a wider margin (past the widest, the
+			// server has tightened).
+			if !m.contradict(gap) {
 				m.margin = min(m.margin+paceMarginStep, paceMarginMax)
 			}
 		default:
@@ -88,10 +80,15 @@ func (m *paceModel) refused(gap, retryAfter time.Duration, evidence bool) {
 		}
 	}
 	t, bisect := m.target()
-	if hi := m.upper(); hi > 0 && !bisect {
-		// Refused on the way down from hi: the interval lies between the
-		// bounds, so try their middle rather than creep up from lo.
-		t = max(t, time.Duration(math.Sqrt(float64(m.lo)*float64(hi))))
+	if !bisect {
+		// Refused on the way down, with the bounds close: go back to the
+		// shortest accepted gap and come down again from there, rather
+		// than creep up from lo a refusal at a time.
+		if m.hiAcc > 0 {
+			t = max(t, m.hiAcc)
+		} else if m.hiHint > 0 {
+			t = max(t, time.Duration(math.Sqrt(float64(m.lo)*float64(m.hiHint))))
+		}
 	}
 	m.spacing = m.clamp(max(m.spacing, t))
 }
@@ -105,10 +102,25 @@ func (m *paceModel) upper() time.Duration {
 	return hi
 }
 
+// contradict notes a refusal the bounds do not explain, and starts
+// learning anew (reporting true) when the server has tightened: the third
+// such refusal with nothing accepted between, or one past the widest
+// margin. The new lower bound is the spacing the refusals kept coming at,
+// not the gap, which a stall may have stretched.
+func (m *paceModel) contradict(gap time.Duration) bool {
+	m.contradicted++
+	if m.contradicted < 3 && m.margin < paceMarginMax {
+		return false
+	}
+	m.lo, m.hiAcc, m.hiHint, m.margin, m.contradicted = min(gap, m.spacing), 0, 0, paceMarginMin, 0
+	return true
+}
+
 // accepted takes an answer other than a refusal to a request sent gap
 // after the latest earlier request not refused (gap < 0: unknown).
-// evidence is false for a request sent before any refusal was known: its
-// gap says nothing about a limit.
+// evidence is false for a request sent before any refusal was known (its
+// gap says nothing about a limit) or answered late (it may have reached
+// the server late, so the server saw a longer gap).
 func (m *paceModel) accepted(gap time.Duration, evidence bool) {
 	if !m.throttled {
 		return
@@ -120,7 +132,9 @@ func (m *paceModel) accepted(gap time.Duration, evidence bool) {
 	m.margin = max(paceMarginMin, m.margin-paceMarginStep/128)
 	m.lo -= m.lo / 16384 // a server that relents is followed, slowly
 	t, bisect := m.target()
-	if t >= m.spacing {
+	if t >= m.spacing || gap < 0 || float64(gap) > float64(m.spacing)*(1+2*paceMarginStep) {
+		// Only a gap near the spacing says the spacing works (the retry
+		// of a refusal, for one, leaves a gap twice as long).
 		return
 	}
 	if !bisect {
