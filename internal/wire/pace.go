@@ -27,10 +27,13 @@ import (
 // jitter: it widens the margin (by 5%, shrinking back slowly) instead of
 // moving the bound, so jitter cannot ratchet the pace upwards.
 //
-// A refusal of a gap far beyond the spacing (the server saw the request
-// before it late: a stalled machine) does not slow the pace; three such
-// refusals with nothing accepted between mean the server has tightened,
-// and the pace is learnt anew.
+// A gap is evidence only when the requests around it were answered
+// promptly (within a quarter of the spacing of the quickest answer
+// lately): a request answered late may have reached the server late (a
+// stalled machine), so the server saw another gap. Nor are the gaps of
+// requests sent before the first refusal (an unpaced burst may arrive out
+// of order). Three refusals of gaps once accepted, with nothing accepted
+// between, mean the server has tightened, and the pace is learnt anew.
 //
 // Requests go one at a time, in the order they asked, each no sooner than
 // the spacing after the latest send (measured when it left, so a late send
