@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -54,6 +53,8 @@ type school struct {
 
 type genCourse struct {
 	number string
+	name   string
+	credit float64
 	term   int // index into school.terms
 	filled int // students placed so far
 	// sections holds SECTIONS.ID of the course's sections in fill order.
@@ -89,12 +90,18 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	// at once) while the live heap stays small: collecting less often during
 	// the load saves CPU at the cost of some tens of megabytes.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	conn, err := s.DB.Conn(ctx)
+	conn, err := openRaw(s.uri)
 	if err != nil {
-		return fmt.Errorf("generating a district: %w", err)
+		return fmt.Errorf("generating a district: opening the database: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"); err != nil {
+	defer conn.close()
+	stop := context.AfterFunc(ctx, conn.interrupt) // a cancelled seed stops mid-statement
+	defer stop()
+	setup := "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"
+	if !s.Persistent() {
+		setup = "PRAGMA synchronous = OFF; " + setup
+	}
+	if err := conn.exec(setup); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	w := startWriter(ctx, conn)
@@ -110,13 +117,13 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 		runErr = nil // the writer's own error says what failed
 	}
 	if err := errors.Join(runErr, werr); err != nil {
-		conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.exec("ROLLBACK")
 		if memdbLimitErr != nil && !s.Persistent() {
 			err = fmt.Errorf("%w (in-memory databases stay capped at 1 GiB: %v)", err, memdbLimitErr)
 		}
 		return fmt.Errorf("generating a district: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := conn.exec("COMMIT"); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	return nil
@@ -307,7 +314,7 @@ func (g *generator) run() error {
 			if sc.level > 0 && ci%3 != 0 {
 				term = 1 + ci%2
 			}
-			sc.courses = append(sc.courses, genCourse{number: number, term: term})
+			sc.courses = append(sc.courses, genCourse{number: number, name: c.name, credit: c.credit, term: term})
 			if err := courses.add(courseDCID, courseDCID+50, number, c.name, sc.number, c.credit, "CORE", 1); err != nil {
 				return err
 			}
@@ -331,6 +338,7 @@ func (g *generator) run() error {
 	core := newBatch(g.w, "STUDENTCOREFIELDS", "STUDENTSDCID,PSCORE_LEGAL_FIRST_NAME,PSCORE_LEGAL_MIDDLE_NAME,PSCORE_LEGAL_LAST_NAME,PSCORE_LEGAL_GENDER,PRIMARYLANGUAGE,HOMEROOM")
 	fees := newBatch(g.w, "FEE", "DCID,ID,STUDENTID,SCHOOLID,YEARID,FEE_TYPE_ID,FEE_TYPE_NAME,FEE_CATEGORY_NAME,DESCRIPTION,FEE_AMOUNT,FEE_BALANCE,DATE_CREATED,PRIORITY")
 	cc := newBatch(g.w, "CC", "DCID,ID,STUDENTID,SECTIONID,SCHOOLID,TERMID,COURSE_NUMBER,SECTION_NUMBER,EXPRESSION,TEACHERID,DATEENROLLED,DATELEFT")
+	d := g.newDerived(yearID)
 	var sections []sectionRow
 	sectionID, ccDCID, feeDCID := 0, 0, 0
 	for i, p := range places {
@@ -409,8 +417,16 @@ func (g *generator) run() error {
 			g.pick(homerooms), nextSchool, nextGrade, number, money(g.rng), money(g.rng), 0.0, 0.0, nil); err != nil {
 			return err
 		}
+		busRoute := ""
 		if g.rng.IntN(10) < 7 {
-			if err := ufields.add(dcid, webID+"@students.example.org", city, strconv.Itoa(100+g.rng.IntN(900)), nullable([]string{"", "1", "2", "3", "4"}[g.rng.IntN(5)])); err != nil {
+			locker := strconv.Itoa(100 + g.rng.IntN(900))
+			busRoute = []string{"", "1", "2", "3", "4"}[g.rng.IntN(5)]
+			if err := ufields.add(dcid, webID+"@students.example.org", city, locker, nullable(busRoute)); err != nil {
+				return err
+			}
+		}
+		if p.status == 0 {
+			if err := d.student(id, sc.number, grade, entry, exit, street, busRoute); err != nil {
 				return err
 			}
 		}
@@ -463,6 +479,9 @@ func (g *generator) run() error {
 			if err := cc.add(ccDCID, ccDCID+900, id, secID, sc.number, t.id, sec.course, sec.number, sec.expr, sec.teacher, t.firstDay, left); err != nil {
 				return err
 			}
+			if err := d.enrolment(ccDCID, id, secID, sc, grade, t, c, left); err != nil {
+				return err
+			}
 		}
 	}
 	secs := newBatch(g.w, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS")
@@ -476,7 +495,7 @@ func (g *generator) run() error {
 			return err
 		}
 	}
-	return g.deriveTables(yearID)
+	return d.flush()
 }
 
 func (g *generator) insertPrefs() error {
@@ -619,12 +638,10 @@ func appendArgs(dst []driver.NamedValue, vals []any) ([]driver.NamedValue, error
 }
 
 // writer runs statements on one connection, in the order given, on its own
-// goroutine, talking to the driver directly: database/sql's per-argument
-// checks cost more than SQLite's own work for a row. wait must be called
-// once, after the last send.
+// goroutine. wait must be called once, after the last send.
 type writer struct {
 	ctx    context.Context
-	conn   *sql.Conn
+	conn   *rawConn
 	jobs   chan writeJob
 	done   chan struct{}
 	err    error // the first failure; read only after done is closed
@@ -639,16 +656,13 @@ type writeJob struct {
 // errWriterStopped stops the generator early; wait reports the cause.
 var errWriterStopped = errors.New("a database write failed")
 
-func startWriter(ctx context.Context, conn *sql.Conn) *writer {
+func startWriter(ctx context.Context, conn *rawConn) *writer {
 	// Two statements queued keep SQLite busy while the generator builds the
 	// next, and bound memory to a few megabytes.
 	w := &writer{ctx: ctx, conn: conn, jobs: make(chan writeJob, 2), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		err := conn.Raw(func(dc any) error { return w.loop(dc) })
-		if w.err == nil && err != nil {
-			w.err = err
-		}
+		w.loop()
 		for range w.jobs {
 			// drain after a failure, so send never blocks
 		}
@@ -656,44 +670,24 @@ func startWriter(ctx context.Context, conn *sql.Conn) *writer {
 	return w
 }
 
-func (w *writer) loop(dc any) error {
-	prep, ok1 := dc.(driver.ConnPrepareContext)
-	execer, ok2 := dc.(driver.ExecerContext)
-	if !ok1 || !ok2 {
-		w.failed.Store(true)
-		return fmt.Errorf("the SQLite driver's connection (%T) cannot prepare or execute with a context", dc)
-	}
-	stmts := map[string]driver.Stmt{}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
-		}
-	}()
+func (w *writer) loop() {
 	// Profiles of a seed name the table or step each sample belongs to.
 	defer pprof.SetGoroutineLabels(w.ctx)
 	for j := range w.jobs {
 		pprof.SetGoroutineLabels(pprof.WithLabels(w.ctx, pprof.Labels("seeding", j.what)))
-		var err error
-		if len(j.args) < 1000 {
-			_, err = execer.ExecContext(w.ctx, j.query, j.args)
-		} else {
-			st := stmts[j.query]
-			if st == nil {
-				if st, err = prep.PrepareContext(w.ctx, j.query); err == nil {
-					stmts[j.query] = st
-				}
-			}
-			if err == nil {
-				_, err = st.(driver.StmtExecContext).ExecContext(w.ctx, j.args)
-			}
+		err := w.ctx.Err()
+		if err == nil {
+			err = w.conn.run(j.query, j.args)
 		}
 		if err != nil {
+			if ctxErr := w.ctx.Err(); ctxErr != nil {
+				err = ctxErr
+			}
 			w.err = fmt.Errorf("%s: %w", j.what, err)
 			w.failed.Store(true)
-			return nil
+			return
 		}
 	}
-	return nil
 }
 
 // exec queues a statement; it fails once an earlier one has failed.

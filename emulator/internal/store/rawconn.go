@@ -1,0 +1,196 @@
+package store
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// rawConn is a connection opened through SQLite's C API, for seeding only.
+// The database/sql driver copies every text value into a fresh C buffer,
+// takes the connection's mutex for every bound value and looks each
+// parameter up by name; for the millions of values of a big district that
+// cost as much as SQLite's own inserts. rawConn copies a statement's text
+// values into one reused buffer and binds them in place. It must be used by
+// one goroutine at a time.
+type rawConn struct {
+	tls   *libc.TLS
+	db    uintptr
+	stmts map[string]uintptr // prepared statements by SQL text
+	arena uintptr            // C buffer holding the text values being bound
+	size  int                // arena's size in bytes
+}
+
+// openRaw opens uri (an SQLite "file:" URI) without a mutex: only the
+// seeding goroutines use it, one after the other.
+func openRaw(uri string) (*rawConn, error) {
+	c := &rawConn{tls: libc.NewTLS(), stmts: map[string]uintptr{}}
+	name, err := libc.CString(uri)
+	if err != nil {
+		c.tls.Close()
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, name)
+	pdb := c.tls.Alloc(8)
+	defer c.tls.Free(8)
+	rc := sqlite3.Xsqlite3_open_v2(c.tls, name, pdb,
+		sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_URI|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	c.db = *(*uintptr)(cmem(pdb))
+	if rc != sqlite3.SQLITE_OK {
+		err := c.errorf(rc)
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// close finalizes the statements and closes the connection.
+func (c *rawConn) close() {
+	for _, st := range c.stmts {
+		sqlite3.Xsqlite3_finalize(c.tls, st)
+	}
+	c.stmts = nil
+	if c.db != 0 {
+		sqlite3.Xsqlite3_close_v2(c.tls, c.db)
+		c.db = 0
+	}
+	if c.arena != 0 {
+		libc.Xfree(c.tls, c.arena)
+		c.arena = 0
+	}
+	c.tls.Close()
+}
+
+// errorf turns an SQLite result code into an error with the connection's
+// message.
+func (c *rawConn) errorf(rc int32) error {
+	msg := sqlite3.Xsqlite3_errstr(c.tls, rc)
+	if c.db != 0 {
+		msg = sqlite3.Xsqlite3_errmsg(c.tls, c.db)
+	}
+	return fmt.Errorf("%s (SQLite code %d)", libc.GoString(msg), rc)
+}
+
+// exec runs one or more statements without arguments.
+func (c *rawConn) exec(query string) error {
+	q, err := libc.CString(query)
+	if err != nil {
+		return err
+	}
+	defer libc.Xfree(c.tls, q)
+	if rc := sqlite3.Xsqlite3_exec(c.tls, c.db, q, 0, 0, 0); rc != sqlite3.SQLITE_OK {
+		return c.errorf(rc)
+	}
+	return nil
+}
+
+// run executes query once with args, keeping the prepared statement for the
+// next call with the same text.
+func (c *rawConn) run(query string, args []driver.NamedValue) error {
+	if len(args) == 0 {
+		return c.exec(query)
+	}
+	st := c.stmts[query]
+	if st == 0 {
+		q, err := libc.CString(query)
+		if err != nil {
+			return err
+		}
+		pst := c.tls.Alloc(8)
+		rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, q, -1, pst, 0)
+		st = *(*uintptr)(cmem(pst))
+		c.tls.Free(8)
+		libc.Xfree(c.tls, q)
+		if rc != sqlite3.SQLITE_OK {
+			return c.errorf(rc)
+		}
+		c.stmts[query] = st
+	}
+	if n := int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, st)); n != len(args) {
+		return fmt.Errorf("%d values for %d parameters", len(args), n)
+	}
+	if err := c.bind(st, args); err != nil {
+		return err
+	}
+	rc := sqlite3.Xsqlite3_step(c.tls, st)
+	sqlite3.Xsqlite3_reset(c.tls, st)
+	if rc != sqlite3.SQLITE_DONE && rc != sqlite3.SQLITE_ROW {
+		return c.errorf(rc)
+	}
+	return nil
+}
+
+// bind binds args in order. Text goes into the arena and is bound without
+// a copy (SQLITE_STATIC): SQLite reads it only while the statement runs,
+// and every run binds all its parameters afresh.
+func (c *rawConn) bind(st uintptr, args []driver.NamedValue) error {
+	text := 0
+	for _, a := range args {
+		if s, ok := a.Value.(string); ok {
+			text += len(s)
+		}
+	}
+	if text > c.size {
+		size := max(text, 2*c.size, 1<<16)
+		p := libc.Xmalloc(c.tls, uint64(size))
+		if p == 0 {
+			return fmt.Errorf("out of memory binding %d bytes of text", text)
+		}
+		if c.arena != 0 {
+			libc.Xfree(c.tls, c.arena)
+		}
+		c.arena, c.size = p, size
+	}
+	var buf []byte
+	if c.arena != 0 {
+		buf = unsafe.Slice((*byte)(cmem(c.arena)), c.size)
+	}
+	off := 0
+	for i, a := range args {
+		var rc int32
+		switch v := a.Value.(type) {
+		case int64:
+			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st, int32(i+1), v)
+		case float64:
+			rc = sqlite3.Xsqlite3_bind_double(c.tls, st, int32(i+1), v)
+		case string:
+			copy(buf[off:], v)
+			rc = sqlite3.Xsqlite3_bind_text(c.tls, st, int32(i+1), c.arena+uintptr(off), int32(len(v)), 0)
+			off += len(v)
+		case nil:
+			rc = sqlite3.Xsqlite3_bind_null(c.tls, st, int32(i+1))
+		default:
+			return fmt.Errorf("unsupported value type %T", v)
+		}
+		if rc != sqlite3.SQLITE_OK {
+			return c.errorf(rc)
+		}
+	}
+	return nil
+}
+
+// sizeHint tells an in-memory database how large it will grow, so it
+// allocates once instead of doubling (each doubling copies it all).
+func (c *rawConn) sizeHint(bytes int64) error {
+	p := c.tls.Alloc(8)
+	defer c.tls.Free(8)
+	*(*int64)(cmem(p)) = bytes
+	if rc := sqlite3.Xsqlite3_file_control(c.tls, c.db, 0, sqlite3.SQLITE_FCNTL_SIZE_HINT, p); rc != sqlite3.SQLITE_OK {
+		return c.errorf(rc)
+	}
+	return nil
+}
+
+// interrupt stops the statement running on c, from any goroutine.
+func (c *rawConn) interrupt() {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	sqlite3.Xsqlite3_interrupt(tls, c.db)
+}
+
+// cmem is the Go pointer for C memory that libc allocated (outside Go's
+// heap, so the collector never moves or frees it).
+func cmem(p uintptr) unsafe.Pointer { return unsafe.Add(nil, p) }
