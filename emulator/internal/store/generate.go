@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -573,7 +572,7 @@ type batch struct {
 	perStmt int
 	head    string
 	full    string // the statement for perStmt rows
-	args    []driver.NamedValue
+	args    params
 	rows    int
 }
 
@@ -594,12 +593,14 @@ func (b *batch) add(vals ...any) error {
 	if len(vals) != b.cols {
 		return fmt.Errorf("inserting into %s: %d values for %d columns", b.table, len(vals), b.cols)
 	}
-	if b.args == nil {
-		b.args = make([]driver.NamedValue, 0, b.perStmt*b.cols)
+	if b.args.vals == nil {
+		b.args.vals = make([]param, 0, b.perStmt*b.cols)
+		b.args.text = make([]byte, 0, 16*b.perStmt*b.cols)
 	}
-	var err error
-	if b.args, err = appendArgs(b.args, vals); err != nil {
-		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	for _, v := range vals {
+		if err := b.args.add(v); err != nil {
+			return fmt.Errorf("inserting into %s: %w", b.table, err)
+		}
 	}
 	b.rows++
 	if b.rows < b.perStmt {
@@ -617,24 +618,8 @@ func (b *batch) flush() error {
 		q = b.sql(b.rows)
 	}
 	err := b.w.send("inserting into "+b.table, q, b.args)
-	b.args, b.rows = nil, 0 // the writer owns the sent slice
+	b.args, b.rows = params{}, 0 // the writer owns the sent values
 	return err
-}
-
-// appendArgs converts generator values to driver values, as database/sql
-// would, so the writer can hand them straight to the driver.
-func appendArgs(dst []driver.NamedValue, vals []any) ([]driver.NamedValue, error) {
-	for _, v := range vals {
-		switch x := v.(type) {
-		case int:
-			v = int64(x)
-		case nil, int64, float64, string:
-		default:
-			return dst, fmt.Errorf("unsupported value type %T", v)
-		}
-		dst = append(dst, driver.NamedValue{Ordinal: len(dst) + 1, Value: v})
-	}
-	return dst, nil
 }
 
 // writer runs statements on one connection, in the order given, on its own
@@ -650,7 +635,7 @@ type writer struct {
 
 type writeJob struct {
 	what, query string
-	args        []driver.NamedValue
+	args        params
 }
 
 // errWriterStopped stops the generator early; wait reports the cause.
@@ -692,14 +677,16 @@ func (w *writer) loop() {
 
 // exec queues a statement; it fails once an earlier one has failed.
 func (w *writer) exec(what, query string, args ...any) error {
-	nv, err := appendArgs(nil, args)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+	var p params
+	for _, v := range args {
+		if err := p.add(v); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 	}
-	return w.send(what, query, nv)
+	return w.send(what, query, p)
 }
 
-func (w *writer) send(what, query string, args []driver.NamedValue) error {
+func (w *writer) send(what, query string, args params) error {
 	if w.failed.Load() {
 		return errWriterStopped
 	}

@@ -1,8 +1,8 @@
 package store
 
 import (
-	"database/sql/driver"
 	"fmt"
+	"math"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -87,10 +87,43 @@ func (c *rawConn) exec(query string) error {
 	return nil
 }
 
+// params are the values of one run of a statement, ready to bind: the
+// text values lie end to end in text, so the writer copies them to C
+// memory at once instead of chasing a string per value.
+type params struct {
+	vals []param
+	text []byte
+}
+
+type param struct {
+	kind byte  // 'i' integer, 'f' float, 't' text, 'n' NULL
+	n    int64 // the integer, the float's bits, or the text's length
+}
+
+// add appends a value: an int, int64, float64, string or nil.
+func (p *params) add(v any) error {
+	switch x := v.(type) {
+	case int:
+		p.vals = append(p.vals, param{'i', int64(x)})
+	case int64:
+		p.vals = append(p.vals, param{'i', x})
+	case float64:
+		p.vals = append(p.vals, param{'f', int64(math.Float64bits(x))})
+	case string:
+		p.vals = append(p.vals, param{'t', int64(len(x))})
+		p.text = append(p.text, x...)
+	case nil:
+		p.vals = append(p.vals, param{'n', 0})
+	default:
+		return fmt.Errorf("unsupported value type %T", v)
+	}
+	return nil
+}
+
 // run executes query once with args, keeping the prepared statement for the
 // next call with the same text.
-func (c *rawConn) run(query string, args []driver.NamedValue) error {
-	if len(args) == 0 {
+func (c *rawConn) run(query string, args params) error {
+	if len(args.vals) == 0 {
 		return c.exec(query)
 	}
 	st := c.stmts[query]
@@ -109,8 +142,8 @@ func (c *rawConn) run(query string, args []driver.NamedValue) error {
 		}
 		c.stmts[query] = st
 	}
-	if n := int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, st)); n != len(args) {
-		return fmt.Errorf("%d values for %d parameters", len(args), n)
+	if n := int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, st)); n != len(args.vals) {
+		return fmt.Errorf("%d values for %d parameters", len(args.vals), n)
 	}
 	if err := c.bind(st, args); err != nil {
 		return err
@@ -126,44 +159,34 @@ func (c *rawConn) run(query string, args []driver.NamedValue) error {
 // bind binds args in order. Text goes into the arena and is bound without
 // a copy (SQLITE_STATIC): SQLite reads it only while the statement runs,
 // and every run binds all its parameters afresh.
-func (c *rawConn) bind(st uintptr, args []driver.NamedValue) error {
-	text := 0
-	for _, a := range args {
-		if s, ok := a.Value.(string); ok {
-			text += len(s)
-		}
-	}
-	if text > c.size {
-		size := max(text, 2*c.size, 1<<16)
+func (c *rawConn) bind(st uintptr, args params) error {
+	if len(args.text) > c.size {
+		size := max(len(args.text), 2*c.size, 1<<16)
 		p := libc.Xmalloc(c.tls, uint64(size))
 		if p == 0 {
-			return fmt.Errorf("out of memory binding %d bytes of text", text)
+			return fmt.Errorf("out of memory binding %d bytes of text", len(args.text))
 		}
 		if c.arena != 0 {
 			libc.Xfree(c.tls, c.arena)
 		}
 		c.arena, c.size = p, size
 	}
-	var buf []byte
-	if c.arena != 0 {
-		buf = unsafe.Slice((*byte)(cmem(c.arena)), c.size)
+	if len(args.text) > 0 {
+		copy(unsafe.Slice((*byte)(cmem(c.arena)), c.size), args.text)
 	}
-	off := 0
-	for i, a := range args {
+	off := c.arena
+	for i, v := range args.vals {
 		var rc int32
-		switch v := a.Value.(type) {
-		case int64:
-			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st, int32(i+1), v)
-		case float64:
-			rc = sqlite3.Xsqlite3_bind_double(c.tls, st, int32(i+1), v)
-		case string:
-			copy(buf[off:], v)
-			rc = sqlite3.Xsqlite3_bind_text(c.tls, st, int32(i+1), c.arena+uintptr(off), int32(len(v)), 0)
-			off += len(v)
-		case nil:
-			rc = sqlite3.Xsqlite3_bind_null(c.tls, st, int32(i+1))
+		switch v.kind {
+		case 'i':
+			rc = sqlite3.Xsqlite3_bind_int64(c.tls, st, int32(i+1), v.n)
+		case 'f':
+			rc = sqlite3.Xsqlite3_bind_double(c.tls, st, int32(i+1), math.Float64frombits(uint64(v.n)))
+		case 't':
+			rc = sqlite3.Xsqlite3_bind_text(c.tls, st, int32(i+1), off, int32(v.n), 0)
+			off += uintptr(v.n)
 		default:
-			return fmt.Errorf("unsupported value type %T", v)
+			rc = sqlite3.Xsqlite3_bind_null(c.tls, st, int32(i+1))
 		}
 		if rc != sqlite3.SQLITE_OK {
 			return c.errorf(rc)
