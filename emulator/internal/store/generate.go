@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"runtime/pprof"
@@ -109,7 +110,13 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	runErr := g.run()
 	if runErr == nil {
 		// Worker threads let SQLite sort index keys on the second core.
-		w.exec("indexing the district", "PRAGMA threads = 2;"+indexes+"PRAGMA threads = 0;")
+		w.exec("indexing the district", "PRAGMA threads = 2")
+		for _, ix := range strings.Split(indexes, ";") {
+			if f := strings.Fields(ix); len(f) > 5 { // CREATE INDEX IF NOT EXISTS name ...
+				w.exec("indexing "+f[5], ix)
+			}
+		}
+		w.exec("indexing the district", "PRAGMA threads = 0")
 	}
 	werr := w.wait()
 	if errors.Is(runErr, errWriterStopped) {
@@ -262,7 +269,7 @@ func (g *generator) run() error {
 			if t.portion == 1 {
 				isYear = 1
 			}
-			if err := terms.add(termDCID, t.id, sc.number, yearID, t.portion, t.first, t.last, t.abbr, t.name, isYear); err != nil {
+			if err := terms.add(vi(termDCID), vi(t.id), vi(sc.number), vi(yearID), vi(t.portion), vs(t.first), vs(t.last), vs(t.abbr), vs(t.name), vi(isYear)); err != nil {
 				return err
 			}
 		}
@@ -278,10 +285,10 @@ func (g *generator) run() error {
 			if k == 0 {
 				title, ptaccess, teacherLogin = "Principal", 0, ""
 			}
-			if err := users.add(userDCID, sc.number, strconv.Itoa(7000+userDCID), first, nullable(middle), last,
-				last+", "+first, title, login+"@staff.example.org", login, nullable(teacherLogin), 1, ptaccess,
-				g.street(), g.pick(cities),
-				DistrictState, g.zip(), phone(g.rng), phone(g.rng)); err != nil {
+			if err := users.add(vi(userDCID), vi(sc.number), vs(strconv.Itoa(7000+userDCID)), vs(first), nullable(middle), vs(last),
+				vs(last+", "+first), vs(title), vs(login+"@staff.example.org"), vs(login), nullable(teacherLogin), vi(1), vi(ptaccess),
+				vs(g.street()), vs(g.pick(cities)),
+				vs(DistrictState), vs(g.zip()), vs(phone(g.rng)), vs(phone(g.rng))); err != nil {
 				return err
 			}
 			status := 1
@@ -292,12 +299,12 @@ func (g *generator) run() error {
 			if status == 1 && k > 0 {
 				sc.teachers = append(sc.teachers, ssID)
 			}
-			if err := staff.add(userDCID+200, ssID, userDCID, sc.number, status, 1, strconv.Itoa(100+g.rng.IntN(200))); err != nil {
+			if err := staff.add(vi(userDCID+200), vi(ssID), vi(userDCID), vi(sc.number), vi(status), vi(1), vs(strconv.Itoa(100+g.rng.IntN(200)))); err != nil {
 				return err
 			}
 			if k == 0 {
 				if err := g.w.exec("naming the principal", "UPDATE SCHOOLS SET PRINCIPAL=?, PRINCIPALEMAIL=? WHERE DCID=?",
-					first+" "+last, login+"@staff.example.org", sc.dcid); err != nil {
+					vs(first+" "+last), vs(login+"@staff.example.org"), vi(sc.dcid)); err != nil {
 					return err
 				}
 			}
@@ -314,7 +321,7 @@ func (g *generator) run() error {
 				term = 1 + ci%2
 			}
 			sc.courses = append(sc.courses, genCourse{number: number, name: c.name, credit: c.credit, term: term})
-			if err := courses.add(courseDCID, courseDCID+50, number, c.name, sc.number, c.credit, "CORE", 1); err != nil {
+			if err := courses.add(vi(courseDCID), vi(courseDCID+50), vs(number), vs(c.name), vi(sc.number), vf(c.credit), vs("CORE"), vi(1)); err != nil {
 				return err
 			}
 		}
@@ -353,18 +360,18 @@ func (g *generator) run() error {
 		sc := p.sc
 		grade := p.grade
 		entry, exit := firstDay, g.date(y+1, time.June, 11)
-		var exitCode any
+		exitCode := vnull
 		switch p.status {
 		case 3:
 			grade = 99
 			entry, exit = g.date(y-1, time.August, 21), g.date(y, time.June, 6)
-			exitCode = "GR"
+			exitCode = vs("GR")
 		case 2:
 			exit = g.date(y, time.October, 1+g.rng.IntN(28))
-			exitCode = "TR"
+			exitCode = vs("TR")
 		case 1:
 			exit = g.date(y, time.November, 1+g.rng.IntN(28))
-			exitCode = "WD"
+			exitCode = vs("WD")
 		}
 		age := grade
 		if grade == 99 {
@@ -378,20 +385,20 @@ func (g *generator) run() error {
 		if g.rng.IntN(5) == 0 {
 			mStreet = fmt.Sprintf("PO Box %d", 100+g.rng.IntN(900))
 		}
-		alert := func(pct int, text string) (any, any) {
+		alert := func(pct int, text string) (val, val) {
 			if g.rng.IntN(100) >= pct {
-				return nil, nil
+				return vnull, vnull
 			}
-			return text, g.date(y+1, time.June, 30)
+			return vs(text), vs(g.date(y+1, time.June, 30))
 		}
 		legal, legalExp := alert(2, "Custody order on file; see office")
 		disc, discExp := alert(3, "Behaviour plan in place")
 		med, medExp := alert(10, []string{"Peanut allergy", "Asthma inhaler", "Bee sting allergy", "Type 1 diabetes"}[g.rng.IntN(4)])
 		other, otherExp := alert(2, "Transportation: walker")
 		mother, father := g.pick(firstNames), g.pick(firstNames)
-		var doctor, doctorPhone any
+		doctor, doctorPhone := vnull, vnull
 		if g.rng.IntN(2) == 0 {
-			doctor, doctorPhone = "Dr. "+g.pick(lastNames), phone(g.rng)
+			doctor, doctorPhone = vs("Dr. "+g.pick(lastNames)), vs(phone(g.rng))
 		}
 		entryGrade := max(0, min(grade, g.rng.IntN(13)))
 		if grade == 99 {
@@ -406,21 +413,21 @@ func (g *generator) run() error {
 		}
 		entryComment := nullable([]string{"", "", "New to district", "Promote Same School"}[g.rng.IntN(4)])
 		upperLast := strings.ToUpper(last)
-		if err := stu.add(dcid, id, number, webID, "MN"+strconv.Itoa(30000000+id), first, nullable(middle), upperLast, upperLast+", "+first,
-			grade, sc.number, p.status, entry, exit, "E1", entryComment, exitCode, 1000+sc.dcid, dob, gender, classOf,
-			street, city, DistrictState, zip, mStreet, city, DistrictState, zip, phone(g.rng),
+		if err := stu.add(vi(dcid), vi(id), vi(number), vs(webID), vs("MN"+strconv.Itoa(30000000+id)), vs(first), nullable(middle), vs(upperLast), vs(upperLast+", "+first),
+			vi(grade), vi(sc.number), vi(p.status), vs(entry), vs(exit), vs("E1"), entryComment, exitCode, vi(1000+sc.dcid), vs(dob), vs(gender), vi(classOf),
+			vs(street), vs(city), vs(DistrictState), vs(zip), vs(mStreet), vs(city), vs(DistrictState), vs(zip), vs(phone(g.rng)),
 			legal, legalExp, disc, discExp, med, medExp, other, otherExp,
-			g.rng.IntN(4)/3, g.pick(ethnicities), 0, upperLast+", "+mother, upperLast+", "+father,
-			strings.ToLower(mother+"."+last)+"@family.example.org", nil, mother+" "+last, phone(g.rng), father+" "+last, phone(g.rng),
-			doctor, doctorPhone, distEntry, entryGrade, distEntry, entryGrade,
-			g.pick(homerooms), nextSchool, nextGrade, number, money(g.rng), money(g.rng), 0.0, 0.0, nil); err != nil {
+			vi(g.rng.IntN(4)/3), vs(g.pick(ethnicities)), vi(0), vs(upperLast+", "+mother), vs(upperLast+", "+father),
+			vs(strings.ToLower(mother+"."+last)+"@family.example.org"), vnull, vs(mother+" "+last), vs(phone(g.rng)), vs(father+" "+last), vs(phone(g.rng)),
+			doctor, doctorPhone, vs(distEntry), vi(entryGrade), vs(distEntry), vi(entryGrade),
+			vs(g.pick(homerooms)), vi(nextSchool), vi(nextGrade), vi(number), vf(money(g.rng)), vf(money(g.rng)), vf(0), vf(0), vnull); err != nil {
 			return err
 		}
 		busRoute := ""
 		if g.rng.IntN(10) < 7 {
 			locker := strconv.Itoa(100 + g.rng.IntN(900))
 			busRoute = []string{"", "1", "2", "3", "4"}[g.rng.IntN(5)]
-			if err := ufields.add(dcid, webID+"@students.example.org", city, locker, nullable(busRoute)); err != nil {
+			if err := ufields.add(vi(dcid), vs(webID+"@students.example.org"), vs(city), vs(locker), nullable(busRoute)); err != nil {
 				return err
 			}
 		}
@@ -430,7 +437,7 @@ func (g *generator) run() error {
 			}
 		}
 		if g.rng.IntN(10) < 6 {
-			if err := core.add(dcid, first, nullable(middle), upperLast, gender, g.pick(languages), g.pick(homerooms)); err != nil {
+			if err := core.add(vi(dcid), vs(first), nullable(middle), vs(upperLast), vs(gender), vs(g.pick(languages)), vs(g.pick(homerooms))); err != nil {
 				return err
 			}
 		}
@@ -438,7 +445,7 @@ func (g *generator) run() error {
 			feeDCID++
 			amount := float64(5+g.rng.IntN(20)) * 5
 			ft := g.rng.IntN(len(feeTypes))
-			if err := fees.add(feeDCID, feeDCID+10, id, sc.number, yearID, ft+1, feeTypes[ft], "General", feeTypes[ft]+" "+strconv.Itoa(y), amount, amount-float64(g.rng.IntN(2))*amount, firstDay, 1); err != nil {
+			if err := fees.add(vi(feeDCID), vi(feeDCID+10), vi(id), vi(sc.number), vi(yearID), vi(ft+1), vs(feeTypes[ft]), vs("General"), vs(feeTypes[ft]+" "+strconv.Itoa(y)), vf(amount), vf(amount-float64(g.rng.IntN(2))*amount), vs(firstDay), vi(1)); err != nil {
 				return err
 			}
 		}
@@ -475,7 +482,7 @@ func (g *generator) run() error {
 				sec.enrolled++
 			}
 			ccDCID++
-			if err := cc.add(ccDCID, ccDCID+900, id, secID, sc.number, t.id, sec.course, sec.number, sec.expr, sec.teacher, t.firstDay, left); err != nil {
+			if err := cc.add(vi(ccDCID), vi(ccDCID+900), vi(id), vi(secID), vi(sc.number), vi(t.id), vs(sec.course), vs(sec.number), vs(sec.expr), vi(sec.teacher), vs(t.firstDay), vs(left)); err != nil {
 				return err
 			}
 			if err := d.enrolment(ccDCID, id, secID, sc, grade, t, c, left); err != nil {
@@ -485,7 +492,7 @@ func (g *generator) run() error {
 	}
 	secs := newBatch(g.w, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS")
 	for _, s := range sections {
-		if err := secs.add(s.dcid, s.id, s.school, s.course, s.number, s.term, nullableInt(s.teacher), s.expr, s.expr, 2, strconv.Itoa(100+s.id%300), 30, s.enrolled); err != nil {
+		if err := secs.add(vi(s.dcid), vi(s.id), vi(s.school), vs(s.course), vs(s.number), vi(s.term), nullableInt(s.teacher), vs(s.expr), vs(s.expr), vi(2), vs(strconv.Itoa(100+s.id%300)), vi(30), vi(s.enrolled)); err != nil {
 			return err
 		}
 	}
@@ -506,7 +513,7 @@ func (g *generator) insertPrefs() error {
 		{"districtzip", "55401"}, {"districtphone", "612-555-0100"}, {"districtfax", "612-555-0101"},
 		{"districttimezone", DistrictTimezone},
 	} {
-		if err := b.add(kv[0], kv[1], 0); err != nil {
+		if err := b.add(vs(kv[0]), vs(kv[1]), vi(0)); err != nil {
 			return err
 		}
 	}
@@ -518,15 +525,15 @@ func (g *generator) insertSchools() error {
 		"SCHOOLADDRESS,SCHOOLCITY,SCHOOLSTATE,SCHOOLZIP,SCHOOLPHONE,SCHOOLFAX")
 	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
 		abbr := fmt.Sprintf("S%d", sc.dcid)
-		var addr, city, zip, ph, fax any
+		addr, city, zip, ph, fax := vnull, vnull, vnull, vnull, vnull
 		excluded := 1
 		if sc != g.grad {
-			addr = g.street()
-			city, zip, ph, fax, excluded = g.pick(cities), g.zip(), phone(g.rng), phone(g.rng), 0
+			addr = vs(g.street())
+			city, zip, ph, fax, excluded = vs(g.pick(cities)), vs(g.zip()), vs(phone(g.rng)), vs(phone(g.rng)), 0
 		} else {
 			abbr = "Grad"
 		}
-		if err := b.add(sc.dcid, sc.dcid+10, sc.number, sc.name, abbr, sc.low, sc.high, 0, excluded, addr, city, DistrictState, zip, ph, fax); err != nil {
+		if err := b.add(vi(sc.dcid), vi(sc.dcid+10), vi(sc.number), vs(sc.name), vs(abbr), vi(sc.low), vi(sc.high), vi(0), vi(excluded), addr, city, vs(DistrictState), zip, ph, fax); err != nil {
 			return err
 		}
 	}
@@ -549,18 +556,31 @@ var phones, zips = func() (p, z []string) {
 
 func money(r *rand.Rand) float64 { return float64(r.IntN(5000)) / 100 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+// val is one value of a row, typed so that building millions of rows boxes
+// nothing.
+type val struct {
+	kind byte // as param.kind
+	n    int64
+	s    string
 }
 
-func nullableInt(n int) any {
-	if n == 0 {
-		return nil
+var vnull = val{kind: 'n'}
+
+func vi(n int) val     { return val{kind: 'i', n: int64(n)} }
+func vf(f float64) val { return val{kind: 'f', n: int64(math.Float64bits(f))} }
+func vs(s string) val  { return val{kind: 't', n: int64(len(s)), s: s} }
+func nullable(s string) val {
+	if s == "" {
+		return vnull
 	}
-	return n
+	return vs(s)
+}
+
+func nullableInt(n int) val {
+	if n == 0 {
+		return vnull
+	}
+	return vi(n)
 }
 
 // batch inserts rows many at a time with a prepared multi-row INSERT,
@@ -589,7 +609,7 @@ func (b *batch) sql(rows int) string {
 	return b.head + strings.TrimSuffix(strings.Repeat(row+",", rows), ",")
 }
 
-func (b *batch) add(vals ...any) error {
+func (b *batch) add(vals ...val) error {
 	if len(vals) != b.cols {
 		return fmt.Errorf("inserting into %s: %d values for %d columns", b.table, len(vals), b.cols)
 	}
@@ -598,9 +618,7 @@ func (b *batch) add(vals ...any) error {
 		b.args.text = make([]byte, 0, 16*b.perStmt*b.cols)
 	}
 	for _, v := range vals {
-		if err := b.args.add(v); err != nil {
-			return fmt.Errorf("inserting into %s: %w", b.table, err)
-		}
+		b.args.add(v)
 	}
 	b.rows++
 	if b.rows < b.perStmt {
@@ -676,12 +694,10 @@ func (w *writer) loop() {
 }
 
 // exec queues a statement; it fails once an earlier one has failed.
-func (w *writer) exec(what, query string, args ...any) error {
+func (w *writer) exec(what, query string, args ...val) error {
 	var p params
 	for _, v := range args {
-		if err := p.add(v); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
+		p.add(v)
 	}
 	return w.send(what, query, p)
 }

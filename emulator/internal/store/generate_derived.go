@@ -82,17 +82,17 @@ func (d *derived) student(id, school, grade int, entry, exit, street, busRoute s
 			break
 		}
 		day := (h%60 + k*61) * 10
-		if err := d.absences.add(id*2+k, id*2+k, id, school, d.days[day:day+10], 1+h%3, "ATT_ModeDaily", d.yearID); err != nil {
+		if err := d.absences.add(vi(id*2+k), vi(id*2+k), vi(id), vi(school), vs(d.days[day:day+10]), vi(1+h%3), vs("ATT_ModeDaily"), vi(d.yearID)); err != nil {
 			return err
 		}
 	}
 	if id%10 == 3 {
-		if err := d.programmes.add(id, id, id, school, 1+h%4, entry, exit, grade); err != nil {
+		if err := d.programmes.add(vi(id), vi(id), vi(id), vi(school), vi(1+h%4), vs(entry), vs(exit), vi(grade)); err != nil {
 			return err
 		}
 	}
 	if busRoute != "" {
-		if err := d.buses.add(id, id, id, school, d.busFrom, busRoute, "To School", street, stopTimes[h%50]); err != nil {
+		if err := d.buses.add(vi(id), vi(id), vi(id), vi(school), vs(d.busFrom), vs(busRoute), vs("To School"), vs(street), vs(stopTimes[h%50])); err != nil {
 			return err
 		}
 	}
@@ -107,7 +107,7 @@ func (d *derived) enrolment(ccDCID, studentID, sectionID int, sc *school, grade 
 	if sectionID > 0 && sc.level == 2 {
 		name := [...]string{"Y1", "S1", "S2"}[min(t.id%100, 2)]
 		p := 55 + h%45
-		if err := d.final.add(ccDCID, ccDCID+900, studentID, sectionID, name, letter(p), float64(p), t.firstDay, left, d.gradeUpdate); err != nil {
+		if err := d.final.add(vi(ccDCID), vi(ccDCID+900), vi(studentID), vi(sectionID), vs(name), vs(letter(p)), vf(float64(p)), vs(t.firstDay), vs(left), vs(d.gradeUpdate)); err != nil {
 			return err
 		}
 	}
@@ -117,8 +117,8 @@ func (d *derived) enrolment(ccDCID, studentID, sectionID int, sc *school, grade 
 		if p >= 60 {
 			earned = c.credit
 		}
-		if err := d.stored.add(ccDCID, studentID, sc.number, sc.name, (d.yearID-1)*100, "Y1", c.number, c.name,
-			letter(p), float64(p), grade-1, earned, c.credit, gpaPoints(p), d.storedOn); err != nil {
+		if err := d.stored.add(vi(ccDCID), vi(studentID), vi(sc.number), vs(sc.name), vi((d.yearID-1)*100), vs("Y1"), vs(c.number), vs(c.name),
+			vs(letter(p)), vf(float64(p)), vi(grade-1), vf(earned), vf(c.credit), vf(gpaPoints(p)), vs(d.storedOn)); err != nil {
 			return err
 		}
 	}

@@ -100,24 +100,12 @@ type param struct {
 	n    int64 // the integer, the float's bits, or the text's length
 }
 
-// add appends a value: an int, int64, float64, string or nil.
-func (p *params) add(v any) error {
-	switch x := v.(type) {
-	case int:
-		p.vals = append(p.vals, param{'i', int64(x)})
-	case int64:
-		p.vals = append(p.vals, param{'i', x})
-	case float64:
-		p.vals = append(p.vals, param{'f', int64(math.Float64bits(x))})
-	case string:
-		p.vals = append(p.vals, param{'t', int64(len(x))})
-		p.text = append(p.text, x...)
-	case nil:
-		p.vals = append(p.vals, param{'n', 0})
-	default:
-		return fmt.Errorf("unsupported value type %T", v)
+// add appends a value.
+func (p *params) add(v val) {
+	p.vals = append(p.vals, param{v.kind, v.n})
+	if v.kind == 't' {
+		p.text = append(p.text, v.s...)
 	}
-	return nil
 }
 
 // run executes query once with args, keeping the prepared statement for the
