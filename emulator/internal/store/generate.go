@@ -97,10 +97,12 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	defer conn.close()
 	stop := context.AfterFunc(ctx, conn.interrupt) // a cancelled seed stops mid-statement
 	defer stop()
-	setup := "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"
+	// The same settings as the store's own connections (see Open).
+	setup := "PRAGMA synchronous = NORMAL; "
 	if !s.Persistent() {
-		setup = "PRAGMA synchronous = OFF; " + setup
+		setup = "PRAGMA synchronous = OFF; "
 	}
+	setup += "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"
 	if err := conn.exec(setup); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -18,6 +19,7 @@ import (
 // one goroutine at a time.
 type rawConn struct {
 	tls   *libc.TLS
+	mu    sync.Mutex // keeps interrupt off a closing connection
 	db    uintptr
 	stmts map[string]uintptr // prepared statements by SQL text
 	arena uintptr            // C buffer holding the text values being bound
@@ -53,10 +55,12 @@ func (c *rawConn) close() {
 		sqlite3.Xsqlite3_finalize(c.tls, st)
 	}
 	c.stmts = nil
+	c.mu.Lock()
 	if c.db != 0 {
 		sqlite3.Xsqlite3_close_v2(c.tls, c.db)
 		c.db = 0
 	}
+	c.mu.Unlock()
 	if c.arena != 0 {
 		libc.Xfree(c.tls, c.arena)
 		c.arena = 0
@@ -197,6 +201,11 @@ func (c *rawConn) sizeHint(bytes int64) error {
 
 // interrupt stops the statement running on c, from any goroutine.
 func (c *rawConn) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.db == 0 {
+		return
+	}
 	tls := libc.NewTLS()
 	defer tls.Close()
 	sqlite3.Xsqlite3_interrupt(tls, c.db)
