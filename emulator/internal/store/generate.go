@@ -2,10 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"runtime/pprof"
@@ -54,6 +53,8 @@ type school struct {
 
 type genCourse struct {
 	number string
+	name   string
+	credit float64
 	term   int // index into school.terms
 	filled int // students placed so far
 	// sections holds SECTIONS.ID of the course's sections in fill order.
@@ -89,12 +90,20 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	// at once) while the live heap stays small: collecting less often during
 	// the load saves CPU at the cost of some tens of megabytes.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	conn, err := s.DB.Conn(ctx)
+	conn, err := openRaw(s.uri)
 	if err != nil {
-		return fmt.Errorf("generating a district: %w", err)
+		return fmt.Errorf("generating a district: opening the database: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"); err != nil {
+	defer conn.close()
+	stop := context.AfterFunc(ctx, conn.interrupt) // a cancelled seed stops mid-statement
+	defer stop()
+	// The same settings as the store's own connections (see Open).
+	setup := "PRAGMA synchronous = NORMAL; "
+	if !s.Persistent() {
+		setup = "PRAGMA synchronous = OFF; "
+	}
+	setup += "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"
+	if err := conn.exec(setup); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	w := startWriter(ctx, conn)
@@ -103,20 +112,26 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	runErr := g.run()
 	if runErr == nil {
 		// Worker threads let SQLite sort index keys on the second core.
-		w.exec("indexing the district", "PRAGMA threads = 2;"+indexes+"PRAGMA threads = 0;")
+		w.exec("indexing the district", "PRAGMA threads = 2")
+		for _, ix := range strings.Split(indexes, ";") {
+			if f := strings.Fields(ix); len(f) > 5 { // CREATE INDEX IF NOT EXISTS name ...
+				w.exec("indexing "+f[5], ix)
+			}
+		}
+		w.exec("indexing the district", "PRAGMA threads = 0")
 	}
 	werr := w.wait()
 	if errors.Is(runErr, errWriterStopped) {
 		runErr = nil // the writer's own error says what failed
 	}
 	if err := errors.Join(runErr, werr); err != nil {
-		conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.exec("ROLLBACK")
 		if memdbLimitErr != nil && !s.Persistent() {
 			err = fmt.Errorf("%w (in-memory databases stay capped at 1 GiB: %v)", err, memdbLimitErr)
 		}
 		return fmt.Errorf("generating a district: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := conn.exec("COMMIT"); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}
 	return nil
@@ -256,7 +271,7 @@ func (g *generator) run() error {
 			if t.portion == 1 {
 				isYear = 1
 			}
-			if err := terms.add(termDCID, t.id, sc.number, yearID, t.portion, t.first, t.last, t.abbr, t.name, isYear); err != nil {
+			if err := terms.add(vi(termDCID), vi(t.id), vi(sc.number), vi(yearID), vi(t.portion), vs(t.first), vs(t.last), vs(t.abbr), vs(t.name), vi(isYear)); err != nil {
 				return err
 			}
 		}
@@ -272,10 +287,10 @@ func (g *generator) run() error {
 			if k == 0 {
 				title, ptaccess, teacherLogin = "Principal", 0, ""
 			}
-			if err := users.add(userDCID, sc.number, strconv.Itoa(7000+userDCID), first, nullable(middle), last,
-				last+", "+first, title, login+"@staff.example.org", login, nullable(teacherLogin), 1, ptaccess,
-				g.street(), g.pick(cities),
-				DistrictState, g.zip(), phone(g.rng), phone(g.rng)); err != nil {
+			if err := users.add(vi(userDCID), vi(sc.number), vs(strconv.Itoa(7000+userDCID)), vs(first), nullable(middle), vs(last),
+				vs(last+", "+first), vs(title), vs(login+"@staff.example.org"), vs(login), nullable(teacherLogin), vi(1), vi(ptaccess),
+				vs(g.street()), vs(g.pick(cities)),
+				vs(DistrictState), vs(g.zip()), vs(phone(g.rng)), vs(phone(g.rng))); err != nil {
 				return err
 			}
 			status := 1
@@ -286,12 +301,12 @@ func (g *generator) run() error {
 			if status == 1 && k > 0 {
 				sc.teachers = append(sc.teachers, ssID)
 			}
-			if err := staff.add(userDCID+200, ssID, userDCID, sc.number, status, 1, strconv.Itoa(100+g.rng.IntN(200))); err != nil {
+			if err := staff.add(vi(userDCID+200), vi(ssID), vi(userDCID), vi(sc.number), vi(status), vi(1), vs(strconv.Itoa(100+g.rng.IntN(200)))); err != nil {
 				return err
 			}
 			if k == 0 {
 				if err := g.w.exec("naming the principal", "UPDATE SCHOOLS SET PRINCIPAL=?, PRINCIPALEMAIL=? WHERE DCID=?",
-					first+" "+last, login+"@staff.example.org", sc.dcid); err != nil {
+					vs(first+" "+last), vs(login+"@staff.example.org"), vi(sc.dcid)); err != nil {
 					return err
 				}
 			}
@@ -307,8 +322,8 @@ func (g *generator) run() error {
 			if sc.level > 0 && ci%3 != 0 {
 				term = 1 + ci%2
 			}
-			sc.courses = append(sc.courses, genCourse{number: number, term: term})
-			if err := courses.add(courseDCID, courseDCID+50, number, c.name, sc.number, c.credit, "CORE", 1); err != nil {
+			sc.courses = append(sc.courses, genCourse{number: number, name: c.name, credit: c.credit, term: term})
+			if err := courses.add(vi(courseDCID), vi(courseDCID+50), vs(number), vs(c.name), vi(sc.number), vf(c.credit), vs("CORE"), vi(1)); err != nil {
 				return err
 			}
 		}
@@ -331,6 +346,7 @@ func (g *generator) run() error {
 	core := newBatch(g.w, "STUDENTCOREFIELDS", "STUDENTSDCID,PSCORE_LEGAL_FIRST_NAME,PSCORE_LEGAL_MIDDLE_NAME,PSCORE_LEGAL_LAST_NAME,PSCORE_LEGAL_GENDER,PRIMARYLANGUAGE,HOMEROOM")
 	fees := newBatch(g.w, "FEE", "DCID,ID,STUDENTID,SCHOOLID,YEARID,FEE_TYPE_ID,FEE_TYPE_NAME,FEE_CATEGORY_NAME,DESCRIPTION,FEE_AMOUNT,FEE_BALANCE,DATE_CREATED,PRIORITY")
 	cc := newBatch(g.w, "CC", "DCID,ID,STUDENTID,SECTIONID,SCHOOLID,TERMID,COURSE_NUMBER,SECTION_NUMBER,EXPRESSION,TEACHERID,DATEENROLLED,DATELEFT")
+	d := g.newDerived(yearID)
 	var sections []sectionRow
 	sectionID, ccDCID, feeDCID := 0, 0, 0
 	for i, p := range places {
@@ -346,18 +362,18 @@ func (g *generator) run() error {
 		sc := p.sc
 		grade := p.grade
 		entry, exit := firstDay, g.date(y+1, time.June, 11)
-		var exitCode any
+		exitCode := vnull
 		switch p.status {
 		case 3:
 			grade = 99
 			entry, exit = g.date(y-1, time.August, 21), g.date(y, time.June, 6)
-			exitCode = "GR"
+			exitCode = vs("GR")
 		case 2:
 			exit = g.date(y, time.October, 1+g.rng.IntN(28))
-			exitCode = "TR"
+			exitCode = vs("TR")
 		case 1:
 			exit = g.date(y, time.November, 1+g.rng.IntN(28))
-			exitCode = "WD"
+			exitCode = vs("WD")
 		}
 		age := grade
 		if grade == 99 {
@@ -371,20 +387,20 @@ func (g *generator) run() error {
 		if g.rng.IntN(5) == 0 {
 			mStreet = fmt.Sprintf("PO Box %d", 100+g.rng.IntN(900))
 		}
-		alert := func(pct int, text string) (any, any) {
+		alert := func(pct int, text string) (val, val) {
 			if g.rng.IntN(100) >= pct {
-				return nil, nil
+				return vnull, vnull
 			}
-			return text, g.date(y+1, time.June, 30)
+			return vs(text), vs(g.date(y+1, time.June, 30))
 		}
 		legal, legalExp := alert(2, "Custody order on file; see office")
 		disc, discExp := alert(3, "Behaviour plan in place")
 		med, medExp := alert(10, []string{"Peanut allergy", "Asthma inhaler", "Bee sting allergy", "Type 1 diabetes"}[g.rng.IntN(4)])
 		other, otherExp := alert(2, "Transportation: walker")
 		mother, father := g.pick(firstNames), g.pick(firstNames)
-		var doctor, doctorPhone any
+		doctor, doctorPhone := vnull, vnull
 		if g.rng.IntN(2) == 0 {
-			doctor, doctorPhone = "Dr. "+g.pick(lastNames), phone(g.rng)
+			doctor, doctorPhone = vs("Dr. "+g.pick(lastNames)), vs(phone(g.rng))
 		}
 		entryGrade := max(0, min(grade, g.rng.IntN(13)))
 		if grade == 99 {
@@ -399,23 +415,31 @@ func (g *generator) run() error {
 		}
 		entryComment := nullable([]string{"", "", "New to district", "Promote Same School"}[g.rng.IntN(4)])
 		upperLast := strings.ToUpper(last)
-		if err := stu.add(dcid, id, number, webID, "MN"+strconv.Itoa(30000000+id), first, nullable(middle), upperLast, upperLast+", "+first,
-			grade, sc.number, p.status, entry, exit, "E1", entryComment, exitCode, 1000+sc.dcid, dob, gender, classOf,
-			street, city, DistrictState, zip, mStreet, city, DistrictState, zip, phone(g.rng),
+		if err := stu.add(vi(dcid), vi(id), vi(number), vs(webID), vs("MN"+strconv.Itoa(30000000+id)), vs(first), nullable(middle), vs(upperLast), vs(upperLast+", "+first),
+			vi(grade), vi(sc.number), vi(p.status), vs(entry), vs(exit), vs("E1"), entryComment, exitCode, vi(1000+sc.dcid), vs(dob), vs(gender), vi(classOf),
+			vs(street), vs(city), vs(DistrictState), vs(zip), vs(mStreet), vs(city), vs(DistrictState), vs(zip), vs(phone(g.rng)),
 			legal, legalExp, disc, discExp, med, medExp, other, otherExp,
-			g.rng.IntN(4)/3, g.pick(ethnicities), 0, upperLast+", "+mother, upperLast+", "+father,
-			strings.ToLower(mother+"."+last)+"@family.example.org", nil, mother+" "+last, phone(g.rng), father+" "+last, phone(g.rng),
-			doctor, doctorPhone, distEntry, entryGrade, distEntry, entryGrade,
-			g.pick(homerooms), nextSchool, nextGrade, number, money(g.rng), money(g.rng), 0.0, 0.0, nil); err != nil {
+			vi(g.rng.IntN(4)/3), vs(g.pick(ethnicities)), vi(0), vs(upperLast+", "+mother), vs(upperLast+", "+father),
+			vs(strings.ToLower(mother+"."+last)+"@family.example.org"), vnull, vs(mother+" "+last), vs(phone(g.rng)), vs(father+" "+last), vs(phone(g.rng)),
+			doctor, doctorPhone, vs(distEntry), vi(entryGrade), vs(distEntry), vi(entryGrade),
+			vs(g.pick(homerooms)), vi(nextSchool), vi(nextGrade), vi(number), vf(money(g.rng)), vf(money(g.rng)), vf(0), vf(0), vnull); err != nil {
 			return err
 		}
+		busRoute := ""
 		if g.rng.IntN(10) < 7 {
-			if err := ufields.add(dcid, webID+"@students.example.org", city, strconv.Itoa(100+g.rng.IntN(900)), nullable([]string{"", "1", "2", "3", "4"}[g.rng.IntN(5)])); err != nil {
+			locker := strconv.Itoa(100 + g.rng.IntN(900))
+			busRoute = []string{"", "1", "2", "3", "4"}[g.rng.IntN(5)]
+			if err := ufields.add(vi(dcid), vs(webID+"@students.example.org"), vs(city), vs(locker), nullable(busRoute)); err != nil {
+				return err
+			}
+		}
+		if p.status == 0 {
+			if err := d.student(id, sc.number, grade, entry, exit, street, busRoute); err != nil {
 				return err
 			}
 		}
 		if g.rng.IntN(10) < 6 {
-			if err := core.add(dcid, first, nullable(middle), upperLast, gender, g.pick(languages), g.pick(homerooms)); err != nil {
+			if err := core.add(vi(dcid), vs(first), nullable(middle), vs(upperLast), vs(gender), vs(g.pick(languages)), vs(g.pick(homerooms))); err != nil {
 				return err
 			}
 		}
@@ -423,7 +447,7 @@ func (g *generator) run() error {
 			feeDCID++
 			amount := float64(5+g.rng.IntN(20)) * 5
 			ft := g.rng.IntN(len(feeTypes))
-			if err := fees.add(feeDCID, feeDCID+10, id, sc.number, yearID, ft+1, feeTypes[ft], "General", feeTypes[ft]+" "+strconv.Itoa(y), amount, amount-float64(g.rng.IntN(2))*amount, firstDay, 1); err != nil {
+			if err := fees.add(vi(feeDCID), vi(feeDCID+10), vi(id), vi(sc.number), vi(yearID), vi(ft+1), vs(feeTypes[ft]), vs("General"), vs(feeTypes[ft]+" "+strconv.Itoa(y)), vf(amount), vf(amount-float64(g.rng.IntN(2))*amount), vs(firstDay), vi(1)); err != nil {
 				return err
 			}
 		}
@@ -460,14 +484,17 @@ func (g *generator) run() error {
 				sec.enrolled++
 			}
 			ccDCID++
-			if err := cc.add(ccDCID, ccDCID+900, id, secID, sc.number, t.id, sec.course, sec.number, sec.expr, sec.teacher, t.firstDay, left); err != nil {
+			if err := cc.add(vi(ccDCID), vi(ccDCID+900), vi(id), vi(secID), vi(sc.number), vi(t.id), vs(sec.course), vs(sec.number), vs(sec.expr), vi(sec.teacher), vs(t.firstDay), vs(left)); err != nil {
+				return err
+			}
+			if err := d.enrolment(ccDCID, id, secID, sc, grade, t, c, left); err != nil {
 				return err
 			}
 		}
 	}
 	secs := newBatch(g.w, "SECTIONS", "DCID,ID,SCHOOLID,COURSE_NUMBER,SECTION_NUMBER,TERMID,TEACHER,EXPRESSION,EXTERNAL_EXPRESSION,GRADEBOOKTYPE,ROOM,MAXENROLLMENT,NO_OF_STUDENTS")
 	for _, s := range sections {
-		if err := secs.add(s.dcid, s.id, s.school, s.course, s.number, s.term, nullableInt(s.teacher), s.expr, s.expr, 2, strconv.Itoa(100+s.id%300), 30, s.enrolled); err != nil {
+		if err := secs.add(vi(s.dcid), vi(s.id), vi(s.school), vs(s.course), vs(s.number), vi(s.term), nullableInt(s.teacher), vs(s.expr), vs(s.expr), vi(2), vs(strconv.Itoa(100+s.id%300)), vi(30), vi(s.enrolled)); err != nil {
 			return err
 		}
 	}
@@ -476,7 +503,7 @@ func (g *generator) run() error {
 			return err
 		}
 	}
-	return g.deriveTables(yearID)
+	return d.flush()
 }
 
 func (g *generator) insertPrefs() error {
@@ -488,7 +515,7 @@ func (g *generator) insertPrefs() error {
 		{"districtzip", "55401"}, {"districtphone", "612-555-0100"}, {"districtfax", "612-555-0101"},
 		{"districttimezone", DistrictTimezone},
 	} {
-		if err := b.add(kv[0], kv[1], 0); err != nil {
+		if err := b.add(vs(kv[0]), vs(kv[1]), vi(0)); err != nil {
 			return err
 		}
 	}
@@ -500,15 +527,15 @@ func (g *generator) insertSchools() error {
 		"SCHOOLADDRESS,SCHOOLCITY,SCHOOLSTATE,SCHOOLZIP,SCHOOLPHONE,SCHOOLFAX")
 	for _, sc := range append(append([]*school(nil), g.schools...), g.grad) {
 		abbr := fmt.Sprintf("S%d", sc.dcid)
-		var addr, city, zip, ph, fax any
+		addr, city, zip, ph, fax := vnull, vnull, vnull, vnull, vnull
 		excluded := 1
 		if sc != g.grad {
-			addr = g.street()
-			city, zip, ph, fax, excluded = g.pick(cities), g.zip(), phone(g.rng), phone(g.rng), 0
+			addr = vs(g.street())
+			city, zip, ph, fax, excluded = vs(g.pick(cities)), vs(g.zip()), vs(phone(g.rng)), vs(phone(g.rng)), 0
 		} else {
 			abbr = "Grad"
 		}
-		if err := b.add(sc.dcid, sc.dcid+10, sc.number, sc.name, abbr, sc.low, sc.high, 0, excluded, addr, city, DistrictState, zip, ph, fax); err != nil {
+		if err := b.add(vi(sc.dcid), vi(sc.dcid+10), vi(sc.number), vs(sc.name), vs(abbr), vi(sc.low), vi(sc.high), vi(0), vi(excluded), addr, city, vs(DistrictState), zip, ph, fax); err != nil {
 			return err
 		}
 	}
@@ -531,18 +558,31 @@ var phones, zips = func() (p, z []string) {
 
 func money(r *rand.Rand) float64 { return float64(r.IntN(5000)) / 100 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+// val is one value of a row, typed so that building millions of rows boxes
+// nothing.
+type val struct {
+	kind byte // as param.kind
+	n    int64
+	s    string
 }
 
-func nullableInt(n int) any {
-	if n == 0 {
-		return nil
+var vnull = val{kind: 'n'}
+
+func vi(n int) val     { return val{kind: 'i', n: int64(n)} }
+func vf(f float64) val { return val{kind: 'f', n: int64(math.Float64bits(f))} }
+func vs(s string) val  { return val{kind: 't', n: int64(len(s)), s: s} }
+func nullable(s string) val {
+	if s == "" {
+		return vnull
 	}
-	return n
+	return vs(s)
+}
+
+func nullableInt(n int) val {
+	if n == 0 {
+		return vnull
+	}
+	return vi(n)
 }
 
 // batch inserts rows many at a time with a prepared multi-row INSERT,
@@ -554,7 +594,7 @@ type batch struct {
 	perStmt int
 	head    string
 	full    string // the statement for perStmt rows
-	args    []driver.NamedValue
+	args    params
 	rows    int
 }
 
@@ -571,16 +611,16 @@ func (b *batch) sql(rows int) string {
 	return b.head + strings.TrimSuffix(strings.Repeat(row+",", rows), ",")
 }
 
-func (b *batch) add(vals ...any) error {
+func (b *batch) add(vals ...val) error {
 	if len(vals) != b.cols {
 		return fmt.Errorf("inserting into %s: %d values for %d columns", b.table, len(vals), b.cols)
 	}
-	if b.args == nil {
-		b.args = make([]driver.NamedValue, 0, b.perStmt*b.cols)
+	if b.args.vals == nil {
+		b.args.vals = make([]param, 0, b.perStmt*b.cols)
+		b.args.text = make([]byte, 0, 16*b.perStmt*b.cols)
 	}
-	var err error
-	if b.args, err = appendArgs(b.args, vals); err != nil {
-		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	for _, v := range vals {
+		b.args.add(v)
 	}
 	b.rows++
 	if b.rows < b.perStmt {
@@ -598,33 +638,15 @@ func (b *batch) flush() error {
 		q = b.sql(b.rows)
 	}
 	err := b.w.send("inserting into "+b.table, q, b.args)
-	b.args, b.rows = nil, 0 // the writer owns the sent slice
+	b.args, b.rows = params{}, 0 // the writer owns the sent values
 	return err
 }
 
-// appendArgs converts generator values to driver values, as database/sql
-// would, so the writer can hand them straight to the driver.
-func appendArgs(dst []driver.NamedValue, vals []any) ([]driver.NamedValue, error) {
-	for _, v := range vals {
-		switch x := v.(type) {
-		case int:
-			v = int64(x)
-		case nil, int64, float64, string:
-		default:
-			return dst, fmt.Errorf("unsupported value type %T", v)
-		}
-		dst = append(dst, driver.NamedValue{Ordinal: len(dst) + 1, Value: v})
-	}
-	return dst, nil
-}
-
 // writer runs statements on one connection, in the order given, on its own
-// goroutine, talking to the driver directly: database/sql's per-argument
-// checks cost more than SQLite's own work for a row. wait must be called
-// once, after the last send.
+// goroutine. wait must be called once, after the last send.
 type writer struct {
 	ctx    context.Context
-	conn   *sql.Conn
+	conn   *rawConn
 	jobs   chan writeJob
 	done   chan struct{}
 	err    error // the first failure; read only after done is closed
@@ -633,22 +655,19 @@ type writer struct {
 
 type writeJob struct {
 	what, query string
-	args        []driver.NamedValue
+	args        params
 }
 
 // errWriterStopped stops the generator early; wait reports the cause.
 var errWriterStopped = errors.New("a database write failed")
 
-func startWriter(ctx context.Context, conn *sql.Conn) *writer {
+func startWriter(ctx context.Context, conn *rawConn) *writer {
 	// Two statements queued keep SQLite busy while the generator builds the
 	// next, and bound memory to a few megabytes.
 	w := &writer{ctx: ctx, conn: conn, jobs: make(chan writeJob, 2), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		err := conn.Raw(func(dc any) error { return w.loop(dc) })
-		if w.err == nil && err != nil {
-			w.err = err
-		}
+		w.loop()
 		for range w.jobs {
 			// drain after a failure, so send never blocks
 		}
@@ -656,56 +675,36 @@ func startWriter(ctx context.Context, conn *sql.Conn) *writer {
 	return w
 }
 
-func (w *writer) loop(dc any) error {
-	prep, ok1 := dc.(driver.ConnPrepareContext)
-	execer, ok2 := dc.(driver.ExecerContext)
-	if !ok1 || !ok2 {
-		w.failed.Store(true)
-		return fmt.Errorf("the SQLite driver's connection (%T) cannot prepare or execute with a context", dc)
-	}
-	stmts := map[string]driver.Stmt{}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
-		}
-	}()
+func (w *writer) loop() {
 	// Profiles of a seed name the table or step each sample belongs to.
 	defer pprof.SetGoroutineLabels(w.ctx)
 	for j := range w.jobs {
 		pprof.SetGoroutineLabels(pprof.WithLabels(w.ctx, pprof.Labels("seeding", j.what)))
-		var err error
-		if len(j.args) < 1000 {
-			_, err = execer.ExecContext(w.ctx, j.query, j.args)
-		} else {
-			st := stmts[j.query]
-			if st == nil {
-				if st, err = prep.PrepareContext(w.ctx, j.query); err == nil {
-					stmts[j.query] = st
-				}
-			}
-			if err == nil {
-				_, err = st.(driver.StmtExecContext).ExecContext(w.ctx, j.args)
-			}
+		err := w.ctx.Err()
+		if err == nil {
+			err = w.conn.run(j.query, j.args)
 		}
 		if err != nil {
+			if ctxErr := w.ctx.Err(); ctxErr != nil {
+				err = ctxErr
+			}
 			w.err = fmt.Errorf("%s: %w", j.what, err)
 			w.failed.Store(true)
-			return nil
+			return
 		}
 	}
-	return nil
 }
 
 // exec queues a statement; it fails once an earlier one has failed.
-func (w *writer) exec(what, query string, args ...any) error {
-	nv, err := appendArgs(nil, args)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+func (w *writer) exec(what, query string, args ...val) error {
+	var p params
+	for _, v := range args {
+		p.add(v)
 	}
-	return w.send(what, query, nv)
+	return w.send(what, query, p)
 }
 
-func (w *writer) send(what, query string, args []driver.NamedValue) error {
+func (w *writer) send(what, query string, args params) error {
 	if w.failed.Load() {
 		return errWriterStopped
 	}

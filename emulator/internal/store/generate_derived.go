@@ -1,56 +1,133 @@
 package store
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// deriveTables fills the tables that follow from the schedule (final and
-// stored grades, attendance, programmes, buses) with INSERT ... SELECT, so
-// SQLite does the work without a round trip per row. Values that look
-// random come from a multiplicative hash of the row's id and the seed, so
-// the same Config gives the same rows.
-func (g *generator) deriveTables(yearID int) error {
+// derived builds the tables that follow from the schedule (final and stored
+// grades, attendance, programmes, buses) as the generator makes each
+// student and enrolment, so SQLite only inserts them: reading the base
+// tables back to derive them cost as much again. Values that look random
+// come from a multiplicative hash of the row's id and the seed (not from
+// the generator's random stream), so the same Config gives the same rows.
+type derived struct {
+	seed   int64
+	yearID int
+	// Fixed values, formatted once.
+	gradeUpdate, storedOn, busFrom string
+	days                           string // see schoolDays
+
+	final, stored, absences, programmes, buses *batch
+}
+
+func (g *generator) newDerived(yearID int) *derived {
 	y := g.cfg.Year
 	seed := g.cfg.Seed % 1_000_000
 	if seed < 0 {
 		seed = -seed
 	}
-	hash := func(col string) string { return fmt.Sprintf("((%s * 2654435761 + %d) %% 1000003)", col, seed) }
-	letter := func(p string) string {
-		return fmt.Sprintf("CASE WHEN %[1]s >= 90 THEN 'A' WHEN %[1]s >= 80 THEN 'B' WHEN %[1]s >= 70 THEN 'C' WHEN %[1]s >= 60 THEN 'D' ELSE 'F' END", p)
+	return &derived{
+		seed: seed, yearID: yearID,
+		gradeUpdate: strconv.Itoa(y) + "-11-01",
+		storedOn:    strconv.Itoa(y) + "-06-10",
+		busFrom:     strconv.Itoa(y) + "-08-20",
+		days:        schoolDays(y),
+		final:       newBatch(g.w, "PGFINALGRADES", "DCID,ID,STUDENTID,SECTIONID,FINALGRADENAME,GRADE,PERCENT,STARTDATE,ENDDATE,LASTGRADEUPDATE"),
+		stored: newBatch(g.w, "STOREDGRADES", "DCID,STUDENTID,SCHOOLID,SCHOOLNAME,TERMID,STORECODE,COURSE_NUMBER,COURSE_NAME,"+
+			"GRADE,PERCENT,GRADE_LEVEL,EARNEDCRHRS,POTENTIALCRHRS,GPA_POINTS,DATESTORED"),
+		absences:   newBatch(g.w, "ATTENDANCE", "DCID,ID,STUDENTID,SCHOOLID,ATT_DATE,ATTENDANCE_CODEID,ATT_MODE_CODE,YEARID"),
+		programmes: newBatch(g.w, "SPENROLLMENTS", "DCID,ID,STUDENTID,SCHOOLID,PROGRAMID,ENTER_DATE,EXIT_DATE,GRADELEVEL"),
+		buses:      newBatch(g.w, "TRANSPORTATION", "DCID,ID,STUDENTID,SCHOOLID,EFFECTIVEDATE,BUSNUMBER,DIRECTION,STOPDESCRIPTION,STOPTIME"),
 	}
-	points := "CASE WHEN p >= 90 THEN 4.0 WHEN p >= 80 THEN 3.0 WHEN p >= 70 THEN 2.0 WHEN p >= 60 THEN 1.0 ELSE 0.0 END"
-	stmts := []struct{ what, sql string }{
-		{"grading current enrolments", fmt.Sprintf(`INSERT INTO PGFINALGRADES (DCID, ID, STUDENTID, SECTIONID, FINALGRADENAME, GRADE, PERCENT, STARTDATE, ENDDATE, LASTGRADEUPDATE)
-			SELECT DCID, ID, STUDENTID, SECTIONID, CASE TERMID %% 100 WHEN 0 THEN 'Y1' WHEN 1 THEN 'S1' ELSE 'S2' END,
-				%s, p, DATEENROLLED, DATELEFT, '%d-11-01'
-			FROM (SELECT c.*, 55 + %s %% 45 AS p FROM CC c WHERE c.SECTIONID > 0
-				AND c.SCHOOLID IN (SELECT SCHOOL_NUMBER FROM SCHOOLS WHERE LOW_GRADE >= 9 AND SCHOOL_NUMBER <> %d)) ORDER BY DCID`,
-			letter("p"), y, hash("c.DCID"), GraduatedSchoolNumber)},
-		{"storing last year's grades", fmt.Sprintf(`INSERT INTO STOREDGRADES (DCID, STUDENTID, SCHOOLID, SCHOOLNAME, TERMID, STORECODE, COURSE_NUMBER, COURSE_NAME,
-				GRADE, PERCENT, GRADE_LEVEL, EARNEDCRHRS, POTENTIALCRHRS, GPA_POINTS, DATESTORED)
-			SELECT c.DCID, c.STUDENTID, c.SCHOOLID, sc.NAME, %d, 'Y1', c.COURSE_NUMBER, co.COURSE_NAME,
-				%s, p, st.GRADE_LEVEL - 1, CASE WHEN p >= 60 THEN co.CREDIT_HOURS ELSE 0 END, co.CREDIT_HOURS, %s, '%d-06-10'
-			FROM (SELECT *, 50 + %s %% 50 AS p FROM CC WHERE DCID %% 3 = 0) c
-			JOIN STUDENTS st ON st.DCID = c.STUDENTID + %d AND st.GRADE_LEVEL BETWEEN 7 AND 12
-			JOIN SCHOOLS sc ON sc.SCHOOL_NUMBER = c.SCHOOLID
-			JOIN COURSES co ON co.COURSE_NUMBER = c.COURSE_NUMBER
-			ORDER BY c.DCID`, (yearID-1)*100, letter("p"), points, y, hash("DCID"), studentDCIDOffset)},
-		{"recording absences", fmt.Sprintf(`INSERT INTO ATTENDANCE (DCID, ID, STUDENTID, SCHOOLID, ATT_DATE, ATTENDANCE_CODEID, ATT_MODE_CODE, YEARID)
-			SELECT ID * 2 + k, ID * 2 + k, ID, SCHOOLID, substr('%s', (h %% 60 + k * 61) * 10 + 1, 10), 1 + h %% 3, 'ATT_ModeDaily', %d
-			FROM (SELECT DCID, ID, SCHOOLID, %s AS h FROM STUDENTS WHERE ENROLL_STATUS = 0), (SELECT 0 AS k UNION ALL SELECT 1)
-			WHERE h %% 3 > k ORDER BY DCID, k`, schoolDays(y), yearID, hash("ID"))},
-		{"enrolling students in programmes", fmt.Sprintf(`INSERT INTO SPENROLLMENTS (DCID, ID, STUDENTID, SCHOOLID, PROGRAMID, ENTER_DATE, EXIT_DATE, GRADELEVEL)
-			SELECT ID, ID, ID, SCHOOLID, 1 + %s %% 4, ENTRYDATE, EXITDATE, GRADE_LEVEL FROM STUDENTS WHERE ID %% 10 = 3 AND ENROLL_STATUS = 0 ORDER BY DCID`, hash("ID"))},
-		{"assigning buses", fmt.Sprintf(`INSERT INTO TRANSPORTATION (DCID, ID, STUDENTID, SCHOOLID, EFFECTIVEDATE, BUSNUMBER, DIRECTION, STOPDESCRIPTION, STOPTIME)
-			SELECT s.ID, s.ID, s.ID, s.SCHOOLID, '%d-08-20', u.BUS_ROUTE, 'To School', s.STREET, printf('07:%%02d', %s %% 50)
-			FROM U_STUDENTSUSERFIELDS u JOIN STUDENTS s ON s.DCID = u.STUDENTSDCID
-			WHERE u.BUS_ROUTE IS NOT NULL AND s.ENROLL_STATUS = 0 ORDER BY s.DCID`, y, hash("s.ID"))},
+}
+
+// hash spreads an id over 0..1000002, the same for the same seed.
+func (d *derived) hash(id int) int { return int((int64(id)*2654435761 + d.seed) % 1000003) }
+
+// letter is the letter grade of a percentage.
+func letter(p int) string {
+	switch {
+	case p >= 90:
+		return "A"
+	case p >= 80:
+		return "B"
+	case p >= 70:
+		return "C"
+	case p >= 60:
+		return "D"
 	}
-	for _, st := range stmts {
-		if err := g.w.exec(st.what, st.sql); err != nil {
+	return "F"
+}
+
+// gpaPoints is the grade point of a percentage on a 4-point scale.
+func gpaPoints(p int) float64 { return float64(max(0, min(4, p/10-5))) }
+
+// stopTimes are the bus stop times, "07:00" to "07:49".
+var stopTimes = func() (t []string) {
+	for m := range 50 {
+		t = append(t, "07:"+strconv.Itoa(m/10)+strconv.Itoa(m%10))
+	}
+	return t
+}()
+
+// student adds the rows of an active student: up to two recorded
+// absences, a programme for one student in ten, and a bus for those with
+// a route.
+func (d *derived) student(id, school, grade int, entry, exit, street, busRoute string) error {
+	h := d.hash(id)
+	for k := range 2 {
+		if h%3 <= k {
+			break
+		}
+		day := (h%60 + k*61) * 10
+		if err := d.absences.add(vi(id*2+k), vi(id*2+k), vi(id), vi(school), vs(d.days[day:day+10]), vi(1+h%3), vs("ATT_ModeDaily"), vi(d.yearID)); err != nil {
+			return err
+		}
+	}
+	if id%10 == 3 {
+		if err := d.programmes.add(vi(id), vi(id), vi(id), vi(school), vi(1+h%4), vs(entry), vs(exit), vi(grade)); err != nil {
+			return err
+		}
+	}
+	if busRoute != "" {
+		if err := d.buses.add(vi(id), vi(id), vi(id), vi(school), vs(d.busFrom), vs(busRoute), vs("To School"), vs(street), vs(stopTimes[h%50])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enrolment adds the grades of an enrolment (a CC row): a current final
+// grade for a high-school student still in the section, and last year's
+// stored grade for one enrolment in three of students in grades 7 to 12.
+func (d *derived) enrolment(ccDCID, studentID, sectionID int, sc *school, grade int, t genTerm, c *genCourse, left string) error {
+	h := d.hash(ccDCID)
+	if sectionID > 0 && sc.level == 2 {
+		name := [...]string{"Y1", "S1", "S2"}[min(t.id%100, 2)]
+		p := 55 + h%45
+		if err := d.final.add(vi(ccDCID), vi(ccDCID+900), vi(studentID), vi(sectionID), vs(name), vs(letter(p)), vf(float64(p)), vs(t.firstDay), vs(left), vs(d.gradeUpdate)); err != nil {
+			return err
+		}
+	}
+	if ccDCID%3 == 0 && grade >= 7 && grade <= 12 {
+		p := 50 + h%50
+		earned := 0.0
+		if p >= 60 {
+			earned = c.credit
+		}
+		if err := d.stored.add(vi(ccDCID), vi(studentID), vi(sc.number), vs(sc.name), vi((d.yearID-1)*100), vs("Y1"), vs(c.number), vs(c.name),
+			vs(letter(p)), vf(float64(p)), vi(grade-1), vf(earned), vf(c.credit), vf(gpaPoints(p)), vs(d.storedOn)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *derived) flush() error {
+	for _, b := range []*batch{d.final, d.stored, d.absences, d.programmes, d.buses} {
+		if err := b.flush(); err != nil {
 			return err
 		}
 	}
@@ -58,8 +135,7 @@ func (g *generator) deriveTables(yearID int) error {
 }
 
 // schoolDays is 122 dates from 1 September of year on, 10 characters
-// each, for SQL to cut a date out of with substr: SQLite's date() costs
-// more than the rest of an attendance row.
+// each, to cut a date out of.
 func schoolDays(year int) string {
 	var b strings.Builder
 	first := time.Date(year, time.September, 1, 0, 0, 0, 0, time.UTC)

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A failed insert must stop the generator, name the table, and leave the
@@ -43,6 +45,27 @@ func TestGenerateCancelled(t *testing.T) {
 	cancel()
 	if err := s.Generate(ctx, Config{Seed: 1, Students: 500}); err == nil {
 		t.Fatal("Generate with a cancelled context succeeded; want an error")
+	}
+}
+
+// Cancelling a seed under way stops it with the context's error and leaves
+// the store empty.
+func TestGenerateCancelledMidway(t *testing.T) {
+	s, err := Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// 50,000 students take seconds to seed; cancel well before the end.
+	time.AfterFunc(200*time.Millisecond, cancel)
+	err = s.Generate(ctx, Config{Seed: 1, Students: 50_000})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Generate error = %v; want one wrapping context.Canceled", err)
+	}
+	if seeded, err := s.Seeded(context.Background()); err != nil || seeded {
+		t.Fatalf("Seeded() = %v, %v after a cancelled seed; want false", seeded, err)
 	}
 }
 

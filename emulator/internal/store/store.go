@@ -50,6 +50,7 @@ func raiseMemdbLimit() error {
 type Store struct {
 	DB   *sql.DB
 	path string
+	uri  string    // the database as an SQLite URI, for seeding's own connection
 	keep *sql.Conn // holds an in-memory database open between requests
 
 	wmu sync.Mutex // one writer at a time (see Write)
@@ -65,7 +66,7 @@ type Store struct {
 // when needed. An empty path gives a private in-memory database that lives
 // until Close.
 func Open(ctx context.Context, path string) (*Store, error) {
-	var dsn string
+	var dsn, uri string
 	if path == "" {
 		// memdb with a leading "/" is shared by every connection of this
 		// process, so the pool can serve reads in parallel.
@@ -73,8 +74,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, fmt.Errorf("naming the in-memory database: %w", err)
 		}
-		dsn = "file:/pskit-emulator-" + hex.EncodeToString(b[:]) + "?vfs=memdb" +
-			"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(OFF)"
+		uri = "file:/pskit-emulator-" + hex.EncodeToString(b[:]) + "?vfs=memdb"
+		dsn = uri + "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(OFF)"
 	} else {
 		// The file holds client secrets: create it private before SQLite does.
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -82,8 +83,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("opening the emulator database %s: %w (check the directory exists and is writable)", path, err)
 		}
 		f.Close()
-		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() +
-			"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		uri = "file:" + (&url.URL{Path: path}).EscapedPath()
+		dsn = uri + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -98,7 +99,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating the emulator schema in %q: %w", path, err)
 	}
-	st := &Store{DB: db, path: path}
+	st := &Store{DB: db, path: path, uri: uri}
 	if path == "" {
 		// memdb drops its data when its last connection closes.
 		if st.keep, err = db.Conn(ctx); err != nil {
