@@ -134,3 +134,84 @@ func TestDecodeTablePage(t *testing.T) {
 		}
 	}
 }
+
+// schemaRecordViaMaps is the former SchemaRecord decoder (the record into
+// maps by encoding/json): the one-walk decoder must agree with it.
+func schemaRecordViaMaps(b []byte) (SchemaRecord, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return SchemaRecord{}, err
+	}
+	r := SchemaRecord{Raw: append(json.RawMessage(nil), b...)}
+	idKey, nameKey := "_id", "_name"
+	if t, ok := m["tables"]; ok && !isEmptyValue(t) {
+		if err := json.Unmarshal(t, &r.Tables); err != nil {
+			return SchemaRecord{}, err
+		}
+		idKey, nameKey = "id", "name"
+	} else if m != nil {
+		r.Fields = m
+	}
+	if err := decodeOptional(m[idKey], &r.ID); err != nil {
+		return SchemaRecord{}, err
+	}
+	var name FlexString
+	if err := decodeOptional(m[nameKey], &name); err != nil {
+		return SchemaRecord{}, err
+	}
+	r.Name = string(name)
+	if r.Fields != nil {
+		delete(r.Fields, "_id")
+		delete(r.Fields, "_name")
+	}
+	return r, nil
+}
+
+var schemaRecordSeeds = []string{
+	`{"id":4001,"name":"students","tables":{"students":{"dcid":"4001","last_name":"O\"Brien","first_name":"Lila"}}}`,
+	`{"id":"7","name":7,"tables":{"students":{"dcid":1},"u_x":{"email":null,"n":[1,2]},"empty":{},"gone":null}}`,
+	`{"_id":3,"_name":"q","students.dcid":"3","students.last_name":"Ng","count":5}`,
+	`{"_id":null,"x":{"y":1}}`,
+	`{"id":1,"name":"t","tables":""}`,
+	`{"id":1,"tables":null,"a":"b"}`,
+	`{"id":1,"tables":{}}`,
+	`{"tables":5}`,
+	`{"tables":{"s":5}}`,
+	`{"tables":{"s":""}}`,
+	`{"id":"abc","tables":{"s":{}}}`,
+	`{"_id":"1.0","\u0074ables":{"s":{"a":"1"}}}`,
+	`{"a":1,"a":2}`,
+	` { "id" : 1 , "tables" : { "s" : { "a" : "1" } } } `,
+	`{}`, `null`, `[]`, `"x"`, `{"a":}`,
+}
+
+func TestSchemaRecordMatchesMapDecoder(t *testing.T) {
+	for _, s := range schemaRecordSeeds {
+		compareSchemaRecordDecoders(t, []byte(s))
+	}
+}
+
+func FuzzSchemaRecordMatchesMapDecoder(f *testing.F) {
+	for _, s := range schemaRecordSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { compareSchemaRecordDecoders(t, b) })
+}
+
+func compareSchemaRecordDecoders(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantErr := schemaRecordViaMaps(b)
+	var got SchemaRecord
+	gotErr := json.Unmarshal(b, &got)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%s: error %v, the map decoder's %v", b, gotErr, wantErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	// json.Unmarshal hands UnmarshalJSON the value without surrounding space.
+	want.Raw = json.RawMessage(strings.TrimSpace(string(want.Raw)))
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %#v\nwant %#v", b, got, want)
+	}
+}

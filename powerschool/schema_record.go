@@ -3,7 +3,10 @@ package powerschool
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
+
+	"github.com/pskit/pskit/internal/jsonraw"
 )
 
 // SchemaRecord is one record from a PowerQuery or the table API, in either
@@ -21,55 +24,111 @@ type SchemaRecord struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (r *SchemaRecord) UnmarshalJSON(b []byte) error {
-	// The grouped form (the table API's, and most PowerQueries') is read
-	// in one pass; only a flattened record needs its members as a map.
-	var g struct {
-		ID     json.RawMessage                       `json:"id"`
-		Name   json.RawMessage                       `json:"name"`
-		Tables map[string]map[string]json.RawMessage `json:"tables"`
-	}
-	if bytes.Contains(b, []byte(`"tables"`)) && json.Unmarshal(b, &g) == nil && len(g.Tables) > 0 {
-		*r = SchemaRecord{Raw: append(json.RawMessage(nil), b...), Tables: g.Tables}
-		if err := decodeOptional(g.ID, &r.ID); err != nil {
-			return err
-		}
-		var name FlexString
-		if err := decodeOptional(g.Name, &name); err != nil {
-			return err
-		}
-		r.Name = string(name)
+	return r.decodeRaw(append(json.RawMessage(nil), b...))
+}
+
+// decodeRaw reads a record from raw and keeps raw as its Raw: the values of
+// Tables and Fields are slices of it, so a record costs one walk over its
+// bytes and no copy of each value. The grouped form is the one with a
+// "tables" member other than "" or null; every other object is flattened.
+func (r *SchemaRecord) decodeRaw(raw json.RawMessage) error {
+	*r = SchemaRecord{Raw: raw}
+	if string(bytes.TrimSpace(raw)) == "null" {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	var id, name, flatID, flatName, tables []byte
+	n := 0
+	it := jsonraw.Object(raw)
+	for it.Next() {
+		n++
+		switch k := it.Key(); {
+		case jsonraw.KeyIs(k, "id"):
+			id = it.Value()
+		case jsonraw.KeyIs(k, "name"):
+			name = it.Value()
+		case jsonraw.KeyIs(k, "_id"):
+			flatID = it.Value()
+		case jsonraw.KeyIs(k, "_name"):
+			flatName = it.Value()
+		case jsonraw.KeyIs(k, "tables"):
+			tables = it.Value()
+		}
+	}
+	if err := it.Err(); err != nil {
 		return err
 	}
-	*r = SchemaRecord{Raw: append(json.RawMessage(nil), b...)}
-	if t, ok := m["tables"]; ok && !isEmptyValue(t) {
-		if err := json.Unmarshal(t, &r.Tables); err != nil {
+	if tables != nil && !isEmptyValue(tables) {
+		if err := r.decodeTables(tables); err != nil {
 			return err
 		}
-		if err := decodeOptional(m["id"], &r.ID); err != nil {
+		return r.decodeIDName(id, name)
+	}
+	r.Fields = make(map[string]json.RawMessage, n)
+	for it := jsonraw.Object(raw); it.Next(); {
+		k, err := jsonraw.Unquote(it.Key())
+		if err != nil {
 			return err
 		}
-		var name FlexString
-		if err := decodeOptional(m["name"], &name); err != nil {
+		if k != "_id" && k != "_name" {
+			r.Fields[k] = it.Value()
+		}
+	}
+	return r.decodeIDName(flatID, flatName)
+}
+
+// decodeTables reads the grouped form's {"<table>":{"<column>":value}}.
+func (r *SchemaRecord) decodeTables(raw []byte) error {
+	r.Tables = make(map[string]map[string]json.RawMessage, 1)
+	it := jsonraw.Object(raw)
+	for it.Next() {
+		table, err := jsonraw.Unquote(it.Key())
+		if err != nil {
 			return err
 		}
-		r.Name = string(name)
-		return nil
+		v := it.Value()
+		if string(v) == "null" {
+			r.Tables[table] = nil
+			continue
+		}
+		cols, err := rawMembers(v)
+		if err != nil {
+			return fmt.Errorf("powerschool: the record's tables.%s is %.40s, not an object of columns", table, v)
+		}
+		r.Tables[table] = cols
 	}
-	if err := decodeOptional(m["_id"], &r.ID); err != nil {
-		return err
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("powerschool: the record's \"tables\" is %.40s, not an object of tables", raw)
 	}
-	var name FlexString
-	if err := decodeOptional(m["_name"], &name); err != nil {
-		return err
+	return nil
+}
+
+// rawMembers is an object's members, their values slices of raw.
+func rawMembers(raw []byte) (map[string]json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	it := jsonraw.Object(raw)
+	for it.Next() {
+		k, err := jsonraw.Unquote(it.Key())
+		if err != nil {
+			return nil, err
+		}
+		m[k] = it.Value()
 	}
-	r.Name = string(name)
-	delete(m, "_id")
-	delete(m, "_name")
-	r.Fields = m
+	return m, it.Err()
+}
+
+func (r *SchemaRecord) decodeIDName(id, name []byte) error {
+	if len(id) > 0 {
+		if err := r.ID.UnmarshalJSON(id); err != nil {
+			return err
+		}
+	}
+	if len(name) > 0 {
+		var s FlexString
+		if err := s.UnmarshalJSON(name); err != nil {
+			return err
+		}
+		r.Name = string(s)
+	}
 	return nil
 }
 
