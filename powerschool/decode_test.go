@@ -1,12 +1,15 @@
 package powerschool
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // decodePageViaMaps is the former decoder (envelope into maps, then raw
@@ -213,5 +216,110 @@ func compareSchemaRecordDecoders(t *testing.T, b []byte) {
 	want.Raw = json.RawMessage(strings.TrimSpace(string(want.Raw)))
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s:\n got %#v\nwant %#v", b, got, want)
+	}
+}
+
+var powerQuerySeeds = []string{
+	`{"name":"q","count":2,"record":[{"id":1,"name":"students","tables":{"students":{"dcid":"1"}}},{"_id":2,"students.dcid":"2"}],"@extensions":"a,b"}`,
+	`{"record":{"id":1,"tables":{"s":{"a":"1"}}},"$dataversion":"5"}`,
+	`{"record":""}`, `{"record":null}`, `{"record":[]}`, `{"count":null,"Name":"x","RECORD":[{"a":1}]}`, `{}`, `null`,
+	`{"record":5}`, `{"record":[1]}`, `{"name":3,"record":[{"a":"b"}],"count":"7"}`, ` { "record" : [ { "a" : 1 } , { "b" : [ ] } ] } `,
+	`{"record":[{"a":1}],"record":[{"b":2}]}`, `{"record":[{"a":-1.5e3,"b":"\u00e9\""}],"tail":{"x":[1,2,{}]}}`,
+}
+
+// powerQueryResultViaStruct is the former page decoder (encoding/json into
+// the struct).
+func powerQueryResultViaStruct(raw []byte) (*PowerQueryResult, error) {
+	res := &PowerQueryResult{}
+	if err := json.Unmarshal(raw, res); err != nil {
+		return nil, err
+	}
+	res.Raw = raw
+	return res, nil
+}
+
+func TestPowerQueryResultMatchesStructDecoder(t *testing.T) {
+	for _, s := range powerQuerySeeds {
+		comparePowerQueryDecoders(t, []byte(s))
+	}
+}
+
+func FuzzPowerQueryResultMatchesStructDecoder(f *testing.F) {
+	for _, s := range powerQuerySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { comparePowerQueryDecoders(t, b) })
+}
+
+func comparePowerQueryDecoders(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantErr := powerQueryResultViaStruct(b)
+	got, err := decodePowerQueryResult(b)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("%s: error %v, the struct decoder's %v", b, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if len(got.Records) == 0 && len(want.Records) == 0 {
+		got.Records, want.Records = nil, nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %#v\nwant %#v", b, got, want)
+	}
+}
+
+// The streamed answer is read value by value: split anywhere by the
+// network, it yields the records a whole-answer decoder finds, each as it
+// came.
+func TestReadRecordsMatchesWholeAnswer(t *testing.T) {
+	for _, s := range powerQuerySeeds {
+		compareReadRecords(t, []byte(s))
+	}
+}
+
+func FuzzReadRecordsMatchesWholeAnswer(f *testing.F) {
+	for _, s := range powerQuerySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { compareReadRecords(t, b) })
+}
+
+func compareReadRecords(t *testing.T, b []byte) {
+	t.Helper()
+	var top map[string]json.RawMessage
+	wantErr := json.Unmarshal(b, &top)
+	var want List[json.RawMessage]
+	if wantErr == nil {
+		if top == nil {
+			wantErr = errors.New("not an object")
+		} else if rec := bytes.TrimSpace(top["record"]); len(rec) > 0 && rec[0] != '[' && rec[0] != '{' && !isEmptyValue(rec) {
+			wantErr = errors.New(`"record" is not a list`)
+		} else {
+			wantErr = want.UnmarshalJSON(rec)
+		}
+	}
+	if strings.Count(string(b), `"record"`) > 1 {
+		return // duplicate keys: a stream reads each, a map keeps the last
+	}
+	var got []string
+	err := readRecords(iotest.OneByteReader(bytes.NewReader(b)), func(raw []byte) (bool, error) {
+		got = append(got, string(raw))
+		return true, nil
+	})
+	if wantErr != nil {
+		return // the stream may yield records before the answer turns bad
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	var ws []string
+	for _, r := range want {
+		if !isEmptyValue(r) || len(want) > 1 {
+			ws = append(ws, string(r))
+		}
+	}
+	if strings.Join(got, "\x00") != strings.Join(ws, "\x00") {
+		t.Fatalf("%s:\n got %q\nwant %q", b, got, ws)
 	}
 }
