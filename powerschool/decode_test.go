@@ -39,7 +39,7 @@ func decodePageViaMaps[T any](body []byte, plural, singular string) ([]T, error)
 	}
 	var out []T
 	for _, raw := range raws {
-		v, err := decodeRecord[T](raw)
+		v, err := decodeRecord[T](raw, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -216,6 +216,17 @@ func compareSchemaRecordDecoders(t *testing.T, b []byte) {
 	want.Raw = json.RawMessage(strings.TrimSpace(string(want.Raw)))
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s:\n got %#v\nwant %#v", b, got, want)
+	}
+	// In a page, records share their keys' text: each must read the same.
+	page := []byte(`{"record":[` + string(b) + `,` + string(b) + `]}`)
+	recs, err := decodePage[SchemaRecord](page, "record", "")
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%s in a page: %d records, %v", b, len(recs), err)
+	}
+	for _, r := range recs {
+		if !reflect.DeepEqual(r, want) {
+			t.Fatalf("%s in a page:\n got %#v\nwant %#v", b, r, want)
+		}
 	}
 }
 

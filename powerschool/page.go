@@ -116,14 +116,16 @@ type rawSetter interface{ setRaw(json.RawMessage) }
 
 // rawDecoder is implemented by models that read their JSON themselves,
 // from bytes already checked, keeping them (SchemaRecord).
-type rawDecoder interface{ decodeRaw(json.RawMessage) error }
+type rawDecoder interface {
+	decodeRaw(json.RawMessage, *names) error
+}
 
 // decodeRecord decodes one record and keeps raw as its Raw (not a copy:
 // a page's bytes are not reused).
-func decodeRecord[T any](raw json.RawMessage) (T, error) {
+func decodeRecord[T any](raw json.RawMessage, keys *names) (T, error) {
 	var v T
 	if d, ok := any(&v).(rawDecoder); ok {
-		return v, d.decodeRaw(raw)
+		return v, d.decodeRaw(raw, keys)
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return v, err
@@ -180,9 +182,10 @@ func decodeRecords[T any](v []byte) ([]T, error) {
 	switch v[0] {
 	case '[':
 		var out []T
+		var keys names
 		it := jsonraw.Array(v)
 		for it.Next() {
-			rec, err := decodeRecord[T](it.Value())
+			rec, err := decodeRecord[T](it.Value(), &keys)
 			if err != nil {
 				return nil, err
 			}
@@ -194,7 +197,7 @@ func decodeRecords[T any](v []byte) ([]T, error) {
 			return nil, nil
 		}
 	}
-	one, err := decodeRecord[T](v)
+	one, err := decodeRecord[T](v, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +262,7 @@ func getOne[T any](ctx context.Context, c *Client, path, key string, q url.Value
 	if !ok || isEmptyValue(raw) {
 		return nil, fmt.Errorf("powerschool: GET %s: the answer has no %q record", path, key)
 	}
-	v, err := decodeRecord[T](raw)
+	v, err := decodeRecord[T](raw, nil)
 	if err != nil {
 		return nil, fmt.Errorf("powerschool: GET %s: the %s record is not as expected: %w", path, key, err)
 	}

@@ -235,9 +235,10 @@ func (c *Client) streamPowerQuery(ctx context.Context, path string, q *PowerQuer
 		return
 	}
 	defer drain(resp)
+	var keys names
 	err = readRecords(resp.Body, func(raw []byte) (bool, error) {
 		var r SchemaRecord
-		if err := r.decodeRaw(append(json.RawMessage(nil), raw...)); err != nil {
+		if err := r.decodeRaw(append(json.RawMessage(nil), raw...), &keys); err != nil {
 			return false, err
 		}
 		return yield(r, nil), nil

@@ -24,14 +24,48 @@ type SchemaRecord struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (r *SchemaRecord) UnmarshalJSON(b []byte) error {
-	return r.decodeRaw(append(json.RawMessage(nil), b...))
+	return r.decodeRaw(append(json.RawMessage(nil), b...), nil)
+}
+
+// names holds the keys the records of one page or stream share, so that
+// each is allocated once, not once per record.
+type names struct {
+	m    map[string]string // quoted key as it came -> its text
+	cols int               // the last table's columns: the next one's size
+}
+
+func (n *names) text(raw []byte) (string, error) {
+	if n == nil {
+		return jsonraw.Unquote(raw)
+	}
+	if s, ok := n.m[string(raw)]; ok {
+		return s, nil
+	}
+	s, err := jsonraw.Unquote(raw)
+	if err != nil {
+		return "", err
+	}
+	if n.m == nil {
+		n.m = map[string]string{}
+	}
+	if len(n.m) < 4096 { // a bound for records whose keys are data
+		n.m[string(raw)] = s
+	}
+	return s, nil
+}
+
+func (n *names) size() int {
+	if n == nil {
+		return 0
+	}
+	return n.cols
 }
 
 // decodeRaw reads a record from raw and keeps raw as its Raw: the values of
 // Tables and Fields are slices of it, so a record costs one walk over its
 // bytes and no copy of each value. The grouped form is the one with a
 // "tables" member other than "" or null; every other object is flattened.
-func (r *SchemaRecord) decodeRaw(raw json.RawMessage) error {
+func (r *SchemaRecord) decodeRaw(raw json.RawMessage, keys *names) error {
 	*r = SchemaRecord{Raw: raw}
 	if string(bytes.TrimSpace(raw)) == "null" {
 		return nil
@@ -58,14 +92,14 @@ func (r *SchemaRecord) decodeRaw(raw json.RawMessage) error {
 		return err
 	}
 	if tables != nil && !isEmptyValue(tables) {
-		if err := r.decodeTables(tables); err != nil {
+		if err := r.decodeTables(tables, keys); err != nil {
 			return err
 		}
 		return r.decodeIDName(id, name)
 	}
 	r.Fields = make(map[string]json.RawMessage, n)
 	for it := jsonraw.Object(raw); it.Next(); {
-		k, err := jsonraw.Unquote(it.Key())
+		k, err := keys.text(it.Key())
 		if err != nil {
 			return err
 		}
@@ -77,11 +111,11 @@ func (r *SchemaRecord) decodeRaw(raw json.RawMessage) error {
 }
 
 // decodeTables reads the grouped form's {"<table>":{"<column>":value}}.
-func (r *SchemaRecord) decodeTables(raw []byte) error {
+func (r *SchemaRecord) decodeTables(raw []byte, keys *names) error {
 	r.Tables = make(map[string]map[string]json.RawMessage, 1)
 	it := jsonraw.Object(raw)
 	for it.Next() {
-		table, err := jsonraw.Unquote(it.Key())
+		table, err := keys.text(it.Key())
 		if err != nil {
 			return err
 		}
@@ -90,7 +124,7 @@ func (r *SchemaRecord) decodeTables(raw []byte) error {
 			r.Tables[table] = nil
 			continue
 		}
-		cols, err := rawMembers(v)
+		cols, err := rawMembers(v, keys)
 		if err != nil {
 			return fmt.Errorf("powerschool: the record's tables.%s is %.40s, not an object of columns", table, v)
 		}
@@ -103,15 +137,18 @@ func (r *SchemaRecord) decodeTables(raw []byte) error {
 }
 
 // rawMembers is an object's members, their values slices of raw.
-func rawMembers(raw []byte) (map[string]json.RawMessage, error) {
-	m := map[string]json.RawMessage{}
+func rawMembers(raw []byte, keys *names) (map[string]json.RawMessage, error) {
+	m := make(map[string]json.RawMessage, keys.size())
 	it := jsonraw.Object(raw)
 	for it.Next() {
-		k, err := jsonraw.Unquote(it.Key())
+		k, err := keys.text(it.Key())
 		if err != nil {
 			return nil, err
 		}
 		m[k] = it.Value()
+	}
+	if keys != nil {
+		keys.cols = len(m)
 	}
 	return m, it.Err()
 }

@@ -370,3 +370,32 @@ func AppendQuote(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s)
 	return append(dst, b...)
 }
+
+// AppendCompact appends the JSON value src to dst without the whitespace
+// between its tokens, as json.Compact does (nothing else changes), after
+// checking that src is one valid value; on error dst is returned as it was.
+func AppendCompact(dst, src []byte) ([]byte, error) {
+	start, end, err := Value(src, 0)
+	if err == nil && skipWS(src, end) != len(src) {
+		err = syntaxErr(src, skipWS(src, end), "after top-level value")
+	}
+	if err != nil {
+		return dst, err
+	}
+	src = src[start:end]
+	run := 0 // start of the bytes not yet copied
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '"':
+			for i++; src[i] != '"'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case ' ', '\t', '\n', '\r':
+			dst = append(dst, src[run:i]...)
+			run = i + 1
+		}
+	}
+	return append(dst, src[run:]...), nil
+}

@@ -137,3 +137,35 @@ func FuzzObject(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendCompactMatchesEncodingJSON(t *testing.T) {
+	for _, s := range append(seeds, ` [ 1 , { "a b" : "c\" d" } ] `, "\t\"x \\\\\" \n", `{"a":"\\\\"}  `) {
+		compareCompact(t, []byte(s))
+	}
+}
+
+func FuzzAppendCompact(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { compareCompact(t, b) })
+}
+
+func compareCompact(t *testing.T, b []byte) {
+	t.Helper()
+	var want bytes.Buffer
+	wantErr := json.Compact(&want, b)
+	got, err := AppendCompact([]byte("prefix"), b)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("AppendCompact(%q): error %v, json.Compact's %v", b, err, wantErr)
+	}
+	if err != nil {
+		if string(got) != "prefix" {
+			t.Fatalf("AppendCompact(%q) failed and changed dst to %q", b, got)
+		}
+		return
+	}
+	if string(got) != "prefix"+want.String() {
+		t.Fatalf("AppendCompact(%q) = %q, json.Compact gives %q", b, got[6:], want.String())
+	}
+}
