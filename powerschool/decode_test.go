@@ -334,3 +334,31 @@ func compareReadRecords(t *testing.T, b []byte) {
 		t.Fatalf("%s:\n got %q\nwant %q", b, got, ws)
 	}
 }
+
+// tablePageBody is a table API page of n student rows, as the emulator
+// writes them.
+func tablePageBody(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"name":"students","record":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := strconv.Itoa(4001 + i)
+		b.WriteString(`{"id":` + id + `,"name":"students","tables":{"students":{"dcid":"` + id + `","enroll_status":"0","first_name":"Lila","grade_level":"2","id":"` + strconv.Itoa(i+1) +
+			`","last_name":"ASHGROVE","lastfirst":"ASHGROVE, Lila","middle_name":"Rose","schoolid":"4500","student_number":"` + strconv.Itoa(100001+i) + `"}}}`)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+func BenchmarkDecodeTablePage(b *testing.B) {
+	body := tablePageBody(100)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		recs, err := decodePage[SchemaRecord](body, "record", "")
+		if err != nil || len(recs) != 100 {
+			b.Fatal(len(recs), err)
+		}
+	}
+}

@@ -124,16 +124,23 @@ type rawDecoder interface {
 // a page's bytes are not reused).
 func decodeRecord[T any](raw json.RawMessage, keys *names) (T, error) {
 	var v T
-	if d, ok := any(&v).(rawDecoder); ok {
-		return v, d.decodeRaw(raw, keys)
+	err := decodeInto(&v, raw, keys)
+	return v, err
+}
+
+// decodeInto is decodeRecord into v, which a page's records use to decode
+// in place in their slice.
+func decodeInto[T any](v *T, raw json.RawMessage, keys *names) error {
+	if d, ok := any(v).(rawDecoder); ok {
+		return d.decodeRaw(raw, keys)
 	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, err
+	if err := json.Unmarshal(raw, v); err != nil {
+		return err
 	}
-	if s, ok := any(&v).(rawSetter); ok {
+	if s, ok := any(v).(rawSetter); ok {
 		s.setRaw(raw)
 	}
-	return v, nil
+	return nil
 }
 
 // decodePage reads a list page. It accepts the singular key holding an
@@ -185,11 +192,11 @@ func decodeRecords[T any](v []byte) ([]T, error) {
 		var keys names
 		it := jsonraw.Array(v)
 		for it.Next() {
-			rec, err := decodeRecord[T](it.Value(), &keys)
-			if err != nil {
+			var zero T
+			out = append(out, zero)
+			if err := decodeInto(&out[len(out)-1], it.Value(), &keys); err != nil {
 				return nil, err
 			}
-			out = append(out, rec)
 		}
 		return out, it.Err()
 	case '"', 'n':

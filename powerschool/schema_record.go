@@ -95,7 +95,7 @@ func (r *SchemaRecord) decodeRaw(raw json.RawMessage, keys *names) error {
 		if err := r.decodeTables(tables, keys); err != nil {
 			return err
 		}
-		return r.decodeIDName(id, name)
+		return r.decodeIDName(id, name, keys)
 	}
 	r.Fields = make(map[string]json.RawMessage, n)
 	for it := jsonraw.Object(raw); it.Next(); {
@@ -107,7 +107,7 @@ func (r *SchemaRecord) decodeRaw(raw json.RawMessage, keys *names) error {
 			r.Fields[k] = it.Value()
 		}
 	}
-	return r.decodeIDName(flatID, flatName)
+	return r.decodeIDName(flatID, flatName, keys)
 }
 
 // decodeTables reads the grouped form's {"<table>":{"<column>":value}}.
@@ -153,13 +153,22 @@ func rawMembers(raw []byte, keys *names) (map[string]json.RawMessage, error) {
 	return m, it.Err()
 }
 
-func (r *SchemaRecord) decodeIDName(id, name []byte) error {
-	if len(id) > 0 {
+func (r *SchemaRecord) decodeIDName(id, name []byte, keys *names) error {
+	if n, ok := digits(id); ok {
+		r.ID = FlexInt(n)
+	} else if len(id) > 0 {
 		if err := r.ID.UnmarshalJSON(id); err != nil {
 			return err
 		}
 	}
-	if len(name) > 0 {
+	switch {
+	case len(name) > 0 && name[0] == '"':
+		s, err := keys.text(name) // the table's name: the same in every row
+		if err != nil {
+			return err
+		}
+		r.Name = s
+	case len(name) > 0:
 		var s FlexString
 		if err := s.UnmarshalJSON(name); err != nil {
 			return err
@@ -167,6 +176,21 @@ func (r *SchemaRecord) decodeIDName(id, name []byte) error {
 		r.Name = string(s)
 	}
 	return nil
+}
+
+// digits reads a short run of decimal digits (an ID as a JSON number).
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 func decodeOptional(raw json.RawMessage, v any) error {

@@ -49,9 +49,8 @@ func skipWS(b []byte, i int) int {
 // begins and ends. It returns ErrIncomplete when b ends inside it; a number
 // that runs to the end of b counts as complete.
 func Value(b []byte, i int) (start, end int, err error) {
-	s := scanner{b: b}
 	start = skipWS(b, i)
-	end, err = s.value(start)
+	end, err = value(b, start, 0)
 	return start, end, err
 }
 
@@ -62,38 +61,33 @@ func Valid(b []byte) bool {
 	return err == nil && skipWS(b, end) == len(b)
 }
 
-type scanner struct {
-	b     []byte
-	depth int
-}
-
-func (s *scanner) value(i int) (int, error) {
-	b := s.b
+// value returns the end of the value starting at b[i], inside depth
+// containers.
+func value(b []byte, i, depth int) (int, error) {
 	if i >= len(b) {
 		return i, ErrIncomplete
 	}
 	switch c := b[i]; {
 	case c == '"':
-		return s.str(i)
+		return str(b, i)
 	case c == '{':
-		return s.container(i, '}')
+		return container(b, i, '}', depth)
 	case c == '[':
-		return s.container(i, ']')
+		return container(b, i, ']', depth)
 	case c == 't':
-		return s.literal(i, "true")
+		return literal(b, i, "true")
 	case c == 'f':
-		return s.literal(i, "false")
+		return literal(b, i, "false")
 	case c == 'n':
-		return s.literal(i, "null")
+		return literal(b, i, "null")
 	case c == '-' || '0' <= c && c <= '9':
-		return s.number(i)
+		return number(b, i)
 	}
 	return i, syntaxErr(b, i, "looking for beginning of value")
 }
 
 // str returns the end of the string whose opening quote is at b[i].
-func (s *scanner) str(i int) (int, error) {
-	b := s.b
+func str(b []byte, i int) (int, error) {
 	i++
 	for {
 		for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
@@ -136,8 +130,7 @@ func isHex(c byte) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func (s *scanner) literal(i int, lit string) (int, error) {
-	b := s.b
+func literal(b []byte, i int, lit string) (int, error) {
 	for k := 1; k < len(lit); k++ {
 		if i+k >= len(b) {
 			return i, ErrIncomplete
@@ -149,8 +142,7 @@ func (s *scanner) literal(i int, lit string) (int, error) {
 	return i + len(lit), nil
 }
 
-func (s *scanner) number(i int) (int, error) {
-	b := s.b
+func number(b []byte, i int) (int, error) {
 	if b[i] == '-' {
 		i++
 	}
@@ -197,38 +189,40 @@ func (s *scanner) number(i int) (int, error) {
 }
 
 // container returns the end of the object or array opening at b[i].
-func (s *scanner) container(i int, closing byte) (int, error) {
-	if s.depth++; s.depth > maxDepth {
+func container(b []byte, i int, closing byte, depth int) (int, error) {
+	if depth >= maxDepth {
 		return i, &SyntaxError{Offset: i, msg: "exceeded max depth"}
 	}
-	it := Iter{s: s, i: i + 1, closing: closing, first: true}
+	it := Iter{b: b, i: i + 1, depth: depth + 1, closing: closing, first: true}
 	for it.Next() {
 	}
-	s.depth--
 	return it.i, it.err
 }
 
 // Iter walks the members of an object or the elements of an array.
 type Iter struct {
-	s        *scanner
-	i        int // next byte to read
-	closing  byte
-	first    bool
-	done     bool
-	top      bool // the walk started at the input's top level: only whitespace may follow
-	key, val []byte
-	err      error
+	b       []byte
+	i       int // next byte to read
+	depth   int // containers around the values walked
+	closing byte
+	first   bool
+	done    bool
+	top     bool // the walk started at the input's top level: only whitespace may follow
+	// The current key and value, as offsets: storing ints, not slices,
+	// spares the walk a GC write barrier per member.
+	key0, key1, val0, val1 int
+	err                    error
 }
 
 // Object walks the members of the object b holds: b is one JSON object,
 // with optional whitespace around it.
-func Object(b []byte) *Iter { return open(b, '{', '}', "object") }
+func Object(b []byte) Iter { return open(b, '{', '}', "object") }
 
 // Array walks the elements of the array b holds.
-func Array(b []byte) *Iter { return open(b, '[', ']', "array") }
+func Array(b []byte) Iter { return open(b, '[', ']', "array") }
 
-func open(b []byte, opening, closing byte, what string) *Iter {
-	it := &Iter{s: &scanner{b: b, depth: 1}, closing: closing, first: true, top: true}
+func open(b []byte, opening, closing byte, what string) Iter {
+	it := Iter{b: b, depth: 1, closing: closing, first: true, top: true}
 	i := skipWS(b, 0)
 	switch {
 	case i >= len(b):
@@ -247,7 +241,7 @@ func (it *Iter) Next() bool {
 	if it.err != nil || it.done {
 		return false
 	}
-	b := it.s.b
+	b := it.b
 	i := skipWS(b, it.i)
 	if i >= len(b) {
 		it.err = ErrIncomplete
@@ -264,8 +258,11 @@ func (it *Iter) Next() bool {
 		it.first = false
 	case b[i] == ',':
 		i = skipWS(b, i+1)
+	case it.closing == '}':
+		it.err = syntaxErr(b, i, "after object key:value pair")
+		return false
 	default:
-		it.err = syntaxErr(b, i, "after "+map[byte]string{'}': "object key:value pair", ']': "array element"}[it.closing])
+		it.err = syntaxErr(b, i, "after array element")
 		return false
 	}
 	if it.closing == '}' {
@@ -273,12 +270,12 @@ func (it *Iter) Next() bool {
 			it.err = syntaxErr(b, i, "looking for beginning of object key string")
 			return false
 		}
-		end, err := it.s.str(i)
+		end, err := str(b, i)
 		if err != nil {
 			it.err = err
 			return false
 		}
-		it.key = b[i:end]
+		it.key0, it.key1 = i, end
 		i = skipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
 			it.err = syntaxErr(b, i, "after object key")
@@ -286,20 +283,20 @@ func (it *Iter) Next() bool {
 		}
 		i = skipWS(b, i+1)
 	}
-	end, err := it.s.value(i)
+	end, err := value(b, i, it.depth)
 	if err != nil {
 		it.err = err
 		return false
 	}
-	it.val, it.i = b[i:end], end
+	it.val0, it.val1, it.i = i, end, end
 	return true
 }
 
 // Key is the current member's key as it is in the input, quotes included.
-func (it *Iter) Key() []byte { return it.key }
+func (it *Iter) Key() []byte { return it.b[it.key0:it.key1:it.key1] }
 
 // Value is the current member's or element's value, without whitespace.
-func (it *Iter) Value() []byte { return it.val }
+func (it *Iter) Value() []byte { return it.b[it.val0:it.val1:it.val1] }
 
 // Err is the error that ended the walk, if any.
 func (it *Iter) Err() error { return it.err }
