@@ -1,12 +1,15 @@
 package powerschool
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // decodePageViaMaps is the former decoder (envelope into maps, then raw
@@ -36,7 +39,7 @@ func decodePageViaMaps[T any](body []byte, plural, singular string) ([]T, error)
 	}
 	var out []T
 	for _, raw := range raws {
-		v, err := decodeRecord[T](raw)
+		v, err := decodeRecord[T](raw, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +134,231 @@ func TestDecodeTablePage(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: ids %v, want %v", body, got, want)
+		}
+	}
+}
+
+// schemaRecordViaMaps is the former SchemaRecord decoder (the record into
+// maps by encoding/json): the one-walk decoder must agree with it.
+func schemaRecordViaMaps(b []byte) (SchemaRecord, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return SchemaRecord{}, err
+	}
+	r := SchemaRecord{Raw: append(json.RawMessage(nil), b...)}
+	idKey, nameKey := "_id", "_name"
+	if t, ok := m["tables"]; ok && !isEmptyValue(t) {
+		if err := json.Unmarshal(t, &r.Tables); err != nil {
+			return SchemaRecord{}, err
+		}
+		idKey, nameKey = "id", "name"
+	} else if m != nil {
+		r.Fields = m
+	}
+	if err := decodeOptional(m[idKey], &r.ID); err != nil {
+		return SchemaRecord{}, err
+	}
+	var name FlexString
+	if err := decodeOptional(m[nameKey], &name); err != nil {
+		return SchemaRecord{}, err
+	}
+	r.Name = string(name)
+	if r.Fields != nil {
+		delete(r.Fields, "_id")
+		delete(r.Fields, "_name")
+	}
+	return r, nil
+}
+
+var schemaRecordSeeds = []string{
+	`{"id":4001,"name":"students","tables":{"students":{"dcid":"4001","last_name":"O\"Brien","first_name":"Lila"}}}`,
+	`{"id":"7","name":7,"tables":{"students":{"dcid":1},"u_x":{"email":null,"n":[1,2]},"empty":{},"gone":null}}`,
+	`{"_id":3,"_name":"q","students.dcid":"3","students.last_name":"Ng","count":5}`,
+	`{"_id":null,"x":{"y":1}}`,
+	`{"id":1,"name":"t","tables":""}`,
+	`{"id":1,"tables":null,"a":"b"}`,
+	`{"id":1,"tables":{}}`,
+	`{"tables":5}`,
+	`{"tables":{"s":5}}`,
+	`{"tables":{"s":""}}`,
+	`{"id":"abc","tables":{"s":{}}}`,
+	`{"_id":"1.0","\u0074ables":{"s":{"a":"1"}}}`,
+	`{"a":1,"a":2}`,
+	` { "id" : 1 , "tables" : { "s" : { "a" : "1" } } } `,
+	`{}`, `null`, `[]`, `"x"`, `{"a":}`,
+}
+
+func TestSchemaRecordMatchesMapDecoder(t *testing.T) {
+	for _, s := range schemaRecordSeeds {
+		compareSchemaRecordDecoders(t, []byte(s))
+	}
+}
+
+func FuzzSchemaRecordMatchesMapDecoder(f *testing.F) {
+	for _, s := range schemaRecordSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { compareSchemaRecordDecoders(t, b) })
+}
+
+func compareSchemaRecordDecoders(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantErr := schemaRecordViaMaps(b)
+	var got SchemaRecord
+	gotErr := json.Unmarshal(b, &got)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%s: error %v, the map decoder's %v", b, gotErr, wantErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	// json.Unmarshal hands UnmarshalJSON the value without surrounding space.
+	want.Raw = json.RawMessage(strings.TrimSpace(string(want.Raw)))
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %#v\nwant %#v", b, got, want)
+	}
+	// In a page, records share their keys' text: each must read the same.
+	page := []byte(`{"record":[` + string(b) + `,` + string(b) + `]}`)
+	recs, err := decodePage[SchemaRecord](page, "record", "")
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%s in a page: %d records, %v", b, len(recs), err)
+	}
+	for _, r := range recs {
+		if !reflect.DeepEqual(r, want) {
+			t.Fatalf("%s in a page:\n got %#v\nwant %#v", b, r, want)
+		}
+	}
+}
+
+var powerQuerySeeds = []string{
+	`{"name":"q","count":2,"record":[{"id":1,"name":"students","tables":{"students":{"dcid":"1"}}},{"_id":2,"students.dcid":"2"}],"@extensions":"a,b"}`,
+	`{"record":{"id":1,"tables":{"s":{"a":"1"}}},"$dataversion":"5"}`,
+	`{"record":""}`, `{"record":null}`, `{"record":[]}`, `{"count":null,"Name":"x","RECORD":[{"a":1}]}`, `{}`, `null`,
+	`{"record":5}`, `{"record":[1]}`, `{"name":3,"record":[{"a":"b"}],"count":"7"}`, ` { "record" : [ { "a" : 1 } , { "b" : [ ] } ] } `,
+	`{"record":[{"a":1}],"record":[{"b":2}]}`, `{"record":[{"a":-1.5e3,"b":"\u00e9\""}],"tail":{"x":[1,2,{}]}}`,
+}
+
+// powerQueryResultViaStruct is the former page decoder (encoding/json into
+// the struct).
+func powerQueryResultViaStruct(raw []byte) (*PowerQueryResult, error) {
+	res := &PowerQueryResult{}
+	if err := json.Unmarshal(raw, res); err != nil {
+		return nil, err
+	}
+	res.Raw = raw
+	return res, nil
+}
+
+func TestPowerQueryResultMatchesStructDecoder(t *testing.T) {
+	for _, s := range powerQuerySeeds {
+		comparePowerQueryDecoders(t, []byte(s))
+	}
+}
+
+func FuzzPowerQueryResultMatchesStructDecoder(f *testing.F) {
+	for _, s := range powerQuerySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { comparePowerQueryDecoders(t, b) })
+}
+
+func comparePowerQueryDecoders(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantErr := powerQueryResultViaStruct(b)
+	got, err := decodePowerQueryResult(b)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("%s: error %v, the struct decoder's %v", b, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if len(got.Records) == 0 && len(want.Records) == 0 {
+		got.Records, want.Records = nil, nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %#v\nwant %#v", b, got, want)
+	}
+}
+
+// The streamed answer is read value by value: split anywhere by the
+// network, it yields the records a whole-answer decoder finds, each as it
+// came.
+func TestReadRecordsMatchesWholeAnswer(t *testing.T) {
+	for _, s := range powerQuerySeeds {
+		compareReadRecords(t, []byte(s))
+	}
+}
+
+func FuzzReadRecordsMatchesWholeAnswer(f *testing.F) {
+	for _, s := range powerQuerySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { compareReadRecords(t, b) })
+}
+
+func compareReadRecords(t *testing.T, b []byte) {
+	t.Helper()
+	var top map[string]json.RawMessage
+	wantErr := json.Unmarshal(b, &top)
+	var want List[json.RawMessage]
+	if wantErr == nil {
+		if top == nil {
+			wantErr = errors.New("not an object")
+		} else if rec := bytes.TrimSpace(top["record"]); len(rec) > 0 && rec[0] != '[' && rec[0] != '{' && !isEmptyValue(rec) {
+			wantErr = errors.New(`"record" is not a list`)
+		} else {
+			wantErr = want.UnmarshalJSON(rec)
+		}
+	}
+	if strings.Count(string(b), `"record"`) > 1 {
+		return // duplicate keys: a stream reads each, a map keeps the last
+	}
+	var got []string
+	err := readRecords(iotest.OneByteReader(bytes.NewReader(b)), func(raw []byte) (bool, error) {
+		got = append(got, string(raw))
+		return true, nil
+	})
+	if wantErr != nil {
+		return // the stream may yield records before the answer turns bad
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	var ws []string
+	for _, r := range want {
+		if !isEmptyValue(r) || len(want) > 1 {
+			ws = append(ws, string(r))
+		}
+	}
+	if strings.Join(got, "\x00") != strings.Join(ws, "\x00") {
+		t.Fatalf("%s:\n got %q\nwant %q", b, got, ws)
+	}
+}
+
+// tablePageBody is a table API page of n student rows, as the emulator
+// writes them.
+func tablePageBody(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"name":"students","record":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := strconv.Itoa(4001 + i)
+		b.WriteString(`{"id":` + id + `,"name":"students","tables":{"students":{"dcid":"` + id + `","enroll_status":"0","first_name":"Lila","grade_level":"2","id":"` + strconv.Itoa(i+1) +
+			`","last_name":"ASHGROVE","lastfirst":"ASHGROVE, Lila","middle_name":"Rose","schoolid":"4500","student_number":"` + strconv.Itoa(100001+i) + `"}}}`)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+func BenchmarkDecodeTablePage(b *testing.B) {
+	body := tablePageBody(100)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		recs, err := decodePage[SchemaRecord](body, "record", "")
+		if err != nil || len(recs) != 100 {
+			b.Fatal(len(recs), err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pskit/pskit/internal/jsonraw"
 	"github.com/pskit/pskit/internal/wire"
 )
 
@@ -113,15 +114,33 @@ type resource struct {
 // rawSetter is implemented by models that keep their JSON.
 type rawSetter interface{ setRaw(json.RawMessage) }
 
-func decodeRecord[T any](raw json.RawMessage) (T, error) {
+// rawDecoder is implemented by models that read their JSON themselves,
+// from bytes already checked, keeping them (SchemaRecord).
+type rawDecoder interface {
+	decodeRaw(json.RawMessage, *names) error
+}
+
+// decodeRecord decodes one record and keeps raw as its Raw (not a copy:
+// a page's bytes are not reused).
+func decodeRecord[T any](raw json.RawMessage, keys *names) (T, error) {
 	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, err
+	err := decodeInto(&v, raw, keys)
+	return v, err
+}
+
+// decodeInto is decodeRecord into v, which a page's records use to decode
+// in place in their slice.
+func decodeInto[T any](v *T, raw json.RawMessage, keys *names) error {
+	if d, ok := any(v).(rawDecoder); ok {
+		return d.decodeRaw(raw, keys)
 	}
-	if s, ok := any(&v).(rawSetter); ok {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return err
+	}
+	if s, ok := any(v).(rawSetter); ok {
 		s.setRaw(raw)
 	}
-	return v, nil
+	return nil
 }
 
 // decodePage reads a list page. It accepts the singular key holding an
@@ -129,153 +148,67 @@ func decodeRecord[T any](raw json.RawMessage) (T, error) {
 // array; with singular "" (the table API's {"record":[..]}), the plural key
 // holds the array or one bare record.
 //
-// It walks the page once with a json.Decoder and decodes each record
-// straight from the page, keeping the record's bytes as its Raw: decoding
-// the envelope into maps and raw lists first scanned every record several
+// It walks the page once (internal/jsonraw) and decodes each record
+// straight from the page, its Raw a slice of the page: decoding the
+// envelope into maps and raw lists first scanned every record several
 // times, nearly doubling the client's CPU per page.
 func decodePage[T any](body []byte, plural, singular string) ([]T, error) {
-	p := pageDecoder{body: body, dec: json.NewDecoder(bytes.NewReader(body))}
-	if err := p.delim('{'); err != nil {
-		return nil, err
+	if string(bytes.TrimSpace(body)) == "null" {
+		return nil, nil // nothing, as a page of no records
 	}
-	for p.dec.More() {
-		key, err := p.key()
-		if err != nil {
-			return nil, err
-		}
-		if key != plural {
-			if err := p.skip(); err != nil {
-				return nil, err
-			}
+	it := jsonraw.Object(body)
+	for it.Next() {
+		if !jsonraw.KeyIs(it.Key(), plural) {
 			continue
 		}
-		switch c := p.peek(); {
-		case c == '[' || (c == '{' && singular == ""):
+		v := it.Value()
+		switch {
+		case v[0] == '[' || (v[0] == '{' && singular == ""):
 			// A list, or (with no singular key) one bare record.
-			return decodeRecords[T](&p)
-		case c == '{':
-			if err := p.delim('{'); err != nil {
-				return nil, err
-			}
-			for p.dec.More() {
-				if key, err = p.key(); err != nil {
-					return nil, err
-				}
-				if key == singular {
-					return decodeRecords[T](&p)
-				}
-				if err := p.skip(); err != nil {
-					return nil, err
+			return decodeRecords[T](v)
+		case v[0] == '{':
+			inner := jsonraw.Object(v)
+			for inner.Next() {
+				if jsonraw.KeyIs(inner.Key(), singular) {
+					return decodeRecords[T](inner.Value())
 				}
 			}
-			return nil, nil
-		}
-		var v json.RawMessage
-		if err := p.dec.Decode(&v); err != nil {
-			return nil, err
+			return nil, inner.Err()
 		}
 		if !isEmptyValue(v) {
 			return nil, fmt.Errorf("%q holds %.40s, neither a list nor an object", plural, v)
 		}
 		return nil, nil
 	}
-	return nil, nil
+	return nil, it.Err()
 }
 
-// decodeRecords reads the value at the decoder: an array of records, one
-// bare record (PowerSchool's one-record quirk), or "" / null for none.
-func decodeRecords[T any](p *pageDecoder) ([]T, error) {
-	switch p.peek() {
+// decodeRecords reads an array of records, one bare record (PowerSchool's
+// one-record quirk), or "" / null for none.
+func decodeRecords[T any](v []byte) ([]T, error) {
+	switch v[0] {
 	case '[':
-		p.delim('[')
 		var out []T
-		for p.dec.More() {
-			v, err := decodeNext[T](p)
-			if err != nil {
+		var keys names
+		it := jsonraw.Array(v)
+		for it.Next() {
+			var zero T
+			out = append(out, zero)
+			if err := decodeInto(&out[len(out)-1], it.Value(), &keys); err != nil {
 				return nil, err
 			}
-			out = append(out, v)
 		}
-		return out, p.delim(']')
+		return out, it.Err()
 	case '"', 'n':
-		var v json.RawMessage
-		if err := p.dec.Decode(&v); err != nil {
-			return nil, err
-		}
 		if isEmptyValue(v) {
 			return nil, nil
 		}
-		one, err := decodeRecord[T](v)
-		if err != nil {
-			return nil, err
-		}
-		return []T{one}, nil
 	}
-	v, err := decodeNext[T](p)
+	one, err := decodeRecord[T](v, nil)
 	if err != nil {
 		return nil, err
 	}
-	return []T{v}, nil
-}
-
-// decodeNext decodes the next value as a record and keeps a copy of its bytes.
-func decodeNext[T any](p *pageDecoder) (T, error) {
-	var v T
-	start := p.dec.InputOffset()
-	if err := p.dec.Decode(&v); err != nil {
-		return v, err
-	}
-	if s, ok := any(&v).(rawSetter); ok {
-		raw := bytes.TrimLeft(p.body[start:p.dec.InputOffset()], " \t\r\n,:")
-		s.setRaw(append(json.RawMessage(nil), raw...))
-	}
-	return v, nil
-}
-
-// pageDecoder walks a page's envelope token by token.
-type pageDecoder struct {
-	body []byte
-	dec  *json.Decoder
-}
-
-func (p *pageDecoder) delim(want json.Delim) error {
-	tok, err := p.dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, found %v", want, tok)
-	}
-	return nil
-}
-
-func (p *pageDecoder) key() (string, error) {
-	tok, err := p.dec.Token()
-	if err != nil {
-		return "", err
-	}
-	k, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("expected an object key, found %v", tok)
-	}
-	return k, nil
-}
-
-func (p *pageDecoder) skip() error {
-	var v json.RawMessage
-	return p.dec.Decode(&v)
-}
-
-// peek returns the first byte of the next value without consuming it.
-func (p *pageDecoder) peek() byte {
-	for _, c := range p.body[p.dec.InputOffset():] {
-		switch c {
-		case ' ', '\t', '\r', '\n', ':', ',':
-			continue
-		}
-		return c
-	}
-	return 0
+	return []T{one}, nil
 }
 
 // decodeCount reads {"resource":{"count":N}} (v1) or {"count":N} (schema APIs).
@@ -336,7 +269,7 @@ func getOne[T any](ctx context.Context, c *Client, path, key string, q url.Value
 	if !ok || isEmptyValue(raw) {
 		return nil, fmt.Errorf("powerschool: GET %s: the answer has no %q record", path, key)
 	}
-	v, err := decodeRecord[T](raw)
+	v, err := decodeRecord[T](raw, nil)
 	if err != nil {
 		return nil, fmt.Errorf("powerschool: GET %s: the %s record is not as expected: %w", path, key, err)
 	}

@@ -1,14 +1,19 @@
 package powerschool
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/pskit/pskit/internal/jsonraw"
 )
 
 // PowerQuery describes one execution of a named query
@@ -107,12 +112,50 @@ func (c *Client) powerQueryPage(ctx context.Context, path string, q *PowerQuery,
 	if err := c.do(ctx, &request{method: http.MethodPost, path: path, query: q.query(page, size), body: body, readOnly: true}, &raw); err != nil {
 		return nil, err
 	}
-	res := &PowerQueryResult{}
-	if err := json.Unmarshal(raw, res); err != nil {
+	res, err := decodePowerQueryResult(raw)
+	if err != nil {
 		return nil, fmt.Errorf("powerschool: POST %s: the answer is not as expected: %w", path, err)
 	}
-	res.Raw = raw
 	return res, nil
+}
+
+// decodePowerQueryResult reads a page: its records straight from the
+// page's bytes (as the table API's), the rest with encoding/json.
+func decodePowerQueryResult(raw json.RawMessage) (*PowerQueryResult, error) {
+	res := &PowerQueryResult{Raw: raw}
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return res, nil
+	}
+	var err error
+	it := jsonraw.Object(raw)
+	for it.Next() && err == nil {
+		// Keys match as encoding/json matches struct fields: ignoring case.
+		k, kerr := jsonraw.Unquote(it.Key())
+		if kerr != nil {
+			return nil, kerr
+		}
+		v := it.Value()
+		switch {
+		case strings.EqualFold(k, "record"):
+			res.Records, err = decodeRecords[SchemaRecord](v)
+		case strings.EqualFold(k, "name"):
+			err = json.Unmarshal(v, &res.Name)
+		case strings.EqualFold(k, "count"):
+			res.Count = nil
+			if string(v) != "null" {
+				res.Count = new(FlexInt)
+				err = json.Unmarshal(v, res.Count)
+			}
+		case strings.EqualFold(k, "@extensions"):
+			err = json.Unmarshal(v, &res.Extensions)
+		case strings.EqualFold(k, "$dataversion"):
+			err = json.Unmarshal(v, &res.DataVer)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, it.Err()
 }
 
 // PowerQueryCount returns the number of rows a named query would return
@@ -176,8 +219,10 @@ func (c *Client) PowerQueryRecords(ctx context.Context, name string, q *PowerQue
 	}
 }
 
-// streamPowerQuery decodes a pagesize=0 answer token by token, yielding each
-// element of "record" as soon as it is read.
+// streamPowerQuery reads a pagesize=0 answer value by value, yielding each
+// element of "record" as soon as it is read: memory holds one record and
+// the read buffer, and each record's bytes are walked once (checked by
+// internal/jsonraw) and copied once, as its Raw.
 func (c *Client) streamPowerQuery(ctx context.Context, path string, q *PowerQuery, yield func(SchemaRecord, error) bool) {
 	body, err := q.body()
 	if err != nil {
@@ -190,93 +235,177 @@ func (c *Client) streamPowerQuery(ctx context.Context, path string, q *PowerQuer
 		return
 	}
 	defer drain(resp)
-	bad := func(err error) {
+	var keys names
+	err = readRecords(resp.Body, func(raw []byte) (bool, error) {
+		var r SchemaRecord
+		if err := r.decodeRaw(append(json.RawMessage(nil), raw...), &keys); err != nil {
+			return false, err
+		}
+		return yield(r, nil), nil
+	})
+	if err != nil {
 		yield(SchemaRecord{}, fmt.Errorf("powerschool: POST %s: reading the answer: %w", path, err))
 	}
-	dec := json.NewDecoder(resp.Body)
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		bad(fmt.Errorf("not a JSON object (%v)", err))
-		return
+}
+
+// readRecords walks an answer {..,"record":[..],..} as it arrives and calls
+// each with every element of "record" (an array, one bare object, or "" /
+// null for none), until each says stop. raw is valid only during the call.
+func readRecords(r io.Reader, each func(raw []byte) (bool, error)) error {
+	v := valueReader{r: r, buf: make([]byte, 0, 32<<10)}
+	if err := v.expect('{'); err != nil {
+		return fmt.Errorf("not a JSON object (%w)", err)
 	}
-	for dec.More() {
-		tok, err := dec.Token()
+	for first := true; ; first = false {
+		c, err := v.peek()
 		if err != nil {
-			bad(err)
-			return
+			return err
 		}
-		if key, _ := tok.(string); key != "record" {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				bad(err)
-				return
+		if c == '}' {
+			return nil
+		}
+		if !first {
+			if err := v.expect(','); err != nil {
+				return err
 			}
-			continue
 		}
-		// "record" is an array, or a single object for one row.
-		t, err := dec.Token()
+		if c, err = v.peek(); err != nil {
+			return err
+		} else if c != '"' {
+			return fmt.Errorf("expected an object key, found %q", c)
+		}
+		key, err := v.value()
 		if err != nil {
-			bad(err)
-			return
+			return err
 		}
-		switch t {
-		case json.Delim('{'):
-			r, err := decodeRestOfObject(dec)
+		isRecord := jsonraw.KeyIs(key, "record")
+		if err := v.expect(':'); err != nil {
+			return err
+		}
+		if c, err = v.peek(); err != nil {
+			return err
+		}
+		switch {
+		case !isRecord || c != '[':
+			val, err := v.value()
 			if err != nil {
-				bad(err)
-				return
+				return err
 			}
-			if !yield(r, nil) {
-				return
+			switch {
+			case !isRecord || isEmptyValue(val): // not the records, or none
+			case c == '{':
+				if more, err := each(val); err != nil || !more {
+					return err
+				}
+			default:
+				return fmt.Errorf("\"record\" is not a list")
 			}
-			continue
-		case json.Delim('['):
 		default:
-			if t == nil || t == "" { // null or "": no rows
-				continue
+			v.pos++ // '['
+			for firstRec := true; ; firstRec = false {
+				if c, err = v.peek(); err != nil {
+					return err
+				}
+				if c == ']' {
+					v.pos++
+					break
+				}
+				if !firstRec {
+					if err := v.expect(','); err != nil {
+						return err
+					}
+				}
+				val, err := v.value()
+				if err != nil {
+					return err
+				}
+				if more, err := each(val); err != nil || !more {
+					return err
+				}
 			}
-			bad(fmt.Errorf("\"record\" is not a list"))
-			return
-		}
-		for dec.More() {
-			var r SchemaRecord
-			if err := dec.Decode(&r); err != nil {
-				bad(err)
-				return
-			}
-			if !yield(r, nil) {
-				return
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			bad(err)
-			return
 		}
 	}
 }
 
-// decodeRestOfObject reads an object whose '{' was already consumed.
-func decodeRestOfObject(dec *json.Decoder) (SchemaRecord, error) {
-	m := map[string]json.RawMessage{}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return SchemaRecord{}, err
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return SchemaRecord{}, err
-		}
-		key, _ := k.(string)
-		m[key] = v
+// valueReader reads JSON values from a stream through a buffer that holds
+// the value being read and what arrived after it.
+type valueReader struct {
+	r   io.Reader
+	buf []byte
+	pos int
+	eof bool
+}
+
+// fill reads more, keeping buf[pos:].
+func (v *valueReader) fill() error {
+	if v.eof {
+		return io.ErrUnexpectedEOF
 	}
-	if _, err := dec.Token(); err != nil {
-		return SchemaRecord{}, err
+	if v.pos > 0 {
+		n := copy(v.buf, v.buf[v.pos:])
+		v.buf, v.pos = v.buf[:n], 0
 	}
-	b, err := json.Marshal(m)
+	if len(v.buf) == cap(v.buf) {
+		v.buf = append(v.buf, make([]byte, len(v.buf))...)[:len(v.buf)]
+	}
+	n, err := v.r.Read(v.buf[len(v.buf):cap(v.buf)])
+	v.buf = v.buf[:len(v.buf)+n]
+	if errors.Is(err, io.EOF) {
+		v.eof = true
+		return nil
+	}
+	return err
+}
+
+// peek skips whitespace and returns the next byte, not consuming it.
+func (v *valueReader) peek() (byte, error) {
+	for {
+		for v.pos < len(v.buf) {
+			switch c := v.buf[v.pos]; c {
+			case ' ', '\t', '\r', '\n':
+				v.pos++
+			default:
+				return c, nil
+			}
+		}
+		if err := v.fill(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (v *valueReader) expect(want byte) error {
+	c, err := v.peek()
 	if err != nil {
-		return SchemaRecord{}, err
+		return err
 	}
-	var r SchemaRecord
-	err = json.Unmarshal(b, &r)
-	return r, err
+	if c != want {
+		return fmt.Errorf("expected %q, found %q", want, c)
+	}
+	v.pos++
+	return nil
+}
+
+// value returns the next value, valid until the next call.
+func (v *valueReader) value() ([]byte, error) {
+	if _, err := v.peek(); err != nil {
+		return nil, err
+	}
+	for {
+		start, end, err := jsonraw.Value(v.buf, v.pos)
+		// A number that reaches the end of what has arrived may go on.
+		more := errors.Is(err, jsonraw.ErrIncomplete) ||
+			err == nil && end == len(v.buf) && (v.buf[start] == '-' || '0' <= v.buf[start] && v.buf[start] <= '9')
+		if more && !v.eof {
+			if err := v.fill(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		v.pos = end
+		return v.buf[start:end], nil
+	}
 }

@@ -251,3 +251,33 @@ func TestBulkStudentWrite(t *testing.T) {
 		t.Errorf("body = %v", body)
 	}
 }
+
+// A streamed answer's records keep the bytes PowerSchool sent, in its
+// order, whether "record" holds a list or (one row) a bare object.
+func TestPowerQueryStreamKeepsRecordBytes(t *testing.T) {
+	f := newFakePS(t)
+	one := `{"_id":7,"students.last_name":"Ng","students.dcid":"7","_name":"Person"}`
+	f.handle("POST /ws/schema/query/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("name") == "com.x.one" {
+			fmt.Fprint(w, `{"name":"Person","record":`+one+`}`)
+			return
+		}
+		fmt.Fprint(w, `{"name":"Person","record":[`+one+`, `+one+`]}`)
+	})
+	c := f.client()
+	for _, name := range []string{"com.x.one", "com.x.two"} {
+		n := 0
+		for rec, err := range c.PowerQueryRecords(context.Background(), name, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if string(rec.Raw) != one || rec.ID != 7 || rec.Name != "Person" {
+				t.Errorf("%s: record %s (id %d, name %q), want %s", name, rec.Raw, rec.ID, rec.Name, one)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no records", name)
+		}
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pskit/pskit/internal/jsonraw"
 )
 
 // Format is an output format name as given to -o.
@@ -179,12 +181,12 @@ func (n *ndjsonWriter) Write(rec any) error {
 	if err != nil {
 		return err
 	}
-	var buf strings.Builder
-	if err := compactTo(&buf, raw); err != nil {
-		return err
+	// Straight into the output buffer, one walk over the record.
+	b, err := jsonraw.AppendCompact(n.w.buf, raw)
+	if err != nil {
+		return fmt.Errorf("record is not valid JSON: %w", err)
 	}
-	buf.WriteByte('\n')
-	n.w.WriteString(buf.String())
+	n.w.buf = append(b, '\n')
 	n.n++
 	return n.w.endRecord()
 }
@@ -240,15 +242,6 @@ func (j *jsonWriter) Close() error {
 }
 
 func (j *jsonWriter) Count() int { return j.n }
-
-func compactTo(b *strings.Builder, raw json.RawMessage) error {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return fmt.Errorf("record is not valid JSON: %w", err)
-	}
-	b.Write(buf.Bytes())
-	return nil
-}
 
 func indentTo(b *strings.Builder, raw json.RawMessage, prefix string) error {
 	var buf bytes.Buffer

@@ -19,6 +19,7 @@ import (
 	"github.com/pskit/pskit/emulator/internal/powerquery/oraclesql"
 	"github.com/pskit/pskit/emulator/internal/respond"
 	"github.com/pskit/pskit/emulator/internal/store"
+	"github.com/pskit/pskit/internal/jsonraw"
 	"github.com/pskit/pskit/plugin"
 )
 
@@ -215,13 +216,86 @@ func (h *Handler) selectList(t *table, cols []column) string {
 	return strings.Join(parts, ", ")
 }
 
-type record struct {
-	ID     any                          `json:"id"`
-	Name   string                       `json:"name"`
-	Tables map[string]map[string]string `json:"tables"`
+// recordEncoder writes rows as the table API's records,
+// {"id":..,"name":..,"tables":{"<table>":{"<column>":"text",..}}}: the
+// columns' names in sorted order, null columns left out, the bytes that
+// encoding/json writes for the same record held in maps, without a map per
+// row or reflection.
+type recordEncoder struct {
+	head  []byte // ,"name":"<TABLE>","tables":{"<table>":{
+	names []encodedColumn
 }
 
-func (h *Handler) records(r *http.Request, t *table, cols []column, text string, args []any) ([]record, error) {
+// encodedColumn is one output column: its quoted name and the projection
+// columns it reads (several only if names differ in case alone; the last
+// non-null wins, as it did in a map).
+type encodedColumn struct {
+	name string
+	key  []byte
+	cols []int
+}
+
+func newRecordEncoder(t *table, cols []column) *recordEncoder {
+	e := &recordEncoder{}
+	e.head = append(e.head, `,"name":`...)
+	e.head = jsonraw.AppendQuote(e.head, t.name)
+	e.head = append(e.head, `,"tables":{`...)
+	e.head = jsonraw.AppendQuote(e.head, t.lower())
+	e.head = append(e.head, ":{"...)
+	byName := map[string]int{}
+	for i, c := range cols {
+		n := strings.ToLower(c.name)
+		j, ok := byName[n]
+		if !ok {
+			j = len(e.names)
+			byName[n] = j
+			e.names = append(e.names, encodedColumn{name: n, key: jsonraw.AppendQuote(nil, n)})
+		}
+		e.names[j].cols = append(e.names[j].cols, i)
+	}
+	slices.SortFunc(e.names, func(a, b encodedColumn) int { return strings.Compare(a.name, b.name) })
+	return e
+}
+
+// encode appends one row: id, then the projection's values in cols order.
+func (e *recordEncoder) encode(dst []byte, id any, vals []any) ([]byte, error) {
+	dst = append(dst, `{"id":`...)
+	switch v := id.(type) {
+	case nil:
+		dst = append(dst, "null"...)
+	case int64:
+		dst = strconv.AppendInt(dst, v, 10)
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, b...)
+	}
+	dst = append(dst, e.head...)
+	first := true
+	for _, n := range e.names {
+		var v any
+		for _, i := range n.cols {
+			if vals[i] != nil {
+				v = vals[i]
+			}
+		}
+		if v == nil {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, n.key...)
+		dst = append(dst, ':')
+		dst = jsonraw.AppendQuote(dst, oraclesql.Text(v))
+	}
+	return append(dst, "}}}"...), nil
+}
+
+func (h *Handler) records(r *http.Request, t *table, cols []column, text string, args []any) ([]json.RawMessage, error) {
 	rows, err := h.db.QueryContext(r.Context(), text, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %v", t.name, err)
@@ -232,22 +306,18 @@ func (h *Handler) records(r *http.Request, t *table, cols []column, text string,
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	recs := []record{}
+	enc := newRecordEncoder(t, cols)
+	recs := []json.RawMessage{}
+	var buf []byte
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		fields := map[string]string{}
-		for i, c := range cols {
-			if v := vals[i+1]; v != nil {
-				fields[strings.ToLower(c.name)] = oraclesql.Text(v)
-			}
+		start := len(buf)
+		if buf, err = enc.encode(buf, vals[0], vals[1:]); err != nil {
+			return nil, fmt.Errorf("reading %s: %v", t.name, err)
 		}
-		rec := record{Name: t.name, Tables: map[string]map[string]string{t.lower(): fields}}
-		if vals[0] != nil {
-			rec.ID = vals[0]
-		}
-		recs = append(recs, rec)
+		recs = append(recs, buf[start:len(buf):len(buf)])
 	}
 	return recs, rows.Err()
 }

@@ -3,92 +3,81 @@ package query
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/pskit/pskit/internal/jsonraw"
 )
 
-// Member is one key and value of a JSON object, in document order.
-type Member struct {
-	Key   string
-	Value json.RawMessage
-}
-
-// Members splits a JSON object into its members, keeping their order (CSV
-// columns follow it).
-func Members(raw json.RawMessage) ([]Member, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("record is not a JSON object")
+// ObjectError explains why raw is not a record: not an object, or not JSON.
+func ObjectError(raw []byte, err error) error {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return errors.New("record is not a JSON object")
 	}
-	var out []Member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("record is not valid JSON: %w", err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("record is not valid JSON: %w", err)
-		}
-		out = append(out, Member{Key: key, Value: v})
-	}
-	return out, nil
-}
-
-// Object writes members back as one JSON object.
-func Object(ms []Member) json.RawMessage {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range ms {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(m.Key)
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(m.Value)
-	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return fmt.Errorf("record is not valid JSON: %w", err)
 }
 
 // Record is the form psctl prints a PowerQuery record in: its columns
 // grouped by table, {"students":{"dcid":"1",...}}, so CSV columns and
-// --fields read students.dcid. That is the grouped answer's "tables" object;
-// a flattened answer's "students.dcid" keys are grouped the same way, and its
-// one-part names stay as they are. The _id and _name PowerSchool adds to
-// flattened records are left out.
+// --fields read students.dcid. That is the grouped answer's "tables" object,
+// as it came; a flattened answer's "students.dcid" keys are grouped the same
+// way, and its one-part names stay as they are. The _id and _name
+// PowerSchool adds to flattened records are left out. Values are copied as
+// they came, with no decoding.
 func Record(raw json.RawMessage) (json.RawMessage, error) {
-	ms, err := Members(raw)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		if m.Key == "tables" {
-			if v := string(bytes.TrimSpace(m.Value)); v == `""` || v == "null" {
-				return json.RawMessage(`{}`), nil // no columns (XML-to-JSON's empty element)
-			}
-			if _, err := Members(m.Value); err != nil {
-				return nil, fmt.Errorf("record's \"tables\" is not an object")
-			}
-			return m.Value, nil
+	var tables []byte
+	it := jsonraw.Object(raw)
+	for it.Next() {
+		if tables == nil && jsonraw.KeyIs(it.Key(), "tables") {
+			tables = it.Value()
 		}
 	}
+	if err := it.Err(); err != nil {
+		return nil, ObjectError(raw, err)
+	}
+	if tables != nil {
+		if v := string(tables); v == `""` || v == "null" {
+			return json.RawMessage(`{}`), nil // no columns (XML-to-JSON's empty element)
+		}
+		t := jsonraw.Object(tables)
+		for t.Next() {
+		}
+		if t.Err() != nil {
+			return nil, fmt.Errorf("record's \"tables\" is not an object")
+		}
+		return tables, nil
+	}
+	return flatRecord(raw)
+}
+
+type member struct {
+	key   string
+	value []byte
+}
+
+// flatRecord groups a flattened record's "table.column" keys by table.
+func flatRecord(raw json.RawMessage) (json.RawMessage, error) {
+	var ms []member
 	plain := map[string]bool{}
-	for _, m := range ms {
-		if !strings.Contains(m.Key, ".") {
-			plain[m.Key] = true
+	for it := jsonraw.Object(raw); it.Next(); {
+		k, err := jsonraw.Unquote(it.Key())
+		if err != nil {
+			return nil, ObjectError(raw, err)
+		}
+		ms = append(ms, member{k, it.Value()})
+		if !strings.Contains(k, ".") {
+			plain[k] = true
 		}
 	}
-	var out []Member
+	var out []member
 	groups := map[string]int{} // table alias -> index in out
-	var grouped [][]Member
+	var grouped [][]member
 	for _, m := range ms {
-		if m.Key == "_id" || m.Key == "_name" {
+		if m.key == "_id" || m.key == "_name" {
 			continue
 		}
-		table, col, ok := strings.Cut(m.Key, ".")
+		table, col, ok := strings.Cut(m.key, ".")
 		if !ok || plain[table] || table == "" || col == "" {
 			out = append(out, m)
 			continue
@@ -98,14 +87,29 @@ func Record(raw json.RawMessage) (json.RawMessage, error) {
 			i = len(grouped)
 			groups[table] = i
 			grouped = append(grouped, nil)
-			out = append(out, Member{Key: table}) // value filled in below
+			out = append(out, member{key: table}) // value filled in below
 		}
-		grouped[i] = append(grouped[i], Member{Key: col, Value: m.Value})
+		grouped[i] = append(grouped[i], member{col, m.value})
 	}
 	for k := range out {
-		if i, ok := groups[out[k].Key]; ok && out[k].Value == nil {
-			out[k].Value = Object(grouped[i])
+		if i, ok := groups[out[k].key]; ok && out[k].value == nil {
+			out[k].value = object(nil, grouped[i])
 		}
 	}
-	return Object(out), nil
+	return object(make([]byte, 0, len(raw)), out), nil
+}
+
+// object appends members as one JSON object, keys written as json.Marshal
+// writes them.
+func object(dst []byte, ms []member) []byte {
+	dst = append(dst, '{')
+	for i, m := range ms {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = jsonraw.AppendQuote(dst, m.key)
+		dst = append(dst, ':')
+		dst = append(dst, m.value...)
+	}
+	return append(dst, '}')
 }

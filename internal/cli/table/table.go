@@ -15,6 +15,7 @@ import (
 	"github.com/pskit/pskit/internal/cli/data"
 	"github.com/pskit/pskit/internal/cli/iostreams"
 	"github.com/pskit/pskit/internal/cli/query"
+	"github.com/pskit/pskit/internal/jsonraw"
 	"github.com/pskit/pskit/internal/output"
 	ps "github.com/pskit/pskit/powerschool"
 	"github.com/spf13/cobra"
@@ -45,25 +46,50 @@ with read_only) refuses them before anything is sent.`,
 
 // Record is the form psctl prints a table row in: its id, then its columns
 // grouped by table (the row's "tables" object), in the server's order.
+// Values are copied as they came, with no decoding.
 func Record(raw json.RawMessage) (json.RawMessage, error) {
-	ms, err := query.Members(raw)
-	if err != nil {
-		return nil, err
-	}
-	var out []query.Member
-	for _, m := range ms {
-		if m.Key == "id" {
-			out = append([]query.Member{m}, out...)
-		}
-		if m.Key == "tables" {
-			tables, err := query.Members(m.Value)
-			if err != nil {
-				return nil, fmt.Errorf("row's \"tables\" is not an object")
-			}
-			out = append(out, tables...)
+	var idsBuf, tablesBuf [1][]byte
+	ids, tables := idsBuf[:0], tablesBuf[:0]
+	it := jsonraw.Object(raw)
+	for it.Next() {
+		switch k := it.Key(); {
+		case jsonraw.KeyIs(k, "id"):
+			ids = append(ids, it.Value())
+		case jsonraw.KeyIs(k, "tables"):
+			tables = append(tables, it.Value())
 		}
 	}
-	return query.Object(out), nil
+	if err := it.Err(); err != nil {
+		return nil, query.ObjectError(raw, err)
+	}
+	out := make([]byte, 0, len(raw))
+	out = append(out, '{')
+	n := 0
+	sep := func() {
+		if n > 0 {
+			out = append(out, ',')
+		}
+		n++
+	}
+	// A second id (never seen from PowerSchool) comes first, as before.
+	for i := len(ids) - 1; i >= 0; i-- {
+		sep()
+		out = append(out, `"id":`...)
+		out = append(out, ids[i]...)
+	}
+	for _, t := range tables {
+		cols := jsonraw.Object(t)
+		for cols.Next() {
+			sep()
+			out = jsonraw.AppendString(out, cols.Key())
+			out = append(out, ':')
+			out = append(out, cols.Value()...)
+		}
+		if cols.Err() != nil {
+			return nil, fmt.Errorf("row's \"tables\" is not an object")
+		}
+	}
+	return append(out, '}'), nil
 }
 
 func parseID(s string) (int64, error) {
