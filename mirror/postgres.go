@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,8 +19,12 @@ import (
 // same transaction; a session advisory lock keeps a second run out.
 type pgTarget struct {
 	conn   *pgx.Conn
+	cfg    *pgx.ConnConfig
 	schema string
 	where  string // the address without secrets
+
+	readMu sync.Mutex
+	read   *pgx.Conn // reads committed tables beside the writer's transaction
 }
 
 // OpenPostgres connects to addr (postgres://user@host/db?schema=NAME); the
@@ -54,7 +59,7 @@ func OpenPostgres(ctx context.Context, addr string) (Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres target %s: cannot connect: %w (check the host, port, user and database)", where, err)
 	}
-	t := &pgTarget{conn: conn, schema: schema, where: where}
+	t := &pgTarget{conn: conn, cfg: cfg, schema: schema, where: where}
 	if err := t.init(ctx); err != nil {
 		conn.Close(ctx)
 		return nil, err
@@ -87,7 +92,123 @@ func (t *pgTarget) DropSchema(ctx context.Context) error {
 	return err
 }
 
-func (t *pgTarget) Close() error { return t.conn.Close(context.Background()) }
+func (t *pgTarget) Close() error {
+	if t.read != nil {
+		t.read.Close(context.Background())
+	}
+	return t.conn.Close(context.Background())
+}
+
+func (t *pgTarget) reader(sch Schema) tableReader { return pgReader{t: t, sch: sch} }
+
+// pgReader reads a committed table on a second connection (a connection
+// runs one statement at a time, and the first is the writer's).
+type pgReader struct {
+	t   *pgTarget
+	sch Schema
+}
+
+// with runs f on the reading connection, opened on first use.
+func (r pgReader) with(ctx context.Context, f func(pgTable) error) error {
+	t := r.t
+	t.readMu.Lock()
+	defer t.readMu.Unlock()
+	if t.read == nil {
+		conn, err := pgx.ConnectConfig(ctx, t.cfg)
+		if err != nil {
+			return fmt.Errorf("postgres target %s: opening a second connection to read: %w", t.where, err)
+		}
+		if _, err := conn.Exec(ctx, "SET search_path TO "+qi(t.schema)); err != nil {
+			conn.Close(ctx)
+			return fmt.Errorf("postgres target %s: %w", t.where, err)
+		}
+		t.read = conn
+	}
+	return f(pgTable{q: t.read, sch: r.sch})
+}
+
+func (r pgReader) Count(ctx context.Context) (n int, err error) {
+	err = r.with(ctx, func(t pgTable) error { n, err = t.Count(ctx); return err })
+	return n, err
+}
+
+func (r pgReader) CountRange(ctx context.Context, lo, hi int64) (n int, err error) {
+	err = r.with(ctx, func(t pgTable) error { n, err = t.CountRange(ctx, lo, hi); return err })
+	return n, err
+}
+
+func (r pgReader) KeyAt(ctx context.Context, lo, hi int64, offset int) (k int64, err error) {
+	err = r.with(ctx, func(t pgTable) error { k, err = t.KeyAt(ctx, lo, hi, offset); return err })
+	return k, err
+}
+
+func (r pgReader) Existing(ctx context.Context, keys []string) (m map[string]bool, err error) {
+	err = r.with(ctx, func(t pgTable) error { m, err = t.Existing(ctx, keys); return err })
+	return m, err
+}
+
+// pgQueryer is a transaction or a connection.
+type pgQueryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// pgTable reads one table, in a transaction or out of one.
+type pgTable struct {
+	q   pgQueryer
+	sch Schema
+}
+
+func (t pgTable) Count(ctx context.Context) (int, error) {
+	var n int
+	err := t.q.QueryRow(ctx, "SELECT count(*) FROM "+qi(t.sch.Table)).Scan(&n)
+	return n, err
+}
+
+func (t pgTable) CountRange(ctx context.Context, lo, hi int64) (int, error) {
+	var n int
+	err := t.q.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s >= $1 AND %s < $2", qi(t.sch.Table), qi(t.sch.Key), qi(t.sch.Key)), lo, hi).Scan(&n)
+	return n, err
+}
+
+func (t pgTable) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
+	var k int64
+	err := t.q.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s >= $1 AND %s < $2 ORDER BY %s LIMIT 1 OFFSET $3",
+		qi(t.sch.Key), qi(t.sch.Table), qi(t.sch.Key), qi(t.sch.Key), qi(t.sch.Key)), lo, hi, offset).Scan(&k)
+	return k, err
+}
+
+func (t pgTable) Existing(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	q := fmt.Sprintf("SELECT %s::text FROM %s WHERE %s::text = ANY($1::text[])", qi(t.sch.Key), qi(t.sch.Table), qi(t.sch.Key))
+	var arg any = keys
+	if kc, _ := t.sch.Col(t.sch.Key); kc.Type == TypeInt {
+		// An integer key is compared as one, so its index serves the lookup.
+		ints := make([]int64, 0, len(keys))
+		for _, k := range keys {
+			if v, ok := convert(TypeInt, k); ok {
+				ints = append(ints, v.(int64))
+			}
+		}
+		q, arg = fmt.Sprintf("SELECT %s::text FROM %s WHERE %s = ANY($1::bigint[])", qi(t.sch.Key), qi(t.sch.Table), qi(t.sch.Key)), ints
+	}
+	rows, err := t.q.Query(ctx, q, arg)
+	if err != nil {
+		return nil, fmt.Errorf("reading the keys of %s: %w", t.sch.Table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}
 
 // Lock takes a session advisory lock keyed on the district and schema.
 func (t *pgTarget) Lock(ctx context.Context, district string) (func(), error) {
@@ -364,16 +485,11 @@ func (x *pgTx) DeleteUnseen(ctx context.Context) (int, error) {
 }
 
 func (x *pgTx) CountRange(ctx context.Context, lo, hi int64) (int, error) {
-	var n int
-	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s >= $1 AND %s < $2", qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key)), lo, hi).Scan(&n)
-	return n, err
+	return pgTable{q: x.tx, sch: x.schema}.CountRange(ctx, lo, hi)
 }
 
 func (x *pgTx) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
-	var k int64
-	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s >= $1 AND %s < $2 ORDER BY %s LIMIT 1 OFFSET $3",
-		qi(x.schema.Key), qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi, offset).Scan(&k)
-	return k, err
+	return pgTable{q: x.tx, sch: x.schema}.KeyAt(ctx, lo, hi, offset)
 }
 
 func (x *pgTx) DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error) {
@@ -394,9 +510,7 @@ func (x *pgTx) DeleteAll(ctx context.Context) (int, error) {
 }
 
 func (x *pgTx) Count(ctx context.Context) (int, error) {
-	var n int
-	err := x.tx.QueryRow(ctx, "SELECT count(*) FROM "+qi(x.schema.Table)).Scan(&n)
-	return n, err
+	return pgTable{q: x.tx, sch: x.schema}.Count(ctx)
 }
 
 func (x *pgTx) Commit(ctx context.Context, st *State) error {
