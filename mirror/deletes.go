@@ -51,6 +51,7 @@ type keyRange struct {
 	local     int  // committed plus the fetched rows the view lacks
 	remote    int  // PowerSchool's rows in the range
 	counted   bool // remote was counted for this very range, not derived
+	probed    bool // remote is the probe's count, older than the changes read
 }
 
 // splitRange is a range cut in parts, the first counted of them counted by
@@ -93,7 +94,7 @@ func (d *deleteSearch) run(ctx context.Context, committed, remote int) ([]rangeD
 	lim := d.src.lim
 	lim.searching.Add(1)
 	defer lim.searching.Add(-1)
-	frontier := []keyRange{{lo: math.MinInt64, hi: math.MaxInt64, committed: committed, local: committed + len(d.added), remote: remote}}
+	frontier := []keyRange{{lo: math.MinInt64, hi: math.MaxInt64, committed: committed, local: committed + len(d.added), remote: remote, probed: true}}
 	var out []rangeDelete
 	for len(frontier) > 0 {
 		var differ []keyRange
@@ -136,12 +137,14 @@ func (d *deleteSearch) run(ctx context.Context, committed, remote int) ([]rangeD
 					fail(err)
 					break
 				}
-				// A range counted itself gives its last part's count by
-				// difference; the first range's count is the probe's, older
-				// than the reads, so there every part is counted.
-				s := splitRange{r: r, parts: parts, counted: len(parts)}
-				if r.counted {
-					s.counted--
+				// The last part's count is the range's less the others'
+				// (a derived count only steers the search: a range is
+				// deleted whole only when counted empty). The probe's count
+				// is older than the changes read, so there every part is
+				// counted.
+				s := splitRange{r: r, parts: parts, counted: len(parts) - 1}
+				if r.probed {
+					s.counted++
 				}
 				for i := range s.counted {
 					wg.Go(func() {

@@ -220,7 +220,7 @@ func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, 
 // incrementally (nil for the others).
 func prefetchAll(ctx context.Context, target Target, plan Plan, probes []*probe) []*prefetch {
 	out := make([]*prefetch, len(probes))
-	b := &budget{left: rowsInFlight}
+	b := &budget{left: prefetchRows}
 	cr, _ := target.(committedReader)
 	for i, p := range probes {
 		if p.err != nil || p.tr.Strategy == StrategyUnchanged || !p.incremental(plan, target) {

@@ -34,6 +34,11 @@ type committedReader interface {
 	reader(sch Schema) tableReader
 }
 
+// prefetchRows is how many changed rows a run may hold in memory before
+// writing them (the full read's bound: a run never holds more than a
+// first sync does).
+var prefetchRows = rowsInFlight
+
 // budget bounds the changed rows a run holds in memory before writing
 // them; a table that finds it spent reads the rest of its changes inside
 // its transaction, as a big change does.
