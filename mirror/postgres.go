@@ -113,7 +113,7 @@ func (r pgReader) with(ctx context.Context, f func(pgTable) error) error {
 	t := r.t
 	t.readMu.Lock()
 	defer t.readMu.Unlock()
-	if t.read == nil {
+	if t.read == nil || t.read.IsClosed() { // a cancelled query closes its connection
 		conn, err := pgx.ConnectConfig(ctx, t.cfg)
 		if err != nil {
 			return fmt.Errorf("postgres target %s: opening a second connection to read: %w", t.where, err)
