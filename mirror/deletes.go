@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -119,7 +120,9 @@ func (d *deleteSearch) run(ctx context.Context, committed, remote int) ([]rangeD
 		for _, r := range differ {
 			switch {
 			case r.counted && r.remote == 0:
+				mu.Lock()
 				out = append(out, rangeDelete{lo: r.lo, hi: r.hi})
+				mu.Unlock()
 			case r.local <= k*d.src.pageSize || r.committed < k:
 				wg.Go(func() {
 					keys, err := d.keys(ctx, r)
@@ -176,18 +179,8 @@ func (d *deleteSearch) run(ctx context.Context, committed, remote int) ([]rangeD
 		}
 		frontier = next
 	}
-	slices.SortFunc(out, func(a, b rangeDelete) int { return compareInt64(a.lo, b.lo) })
+	slices.SortFunc(out, func(a, b rangeDelete) int { return cmp.Compare(a.lo, b.lo) })
 	return out, nil
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // split cuts r in k parts holding about as many of the view's rows each.

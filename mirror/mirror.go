@@ -104,14 +104,6 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 	}
 	ahead, cancelAhead := context.WithCancel(ctx)
 	prefetches := prefetchAll(ahead, target, plan, probes)
-	defer func() {
-		cancelAhead()
-		for _, f := range prefetches {
-			if f != nil {
-				<-f.done
-			}
-		}
-	}()
 	var failed []error
 	for i, spec := range plan.Tables {
 		p, f := probes[i], prefetches[i]
@@ -139,6 +131,12 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 		rep.Tables = append(rep.Tables, tr)
 		if ps.IsAuthError(err) || ctx.Err() != nil {
 			break
+		}
+	}
+	cancelAhead() // the tables a stopped run did not reach
+	for _, f := range prefetches {
+		if f != nil {
+			<-f.done
 		}
 	}
 	rep.Finished = time.Now().UTC()
