@@ -183,21 +183,39 @@ func (d *deleteSearch) run(ctx context.Context, committed, remote int) ([]rangeD
 	return out, nil
 }
 
+// keysAt is a view that finds the keys at several offsets in one pass.
+type keysAt interface {
+	KeysAt(ctx context.Context, lo, hi int64, offsets []int) ([]int64, error)
+}
+
 // split cuts r in k parts holding about as many of the view's rows each.
 // The view's rows between two split keys are the difference of their
-// offsets, so the split costs k-1 lookups and no count.
+// offsets, so the split costs the k-1 keys and no count.
 func (d *deleteSearch) split(ctx context.Context, r keyRange, k int) ([]keyRange, error) {
+	offsets := make([]int, k-1)
+	for j := range offsets {
+		offsets[j] = r.committed * (j + 1) / k
+	}
+	keys := make([]int64, len(offsets))
+	var err error
+	if ka, ok := d.view.(keysAt); ok {
+		keys, err = ka.KeysAt(ctx, r.lo, r.hi, offsets)
+	} else {
+		for j, off := range offsets {
+			if keys[j], err = d.view.KeyAt(ctx, r.lo, r.hi, off); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("splitting the keys of %s: %w", d.sch.Table, err)
+	}
 	parts := make([]keyRange, k)
 	prevKey, prevOff := r.lo, 0
 	for j := range k {
 		hi, off := r.hi, r.committed
 		if j < k-1 {
-			off = r.committed * (j + 1) / k
-			key, err := d.view.KeyAt(ctx, r.lo, r.hi, off)
-			if err != nil {
-				return nil, fmt.Errorf("splitting the keys of %s: %w", d.sch.Table, err)
-			}
-			hi = key
+			hi, off = keys[j], offsets[j]
 		}
 		parts[j] = keyRange{lo: prevKey, hi: hi, committed: off - prevOff}
 		parts[j].local = parts[j].committed + d.addedIn(prevKey, hi)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // pgTarget keeps a district in one PostgreSQL schema. Rows reach each table
@@ -24,7 +25,7 @@ type pgTarget struct {
 	where  string // the address without secrets
 
 	readMu sync.Mutex
-	read   *pgx.Conn // reads committed tables beside the writer's transaction
+	read   *pgxpool.Pool // reads committed tables beside the writer's transaction
 }
 
 // OpenPostgres connects to addr (postgres://user@host/db?schema=NAME); the
@@ -94,37 +95,43 @@ func (t *pgTarget) DropSchema(ctx context.Context) error {
 
 func (t *pgTarget) Close() error {
 	if t.read != nil {
-		t.read.Close(context.Background())
+		t.read.Close()
 	}
 	return t.conn.Close(context.Background())
 }
 
 func (t *pgTarget) reader(sch Schema) tableReader { return pgReader{t: t, sch: sch} }
 
-// pgReader reads a committed table on a second connection (a connection
-// runs one statement at a time, and the first is the writer's).
+// pgReader reads a committed table on connections of its own (a
+// connection runs one statement at a time, and the first is the
+// writer's).
 type pgReader struct {
 	t   *pgTarget
 	sch Schema
 }
 
-// with runs f on the reading connection, opened on first use.
+// with runs f on the reading connections, opened on first use.
 func (r pgReader) with(ctx context.Context, f func(pgTable) error) error {
 	t := r.t
 	t.readMu.Lock()
-	defer t.readMu.Unlock()
-	if t.read == nil || t.read.IsClosed() { // a cancelled query closes its connection
-		conn, err := pgx.ConnectConfig(ctx, t.cfg)
+	if t.read == nil {
+		cfg, err := pgxpool.ParseConfig("")
 		if err != nil {
-			return fmt.Errorf("postgres target %s: opening a second connection to read: %w", t.where, err)
-		}
-		if _, err := conn.Exec(ctx, "SET search_path TO "+qi(t.schema)); err != nil {
-			conn.Close(ctx)
+			t.readMu.Unlock()
 			return fmt.Errorf("postgres target %s: %w", t.where, err)
 		}
-		t.read = conn
+		cfg.ConnConfig = t.cfg.Copy()
+		cfg.MaxConns = 4
+		search := "SET search_path TO " + qi(t.schema)
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error { _, err := c.Exec(ctx, search); return err }
+		if t.read, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+			t.readMu.Unlock()
+			return fmt.Errorf("postgres target %s: opening connections to read: %w", t.where, err)
+		}
 	}
-	return f(pgTable{q: t.read, sch: r.sch})
+	pool := t.read
+	t.readMu.Unlock()
+	return f(pgTable{q: pool, sch: r.sch})
 }
 
 func (r pgReader) Count(ctx context.Context) (n int, err error) {
@@ -140,6 +147,11 @@ func (r pgReader) CountRange(ctx context.Context, lo, hi int64) (n int, err erro
 func (r pgReader) KeyAt(ctx context.Context, lo, hi int64, offset int) (k int64, err error) {
 	err = r.with(ctx, func(t pgTable) error { k, err = t.KeyAt(ctx, lo, hi, offset); return err })
 	return k, err
+}
+
+func (r pgReader) KeysAt(ctx context.Context, lo, hi int64, offsets []int) (keys []int64, err error) {
+	err = r.with(ctx, func(t pgTable) error { keys, err = t.KeysAt(ctx, lo, hi, offsets); return err })
+	return keys, err
 }
 
 func (r pgReader) Existing(ctx context.Context, keys []string) (m map[string]bool, err error) {
@@ -178,6 +190,24 @@ func (t pgTable) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, er
 	return k, err
 }
 
+// KeysAt is the keys at offsets (ascending, from 0, in key order) in [lo,
+// hi), in one pass over the range: PostgreSQL pays for an offset by
+// walking to it (visiting the heap on a freshly written table), so k-1
+// lookups would walk the range k/2 times.
+func (t pgTable) KeysAt(ctx context.Context, lo, hi int64, offsets []int) ([]int64, error) {
+	key := qi(t.sch.Key)
+	rows, err := t.q.Query(ctx, fmt.Sprintf(`SELECT k FROM (SELECT %s AS k, row_number() OVER (ORDER BY %s) - 1 AS n
+  FROM %s WHERE %s >= $1 AND %s < $2) s WHERE n = ANY($3) ORDER BY k`, key, key, qi(t.sch.Table), key, key), lo, hi, offsets)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err == nil && len(keys) != len(offsets) {
+		err = fmt.Errorf("%d of %d offsets found in %s", len(keys), len(offsets), t.sch.Table)
+	}
+	return keys, err
+}
+
 func (t pgTable) Existing(ctx context.Context, keys []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(keys) == 0 {
@@ -212,6 +242,18 @@ func (t pgTable) Existing(ctx context.Context, keys []string) (map[string]bool, 
 
 // Lock takes a session advisory lock keyed on the district and schema.
 func (t *pgTarget) Lock(ctx context.Context, district string) (func(), error) {
+	if t.conn.IsClosed() {
+		// A cancelled run's query closes its connection (and its lock
+		// with it); the next run on this target connects again.
+		conn, err := pgx.ConnectConfig(ctx, t.cfg)
+		if err != nil {
+			return nil, fmt.Errorf("postgres target %s: cannot connect again: %w (check the host, port, user and database)", t.where, err)
+		}
+		t.conn = conn
+		if err := t.init(ctx); err != nil {
+			return nil, err
+		}
+	}
 	h := fnv.New64a()
 	h.Write([]byte("pskit sync\x00" + t.schema + "\x00" + district))
 	key := int64(h.Sum64())
@@ -490,6 +532,10 @@ func (x *pgTx) CountRange(ctx context.Context, lo, hi int64) (int, error) {
 
 func (x *pgTx) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
 	return pgTable{q: x.tx, sch: x.schema}.KeyAt(ctx, lo, hi, offset)
+}
+
+func (x *pgTx) KeysAt(ctx context.Context, lo, hi int64, offsets []int) ([]int64, error) {
+	return pgTable{q: x.tx, sch: x.schema}.KeysAt(ctx, lo, hi, offsets)
 }
 
 func (x *pgTx) DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error) {
