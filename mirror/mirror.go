@@ -17,12 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
-	"math/bits"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -96,22 +92,38 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 	if err := target.StartRun(ctx, &rep); err != nil {
 		return rep, fmt.Errorf("writing the run log in %s: %w", target, err)
 	}
-	// Every table is probed first, several at once (the client's throttle
-	// still paces the requests); then the tables that changed are written
-	// one at a time, each in its own transaction.
-	probes, err := probeAll(ctx, client, target, plan, size)
+	// Every table is probed at once (the client's throttle still paces the
+	// requests); the incremental tables that changed then read their
+	// changes and search for their deletes at once, outside any
+	// transaction; each table is then written in its own transaction, one
+	// at a time, in the plan's order.
+	lim := newLimiter(requestConcurrency)
+	probes, err := probeAll(ctx, client, target, plan, size, lim)
 	if err != nil {
 		return rep, err
 	}
+	ahead, cancelAhead := context.WithCancel(ctx)
+	prefetches := prefetchAll(ahead, target, plan, probes)
 	var failed []error
 	for i, spec := range plan.Tables {
-		p := probes[i]
-		start := time.Now()
+		p, f := probes[i], prefetches[i]
 		tr, err := p.tr, p.err
-		if err == nil {
-			tr, err = syncTable(ctx, p, target, plan, spec, rep.RunID)
+		took := p.took
+		if f != nil {
+			<-f.done
+			took += f.took
+			if err == nil {
+				err = f.err
+			}
 		}
-		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), int(p.src.requests.Load()), p.took+time.Since(start)
+		start := time.Now()
+		if err == nil {
+			tr, err = syncTable(ctx, p, f, target, plan, spec, rep.RunID)
+		}
+		if f != nil {
+			f.release()
+		}
+		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), int(p.src.requests.Load()), took+time.Since(start)
 		if err != nil {
 			tr.Error = err.Error()
 			failed = append(failed, err)
@@ -119,6 +131,12 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 		rep.Tables = append(rep.Tables, tr)
 		if ps.IsAuthError(err) || ctx.Err() != nil {
 			break
+		}
+	}
+	cancelAhead() // the tables a stopped run did not reach
+	for _, f := range prefetches {
+		if f != nil {
+			<-f.done
 		}
 	}
 	rep.Finished = time.Now().UTC()
@@ -151,9 +169,6 @@ func strLower(s string) string {
 	return string(b)
 }
 
-// probeConcurrency bounds the tables probed at once.
-const probeConcurrency = 4
-
 // probe is what the sync learnt about a table before writing it.
 type probe struct {
 	src       *source
@@ -169,25 +184,22 @@ type probe struct {
 	err       error
 }
 
-// probeAll probes every table of the plan, probeConcurrency at a time.
-// The saved states are read first, one by one (a target may have a single
-// connection). An error here is the target's; a table's own failure is
-// kept in its probe.
-func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, size int) ([]*probe, error) {
+// probeAll probes every table of the plan at once, its requests bounded
+// by lim. The saved states are read first, one by one (a target may have
+// a single connection). An error here is the target's; a table's own
+// failure is kept in its probe.
+func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, size int, lim *limiter) ([]*probe, error) {
 	probes := make([]*probe, len(plan.Tables))
 	for i, spec := range plan.Tables {
 		st, err := target.State(ctx, strLower(spec.Name))
 		if err != nil {
 			return nil, err
 		}
-		probes[i] = &probe{src: &source{c: client, pageSize: size}, st: st}
+		probes[i] = &probe{src: &source{c: client, pageSize: size, lim: lim}, st: st}
 	}
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, probeConcurrency)
 	for i, spec := range plan.Tables {
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
 			p := probes[i]
 			if ctx.Err() != nil {
 				p.err = ctx.Err()
@@ -200,6 +212,25 @@ func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, 
 	}
 	wg.Wait()
 	return probes, nil
+}
+
+// prefetchAll starts reading the changes of every table that will be read
+// incrementally (nil for the others).
+func prefetchAll(ctx context.Context, target Target, plan Plan, probes []*probe) []*prefetch {
+	out := make([]*prefetch, len(probes))
+	b := &budget{left: prefetchRows}
+	cr, _ := target.(committedReader)
+	for i, p := range probes {
+		if p.err != nil || p.tr.Strategy == StrategyUnchanged || !p.incremental(plan, target) {
+			continue
+		}
+		var rd tableReader
+		if cr != nil {
+			rd = cr.reader(p.sch)
+		}
+		out[i] = prefetchChanges(ctx, p, plan, plan.Tables[i], rd, b)
+	}
+	return out
 }
 
 // run reads the table's schema (from the saved state, or its metadata on
@@ -237,14 +268,17 @@ func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 	if spec.Strategy == StrategyFull {
 		p.cursor = ""
 	}
+	// The count and the newest cursor value are asked at once.
 	p.probedAt = time.Now().UTC()
-	if p.remote, err = p.src.count(ctx, p.sch.Table); err != nil {
-		return err
-	}
+	var newestErr error
+	var wg sync.WaitGroup
 	if p.cursor != "" {
-		if p.newest, err = p.src.newest(ctx, p.sch, p.cursor); err != nil {
-			return err
-		}
+		wg.Go(func() { p.newest, newestErr = p.src.newest(ctx, p.sch, p.cursor) })
+	}
+	p.remote, err = p.src.count(ctx, p.sch.Table)
+	wg.Wait()
+	if err := errors.Join(err, newestErr); err != nil {
+		return err
 	}
 	if p.known(plan) && !plan.VerifyDeletes && st.RemoteCount == p.remote && st.Watermark == p.newest {
 		p.tr.Strategy, p.tr.Watermark = StrategyUnchanged, p.newest
@@ -260,19 +294,23 @@ func (p *probe) known(plan Plan) bool {
 	return p.cursor != "" && p.st != nil && p.st.Cursor == p.cursor && !plan.Full
 }
 
-// syncTable brings one probed table up to date in one transaction.
-func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
+// incremental reports whether the table is read from its watermark. A
+// Parquet snapshot is rewritten whole; a keyless table cannot take
+// re-read rows without duplicating them.
+func (p *probe) incremental(plan Plan, target Target) bool {
+	_, fullOnly := target.(interface{ fullOnly() bool })
+	return p.known(plan) && !fullOnly && p.sch.Key != ""
+}
+
+// syncTable brings one probed table up to date in one transaction. f
+// holds what was read for it beforehand (nil: nothing was).
+func syncTable(ctx context.Context, p *probe, f *prefetch, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
 	tr := p.tr
 	if tr.Strategy == StrategyUnchanged {
 		return tr, nil
 	}
-	src, st, sch, cursor, remote, newest := p.src, p.st, p.sch, p.cursor, p.remote, p.newest
+	src, sch, cursor, remote, newest := p.src, p.sch, p.cursor, p.remote, p.newest
 	name := sch.Table
-	known := p.known(plan)
-	// A Parquet snapshot is rewritten whole; a keyless table cannot take
-	// re-read rows without duplicating them.
-	_, fullOnly := target.(interface{ fullOnly() bool })
-	incremental := known && !fullOnly && sch.Key != ""
 	tx, err := target.Begin(ctx, sch)
 	if err != nil {
 		return tr, err
@@ -284,23 +322,12 @@ func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec Tab
 		}
 	}()
 	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: p.described, progress: plan.Progress, total: remote, projection: projectionOf(spec, sch, cursor)}
-	if incremental {
+	if f != nil {
 		tr.Strategy = StrategyIncremental
-		if err := w.incremental(cursor, readFrom(st.Watermark, st.SyncedAt, plan.LookBack)); err != nil {
+		if err := w.incremental(cursor, f); err != nil {
 			return tr, err
 		}
-		local, err := tx.Count(ctx)
-		if err != nil {
-			return tr, err
-		}
-		// Rows deleted in PowerSchool show as more rows here than there.
-		switch {
-		case plan.VerifyDeletes || (local > remote && !w.bisectable(local, remote)):
-			tr.Deleted, err = w.deleteMissing()
-		case local > remote:
-			tr.Deleted, err = w.bisectDeletes(local)
-		}
-		if err != nil {
+		if tr.Deleted, err = w.deletes(f, plan, remote); err != nil {
 			return tr, err
 		}
 	} else {
@@ -313,6 +340,9 @@ func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec Tab
 	tr.Inserted, tr.Updated = w.inserted, w.updated
 	tr.Watermark = newest
 	next := &State{Table: name, Strategy: tr.Strategy, Cursor: cursor, Watermark: newest, RemoteCount: remote, SyncedAt: p.probedAt, RunID: runID}
+	if err := ctx.Err(); err != nil {
+		return tr, err // a cancelled run commits nothing more
+	}
 	if err := tx.Commit(ctx, next); err != nil {
 		return tr, err
 	}
@@ -382,21 +412,25 @@ func (w *writer) flush(batch []Row) error {
 	return nil
 }
 
-// incremental reads the rows whose cursor is at or after from (every row
-// with a cursor value when from is empty), page by page until a short page
-// (no count request: the probe was enough). Rows whose cursor is NULL are
-// never read here: they were read by the full sync and get a stamp when
-// they are written.
-func (w *writer) incremental(cursor, from string) error {
+// incremental writes the changed rows read beforehand, then reads the
+// rest, if any, page by page until a short page (no count request: the
+// probe was enough). Rows whose cursor is NULL are never read here: they
+// were read by the full sync and get a stamp when they are written.
+func (w *writer) incremental(cursor string, f *prefetch) error {
 	sch := w.tx.Schema()
-	if from == "" {
-		from = floorOf(sch, cursor)
+	for _, batch := range f.batches {
+		if err := w.written(batch); err != nil {
+			return err
+		}
 	}
-	q := url.Values{"projection": {strings.Join(w.projection, ",")}, "q": {fiqlGE(cursor, from)}, "pagesize": {strconv.Itoa(w.src.pageSize)}}
-	for page := 1; ; page++ {
+	if f.complete {
+		return nil
+	}
+	q := changesQuery(w.projection, cursor, f.from, sch, w.src.pageSize)
+	for page := f.pages + 1; ; page++ {
 		recs, err := w.src.page(w.ctx, sch.Table, q, page)
 		if err != nil {
-			return fmt.Errorf("reading %s changed since %s: %w", sch.Table, from, err)
+			return fmt.Errorf("reading %s changed since %s: %w", sch.Table, f.from, err)
 		}
 		batch := make([]Row, 0, len(recs))
 		for _, rec := range recs {
@@ -406,17 +440,58 @@ func (w *writer) incremental(cursor, from string) error {
 			}
 			batch = append(batch, r)
 		}
-		if err := w.flush(batch); err != nil {
+		if err := w.written(batch); err != nil {
 			return err
-		}
-		w.read += len(recs)
-		if w.progress != nil {
-			w.progress(sch.Table, w.read, w.read)
 		}
 		if len(recs) < w.src.pageSize {
 			return nil
 		}
 	}
+}
+
+// written flushes a batch of changes and reports the progress.
+func (w *writer) written(batch []Row) error {
+	if err := w.flush(batch); err != nil {
+		return err
+	}
+	w.read += len(batch)
+	if w.progress != nil {
+		w.progress(w.tx.Schema().Table, w.read, w.read)
+	}
+	return nil
+}
+
+// deletes removes the rows PowerSchool no longer has after an incremental
+// read: what the search before the transaction found, or, when it did
+// not run, what the transaction's own row count shows (rows deleted in
+// PowerSchool show as more rows here than there).
+func (w *writer) deletes(f *prefetch, plan Plan, remote int) (int, error) {
+	found := f.deletes
+	if !f.searched {
+		local, err := w.tx.Count(w.ctx)
+		if err != nil {
+			return 0, err
+		}
+		sch := w.tx.Schema()
+		switch {
+		case plan.VerifyDeletes || (local > remote && !bisectable(sch, w.src.pageSize, local, remote)):
+			return w.deleteMissing()
+		case local > remote:
+			ds := &deleteSearch{src: w.src, sch: sch, view: w.tx}
+			if found, err = ds.run(w.ctx, local, remote); err != nil {
+				return 0, err
+			}
+		}
+	}
+	n := 0
+	for _, d := range found {
+		k, err := d.apply(w.ctx, w.tx)
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
 }
 
 // full reads the whole table; rows it did not see are deleted (a keyless
@@ -527,121 +602,4 @@ func (w *writer) deleteMissing() (int, error) {
 		return 0, err
 	}
 	return w.tx.DeleteUnseen(w.ctx)
-}
-
-// bisectable reports whether finding local-remote deleted rows by halving
-// key ranges (a count per range, then the keys of small ranges) costs
-// fewer requests than reading every key. It needs an integer key.
-func (w *writer) bisectable(local, remote int) bool {
-	sch := w.tx.Schema()
-	if c, ok := sch.Col(sch.Key); !ok || c.Type != TypeInt {
-		return false
-	}
-	size := w.src.pageSize
-	levels := bits.Len(uint(local/size)) + 1
-	return (local-remote)*(levels+1) < 1+(remote+size-1)/size
-}
-
-// bisectDeletes finds the deleted rows by comparing counts over key
-// ranges, halving the ranges that differ. Ranges are disjoint, so the
-// halves are searched at once (up to probeConcurrency counts in flight);
-// the transaction itself is used by one at a time.
-func (w *writer) bisectDeletes(local int) (int, error) {
-	lo, err := w.tx.KeyAt(w.ctx, math.MinInt64, math.MaxInt64, 0)
-	if err != nil {
-		return 0, err
-	}
-	hi, err := w.tx.KeyAt(w.ctx, math.MinInt64, math.MaxInt64, local-1)
-	if err != nil {
-		return 0, err
-	}
-	b := &bisector{w: w, slots: make(chan struct{}, probeConcurrency-1)}
-	return b.bisect(lo, hi+1, local, -1)
-}
-
-// bisector searches key ranges for deleted rows.
-type bisector struct {
-	w     *writer
-	mu    sync.Mutex    // the transaction is not safe for concurrent use
-	slots chan struct{} // extra goroutines allowed
-}
-
-// local runs f on the transaction alone.
-func (b *bisector) local(f func(TableTx) error) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return f(b.w.tx)
-}
-
-// bisect handles [lo, hi), which holds local rows here and remote rows in
-// PowerSchool (-1: not counted yet).
-func (b *bisector) bisect(lo, hi int64, local, remote int) (int, error) {
-	w := b.w
-	sch := w.tx.Schema()
-	q := fmt.Sprintf("%s=ge=%d;%s=lt=%d", sch.Key, lo, sch.Key, hi)
-	if remote < 0 {
-		n, err := w.src.countQ(w.ctx, sch.Table, q)
-		if err != nil {
-			return 0, err
-		}
-		remote = n
-	}
-	deleteUnseen := func() (n int, err error) {
-		err = b.local(func(tx TableTx) error { n, err = tx.DeleteUnseenRange(w.ctx, lo, hi); return err })
-		return n, err
-	}
-	switch {
-	case remote >= local:
-		return 0, nil
-	case remote == 0:
-		return deleteUnseen()
-	case local <= w.src.pageSize:
-		keys, err := w.src.keys(w.ctx, sch.Table, sch.Key, q)
-		if err != nil {
-			return 0, err
-		}
-		if err := b.local(func(tx TableTx) error { return tx.Seen(w.ctx, keys) }); err != nil {
-			return 0, err
-		}
-		return deleteUnseen()
-	}
-	var mid int64
-	var left int
-	err := b.local(func(tx TableTx) (err error) {
-		if mid, err = tx.KeyAt(w.ctx, lo, hi, local/2); err != nil {
-			return err
-		}
-		left, err = tx.CountRange(w.ctx, lo, mid)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	// One count splits PowerSchool's rows between the halves.
-	leftRemote, err := w.src.countQ(w.ctx, sch.Table, fmt.Sprintf("%s=ge=%d;%s=lt=%d", sch.Key, lo, sch.Key, mid))
-	if err != nil {
-		return 0, err
-	}
-	right := func() (int, error) { return b.bisect(mid, hi, local-left, remote-leftRemote) }
-	select {
-	case b.slots <- struct{}{}:
-		var rn int
-		var rerr error
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer func() { <-b.slots }()
-			rn, rerr = right()
-		}()
-		ln, lerr := b.bisect(lo, mid, left, leftRemote)
-		<-done
-		return ln + rn, errors.Join(lerr, rerr)
-	default: // no slot free: search the halves in turn
-		ln, err := b.bisect(lo, mid, left, leftRemote)
-		if err != nil {
-			return 0, err
-		}
-		rn, err := right()
-		return ln + rn, err
-	}
 }

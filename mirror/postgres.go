@@ -8,9 +8,11 @@ import (
 	"hash/fnv"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // pgTarget keeps a district in one PostgreSQL schema. Rows reach each table
@@ -18,8 +20,12 @@ import (
 // same transaction; a session advisory lock keeps a second run out.
 type pgTarget struct {
 	conn   *pgx.Conn
+	cfg    *pgx.ConnConfig
 	schema string
 	where  string // the address without secrets
+
+	readMu sync.Mutex
+	read   *pgxpool.Pool // reads committed tables beside the writer's transaction
 }
 
 // OpenPostgres connects to addr (postgres://user@host/db?schema=NAME); the
@@ -54,7 +60,7 @@ func OpenPostgres(ctx context.Context, addr string) (Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres target %s: cannot connect: %w (check the host, port, user and database)", where, err)
 	}
-	t := &pgTarget{conn: conn, schema: schema, where: where}
+	t := &pgTarget{conn: conn, cfg: cfg, schema: schema, where: where}
 	if err := t.init(ctx); err != nil {
 		conn.Close(ctx)
 		return nil, err
@@ -87,10 +93,167 @@ func (t *pgTarget) DropSchema(ctx context.Context) error {
 	return err
 }
 
-func (t *pgTarget) Close() error { return t.conn.Close(context.Background()) }
+func (t *pgTarget) Close() error {
+	if t.read != nil {
+		t.read.Close()
+	}
+	return t.conn.Close(context.Background())
+}
+
+func (t *pgTarget) reader(sch Schema) tableReader { return pgReader{t: t, sch: sch} }
+
+// pgReader reads a committed table on connections of its own (a
+// connection runs one statement at a time, and the first is the
+// writer's).
+type pgReader struct {
+	t   *pgTarget
+	sch Schema
+}
+
+// with runs f on the reading connections, opened on first use.
+func (r pgReader) with(ctx context.Context, f func(pgTable) error) error {
+	t := r.t
+	t.readMu.Lock()
+	if t.read == nil {
+		cfg, err := pgxpool.ParseConfig("")
+		if err != nil {
+			t.readMu.Unlock()
+			return fmt.Errorf("postgres target %s: %w", t.where, err)
+		}
+		cfg.ConnConfig = t.cfg.Copy()
+		cfg.MaxConns = 4
+		search := "SET search_path TO " + qi(t.schema)
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error { _, err := c.Exec(ctx, search); return err }
+		if t.read, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+			t.readMu.Unlock()
+			return fmt.Errorf("postgres target %s: opening connections to read: %w", t.where, err)
+		}
+	}
+	pool := t.read
+	t.readMu.Unlock()
+	return f(pgTable{q: pool, sch: r.sch})
+}
+
+func (r pgReader) Count(ctx context.Context) (n int, err error) {
+	err = r.with(ctx, func(t pgTable) error { n, err = t.Count(ctx); return err })
+	return n, err
+}
+
+func (r pgReader) CountRange(ctx context.Context, lo, hi int64) (n int, err error) {
+	err = r.with(ctx, func(t pgTable) error { n, err = t.CountRange(ctx, lo, hi); return err })
+	return n, err
+}
+
+func (r pgReader) KeyAt(ctx context.Context, lo, hi int64, offset int) (k int64, err error) {
+	err = r.with(ctx, func(t pgTable) error { k, err = t.KeyAt(ctx, lo, hi, offset); return err })
+	return k, err
+}
+
+func (r pgReader) KeysAt(ctx context.Context, lo, hi int64, offsets []int) (keys []int64, err error) {
+	err = r.with(ctx, func(t pgTable) error { keys, err = t.KeysAt(ctx, lo, hi, offsets); return err })
+	return keys, err
+}
+
+func (r pgReader) Existing(ctx context.Context, keys []string) (m map[string]bool, err error) {
+	err = r.with(ctx, func(t pgTable) error { m, err = t.Existing(ctx, keys); return err })
+	return m, err
+}
+
+// pgQueryer is a transaction or a connection.
+type pgQueryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// pgTable reads one table, in a transaction or out of one.
+type pgTable struct {
+	q   pgQueryer
+	sch Schema
+}
+
+func (t pgTable) Count(ctx context.Context) (int, error) {
+	var n int
+	err := t.q.QueryRow(ctx, "SELECT count(*) FROM "+qi(t.sch.Table)).Scan(&n)
+	return n, err
+}
+
+func (t pgTable) CountRange(ctx context.Context, lo, hi int64) (int, error) {
+	var n int
+	err := t.q.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s >= $1 AND %s < $2", qi(t.sch.Table), qi(t.sch.Key), qi(t.sch.Key)), lo, hi).Scan(&n)
+	return n, err
+}
+
+func (t pgTable) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
+	var k int64
+	err := t.q.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s >= $1 AND %s < $2 ORDER BY %s LIMIT 1 OFFSET $3",
+		qi(t.sch.Key), qi(t.sch.Table), qi(t.sch.Key), qi(t.sch.Key), qi(t.sch.Key)), lo, hi, offset).Scan(&k)
+	return k, err
+}
+
+// KeysAt is the keys at offsets (ascending, from 0, in key order) in [lo,
+// hi), in one pass over the range: PostgreSQL pays for an offset by
+// walking to it (visiting the heap on a freshly written table), so k-1
+// lookups would walk the range k/2 times.
+func (t pgTable) KeysAt(ctx context.Context, lo, hi int64, offsets []int) ([]int64, error) {
+	key := qi(t.sch.Key)
+	rows, err := t.q.Query(ctx, fmt.Sprintf(`SELECT k FROM (SELECT %s AS k, row_number() OVER (ORDER BY %s) - 1 AS n
+  FROM %s WHERE %s >= $1 AND %s < $2) s WHERE n = ANY($3) ORDER BY k`, key, key, qi(t.sch.Table), key, key), lo, hi, offsets)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err == nil && len(keys) != len(offsets) {
+		err = fmt.Errorf("%d of %d offsets found in %s", len(keys), len(offsets), t.sch.Table)
+	}
+	return keys, err
+}
+
+func (t pgTable) Existing(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	q := fmt.Sprintf("SELECT %s::text FROM %s WHERE %s::text = ANY($1::text[])", qi(t.sch.Key), qi(t.sch.Table), qi(t.sch.Key))
+	var arg any = keys
+	if kc, _ := t.sch.Col(t.sch.Key); kc.Type == TypeInt {
+		// An integer key is compared as one, so its index serves the lookup.
+		ints := make([]int64, 0, len(keys))
+		for _, k := range keys {
+			if v, ok := convert(TypeInt, k); ok {
+				ints = append(ints, v.(int64))
+			}
+		}
+		q, arg = fmt.Sprintf("SELECT %s::text FROM %s WHERE %s = ANY($1::bigint[])", qi(t.sch.Key), qi(t.sch.Table), qi(t.sch.Key)), ints
+	}
+	rows, err := t.q.Query(ctx, q, arg)
+	if err != nil {
+		return nil, fmt.Errorf("reading the keys of %s: %w", t.sch.Table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}
 
 // Lock takes a session advisory lock keyed on the district and schema.
 func (t *pgTarget) Lock(ctx context.Context, district string) (func(), error) {
+	if t.conn.IsClosed() {
+		// A cancelled run's query closes its connection (and its lock
+		// with it); the next run on this target connects again.
+		conn, err := pgx.ConnectConfig(ctx, t.cfg)
+		if err != nil {
+			return nil, fmt.Errorf("postgres target %s: cannot connect again: %w (check the host, port, user and database)", t.where, err)
+		}
+		t.conn = conn
+		if err := t.init(ctx); err != nil {
+			return nil, err
+		}
+	}
 	h := fnv.New64a()
 	h.Write([]byte("pskit sync\x00" + t.schema + "\x00" + district))
 	key := int64(h.Sum64())
@@ -364,16 +527,15 @@ func (x *pgTx) DeleteUnseen(ctx context.Context) (int, error) {
 }
 
 func (x *pgTx) CountRange(ctx context.Context, lo, hi int64) (int, error) {
-	var n int
-	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s >= $1 AND %s < $2", qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key)), lo, hi).Scan(&n)
-	return n, err
+	return pgTable{q: x.tx, sch: x.schema}.CountRange(ctx, lo, hi)
 }
 
 func (x *pgTx) KeyAt(ctx context.Context, lo, hi int64, offset int) (int64, error) {
-	var k int64
-	err := x.tx.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s >= $1 AND %s < $2 ORDER BY %s LIMIT 1 OFFSET $3",
-		qi(x.schema.Key), qi(x.schema.Table), qi(x.schema.Key), qi(x.schema.Key), qi(x.schema.Key)), lo, hi, offset).Scan(&k)
-	return k, err
+	return pgTable{q: x.tx, sch: x.schema}.KeyAt(ctx, lo, hi, offset)
+}
+
+func (x *pgTx) KeysAt(ctx context.Context, lo, hi int64, offsets []int) ([]int64, error) {
+	return pgTable{q: x.tx, sch: x.schema}.KeysAt(ctx, lo, hi, offsets)
 }
 
 func (x *pgTx) DeleteUnseenRange(ctx context.Context, lo, hi int64) (int, error) {
@@ -394,9 +556,7 @@ func (x *pgTx) DeleteAll(ctx context.Context) (int, error) {
 }
 
 func (x *pgTx) Count(ctx context.Context) (int, error) {
-	var n int
-	err := x.tx.QueryRow(ctx, "SELECT count(*) FROM "+qi(x.schema.Table)).Scan(&n)
-	return n, err
+	return pgTable{q: x.tx, sch: x.schema}.Count(ctx)
 }
 
 func (x *pgTx) Commit(ctx context.Context, st *State) error {

@@ -22,7 +22,43 @@ import (
 type source struct {
 	c        *ps.Client
 	pageSize int
+	lim      *limiter     // shared by every table of a run
 	requests atomic.Int64 // range counts may run at once
+}
+
+// requestConcurrency bounds the requests a run's probes, reads of changes
+// and delete searches have in flight together: the client's page
+// concurrency, so a district's plugin sees no more than a normal pull
+// (the client's throttle still paces each request).
+const requestConcurrency = ps.DefaultPageConcurrency
+
+// limiter bounds a run's requests in flight. Only single requests take a
+// slot (never a caller waiting on other requests), so it cannot deadlock.
+type limiter struct {
+	slots     chan struct{}
+	searching atomic.Int32 // delete searches under way, which share the slots
+}
+
+func newLimiter(n int) *limiter { return &limiter{slots: make(chan struct{}, n)} }
+
+// do runs one request in a slot.
+func (l *limiter) do(ctx context.Context, f func() error) error {
+	select {
+	case l.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-l.slots }()
+	return f()
+}
+
+// fanOut is how many parts each of m differing key ranges is split into:
+// enough to fill this search's share of the slots in one round trip,
+// never fewer than two (so many differing ranges cost about one count
+// each per level, as halving does).
+func (l *limiter) fanOut(m int) int {
+	share := max(1, cap(l.slots)/max(1, int(l.searching.Load())))
+	return min(maxFanOut, max(2, 1+share/max(1, m)))
 }
 
 func tablePath(t string) string { return "/ws/schema/table/" + url.PathEscape(strings.ToLower(t)) }
@@ -48,7 +84,7 @@ var cursorColumns = []string{"transaction_date", "whenmodified"}
 func (s *source) describe(ctx context.Context, spec TableSpec) (Schema, string, error) {
 	var m tableMeta
 	s.requests.Add(1)
-	if err := s.c.Do(ctx, "GET", tablePath(spec.Name)+"/metadata", nil, nil, &m); err != nil {
+	if err := s.lim.do(ctx, func() error { return s.c.Do(ctx, "GET", tablePath(spec.Name)+"/metadata", nil, nil, &m) }); err != nil {
 		return Schema{}, "", fmt.Errorf("reading the metadata of %s: %w", spec.Name, err)
 	}
 	sch := Schema{Table: strings.ToLower(spec.Name)}
@@ -162,7 +198,8 @@ func projectionOf(spec TableSpec, sch Schema, cursor string) []string {
 // count is the table's row count: one request.
 func (s *source) count(ctx context.Context, table string) (int, error) {
 	s.requests.Add(1)
-	n, err := s.c.Tables.Count(ctx, table, "")
+	var n int
+	err := s.lim.do(ctx, func() (err error) { n, err = s.c.Tables.Count(ctx, table, ""); return err })
 	if err != nil {
 		return 0, fmt.Errorf("counting %s: %w", table, err)
 	}
@@ -186,33 +223,34 @@ func (s *source) workers() int {
 // countQ counts the rows matching q: one request.
 func (s *source) countQ(ctx context.Context, table, q string) (int, error) {
 	s.requests.Add(1)
-	n, err := s.c.Tables.Count(ctx, table, q)
+	var n int
+	err := s.lim.do(ctx, func() (err error) { n, err = s.c.Tables.Count(ctx, table, q); return err })
 	if err != nil {
 		return 0, fmt.Errorf("counting %s where %s: %w", table, q, err)
 	}
 	return n, nil
 }
 
-// keys reads the key column of the rows matching q, page by page.
-func (s *source) keys(ctx context.Context, table, key, q string) ([]string, error) {
-	var out []string
-	v := url.Values{"projection": {key}, "q": {q}, "pagesize": {strconv.Itoa(s.pageSize)}, "sort": {key}}
-	for page := 1; ; page++ {
-		recs, err := s.page(ctx, table, v, page)
-		if err != nil {
-			return nil, fmt.Errorf("reading the keys of %s where %s: %w", table, q, err)
-		}
-		for _, r := range recs {
-			k, ok := r.Value(key)
-			if !ok || k == "" {
-				k = strconv.FormatInt(int64(r.ID), 10)
-			}
-			out = append(out, k)
-		}
-		if len(recs) < s.pageSize {
-			return out, nil
-		}
+// keysPage reads one page of the key column of the rows matching q (every
+// row when q is ""), in key order.
+func (s *source) keysPage(ctx context.Context, table, key, q string, page int) ([]string, error) {
+	v := url.Values{"projection": {key}, "pagesize": {strconv.Itoa(s.pageSize)}, "sort": {key}}
+	if q != "" {
+		v.Set("q", q)
 	}
+	recs, err := s.page(ctx, table, v, page)
+	if err != nil {
+		return nil, fmt.Errorf("reading the keys of %s where %s: %w", table, q, err)
+	}
+	out := make([]string, 0, len(recs))
+	for _, r := range recs {
+		k, ok := r.Value(key)
+		if !ok || k == "" {
+			k = strconv.FormatInt(int64(r.ID), 10)
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
 // cursorFloor is a cursor value below every real stamp. Filtering on
@@ -256,7 +294,7 @@ func (s *source) page(ctx context.Context, table string, q url.Values, page int)
 		Records ps.List[ps.SchemaRecord] `json:"record"`
 	}
 	s.requests.Add(1)
-	if err := s.c.Do(ctx, "GET", tablePath(table), pq, nil, &res); err != nil {
+	if err := s.lim.do(ctx, func() error { return s.c.Do(ctx, "GET", tablePath(table), pq, nil, &res) }); err != nil {
 		return nil, err
 	}
 	return res.Records, nil
