@@ -1,7 +1,8 @@
 // Package mirror keeps a PowerSchool district in a database, run after run,
 // moving only what changed.
 //
-// Each table is read through the table API (/ws/schema/table/{t}) and
+// Each table is read through the table API (/ws/schema/table/{t}), a
+// named PowerQuery or a /ws/v1 resource (see V1Resources), and
 // lands under PowerSchool's own name in lower case, with PowerSchool's
 // column names, a raw JSON column, and its sync state in the target
 // itself. A table with a cursor column (TRANSACTION_DATE, WHENMODIFIED) is
@@ -16,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"math"
 	"math/bits"
@@ -208,6 +210,9 @@ func probeAll(ctx context.Context, client *ps.Client, target Target, plan Plan, 
 func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 	st := p.st
 	var err error
+	if spec.Resource != "" {
+		return p.runV1(ctx, plan, spec)
+	}
 	if spec.PowerQuery != "" {
 		// No metadata: the columns come from the rows, as text.
 		p.sch, p.described = Schema{Table: strLower(spec.Name), Key: strLower(spec.Key)}, true
@@ -272,7 +277,7 @@ func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec Tab
 	// A Parquet snapshot is rewritten whole; a keyless table cannot take
 	// re-read rows without duplicating them.
 	_, fullOnly := target.(interface{ fullOnly() bool })
-	incremental := known && !fullOnly && sch.Key != ""
+	incremental := known && !fullOnly && sch.Key != "" && spec.Resource == "" // /ws/v1 has no change filter
 	tx, err := target.Begin(ctx, sch)
 	if err != nil {
 		return tr, err
@@ -446,11 +451,17 @@ func (w *writer) full() error {
 	if sch.Key != "" {
 		opts.Sort = sch.Key
 	}
-	w.src.requests.Add(2) // List counts before and after its pages
 	defer func() { w.src.requests.Add(int64(pages)) }()
-	records := w.src.c.Tables.List(w.ctx, sch.Table, opts)
-	if w.spec.PowerQuery != "" {
+	var records iter.Seq2[ps.SchemaRecord, error]
+	switch {
+	case w.spec.Resource != "":
+		records = w.src.v1Records(w.ctx, w.spec, sch, w.progress) // counts its own requests
+	case w.spec.PowerQuery != "":
+		w.src.requests.Add(2) // counts before and after its pages
 		records = w.src.powerQuery(w.ctx, w.spec.PowerQuery, &pages)
+	default:
+		w.src.requests.Add(2) // List counts before and after its pages
+		records = w.src.c.Tables.List(w.ctx, sch.Table, opts)
 	}
 	for rec, err := range records {
 		if err != nil {

@@ -23,6 +23,7 @@ type source struct {
 	c        *ps.Client
 	pageSize int
 	requests atomic.Int64 // range counts may run at once
+	fill     []string     // columns a /ws/v1 table reads through the table API
 }
 
 func tablePath(t string) string { return "/ws/schema/table/" + url.PathEscape(strings.ToLower(t)) }
