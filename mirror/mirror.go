@@ -167,6 +167,7 @@ type probe struct {
 	newest    string
 	probedAt  time.Time
 	took      time.Duration
+	window    *window     // set when only the current years are reloaded
 	tr        TableReport // set when the probe alone decided (unchanged)
 	err       error
 }
@@ -243,6 +244,9 @@ func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 		p.cursor = ""
 	}
 	p.probedAt = time.Now().UTC()
+	if err := p.chooseWindow(ctx, plan, spec); err != nil || p.window != nil {
+		return err // a window is reloaded: nothing to probe
+	}
 	if p.remote, err = p.src.count(ctx, p.sch.Table); err != nil {
 		return err
 	}
@@ -289,7 +293,13 @@ func syncTable(ctx context.Context, p *probe, target Target, plan Plan, spec Tab
 		}
 	}()
 	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: p.described, progress: plan.Progress, total: remote, projection: projectionOf(spec, sch, cursor)}
-	if incremental {
+	if p.window != nil && !fullOnly {
+		tr.Strategy = StrategyWindow
+		if err := w.windowed(*p.window); err != nil {
+			return tr, err
+		}
+		tr.Deleted = w.deleted
+	} else if incremental {
 		tr.Strategy = StrategyIncremental
 		if err := w.incremental(cursor, readFrom(st.Watermark, st.SyncedAt, plan.LookBack)); err != nil {
 			return tr, err

@@ -35,8 +35,13 @@ type TableSpec struct {
 	// u_studentsuserfields); the target table is its lower-case form.
 	Name string `yaml:"name"`
 	// Strategy is "" (auto: incremental when the table has a cursor
-	// column, full otherwise), "incremental" or "full".
+	// column, window when it has none but a yearid or termid column, full
+	// otherwise), "incremental", "window" or "full".
 	Strategy string `yaml:"strategy,omitempty"`
+	// WindowFrom is the first YEARID a windowed reload reads (35 for
+	// 2025-26; termid from 3500); 0 takes the current school year from
+	// TERMS.
+	WindowFrom int `yaml:"window_from,omitempty"`
 	// Cursor overrides the cursor column (transaction_date, whenmodified).
 	Cursor string `yaml:"cursor,omitempty"`
 	// Key overrides the primary key column.
@@ -71,6 +76,9 @@ const (
 	StrategyAuto        = ""
 	StrategyIncremental = "incremental"
 	StrategyFull        = "full"
+	// StrategyWindow reloads only the rows of the current school year on
+	// (yearid, or termid) and deletes only within them.
+	StrategyWindow = "window"
 	// StrategyUnchanged is reported when the probe showed nothing to do.
 	StrategyUnchanged = "unchanged"
 )
@@ -162,8 +170,14 @@ func (p *Plan) Validate() error {
 			return fmt.Errorf("table %q is listed twice", t.Name)
 		}
 		seen[low] = true
-		if !slices.Contains([]string{StrategyAuto, StrategyIncremental, StrategyFull}, t.Strategy) {
-			return fmt.Errorf("table %q: strategy %q is not one of incremental, full (or leave it out to let the metadata choose)", t.Name, t.Strategy)
+		if !slices.Contains([]string{StrategyAuto, StrategyIncremental, StrategyFull, StrategyWindow}, t.Strategy) {
+			return fmt.Errorf("table %q: strategy %q is not one of incremental, window, full (or leave it out to let the metadata choose)", t.Name, t.Strategy)
+		}
+		if t.WindowFrom < 0 || (t.WindowFrom > 0 && t.Strategy != StrategyWindow && t.Strategy != StrategyAuto) {
+			return fmt.Errorf("table %q: window_from is the first YEARID of a windowed reload (e.g. 35 for 2025-26); it goes with strategy window", t.Name)
+		}
+		if t.Strategy == StrategyWindow && (t.PowerQuery != "" || t.Resource != "") {
+			return fmt.Errorf("table %q: a PowerQuery or /ws/v1 resource has no window filter; leave out strategy: window", t.Name)
 		}
 		for what, col := range map[string]string{"cursor": t.Cursor, "key": t.Key} {
 			if col != "" && !identRE.MatchString(col) {
