@@ -45,7 +45,7 @@ type Report struct {
 // TableReport is what a run did to one table.
 type TableReport struct {
 	Table     string        `json:"table"`
-	Strategy  string        `json:"strategy"` // incremental, full, unchanged
+	Strategy  string        `json:"strategy"` // incremental, full, window, unchanged
 	Inserted  int           `json:"inserted"`
 	Updated   int           `json:"updated"`
 	Deleted   int           `json:"deleted"`
