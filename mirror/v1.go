@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ps "github.com/pskit/pskit/powerschool"
@@ -225,12 +226,7 @@ var v1Resources = map[string]*v1Resource{
 					}
 					ids = append(ids, int64(sec.ID))
 				}
-				for _, id := range ids {
-					if !listRaw(s, s.c.SectionEnrollments.List(ctx, id, s.v1Opts(opts)), func(x ps.SectionEnrollment) json.RawMessage { return x.Raw }, schoolOf(sc), yield) {
-						return false
-					}
-				}
-				return true
+				return s.sectionEnrollments(ctx, ids, opts, schoolOf(sc), yield)
 			})
 		},
 	},
@@ -287,6 +283,73 @@ func listRaw[T any](s *source, seq iter.Seq2[T, error], raw func(T) json.RawMess
 		}
 	}
 	return true
+}
+
+// sectionConcurrency is how many sections' enrollments are read at once:
+// a section's list is a count, a page and a count, so one at a time would
+// wait on each request in turn. The client's throttle paces them all.
+const sectionConcurrency = 4
+
+// sectionEnrollments reads the enrollments of the sections,
+// sectionConcurrency sections at a time, and yields them section by
+// section; false when yield stopped or a read failed.
+func (s *source) sectionEnrollments(ctx context.Context, ids []int64, opts *ps.ListOptions, extra map[string]json.RawMessage, yield func(v1Item, error) bool) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	type result struct {
+		items []v1Item
+		err   error
+	}
+	jobs := make(chan int64)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range min(sectionConcurrency, len(ids)) {
+		wg.Go(func() {
+			for id := range jobs {
+				var r result
+				for x, err := range s.c.SectionEnrollments.List(ctx, id, s.v1Opts(opts)) {
+					if err != nil {
+						r.err = fmt.Errorf("section %d: %w", id, err)
+						break
+					}
+					r.items = append(r.items, v1Item{raw: x.Raw, extra: extra})
+				}
+				select {
+				case results <- r:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for _, id := range ids {
+			select {
+			case jobs <- id:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	// No reader outlives the call: on an early return, stop them and wait.
+	defer func() {
+		cancel()
+		for range results {
+		}
+	}()
+	for r := range results {
+		if r.err != nil {
+			yield(v1Item{}, r.err)
+			return false
+		}
+		for _, it := range r.items {
+			if !yield(it, nil) {
+				return false
+			}
+		}
+	}
+	return ctx.Err() == nil
 }
 
 // perSchool runs each for every school of the district.
