@@ -46,8 +46,17 @@ type v1Resource struct {
 	fields     []v1Field
 	// whole are blocks kept as one JSON text column (lists).
 	whole []string
+	// extra are the columns beyond fields: known fields with no
+	// PowerSchool column (under their path), whole blocks, and columns
+	// derived or added by the read. Any other field stays in _raw only,
+	// so a table's columns are known before its first row (a Parquet
+	// snapshot cannot grow while it is written).
+	extra []Column
 	// derive computes columns from others (PowerSchool's encodings).
 	derive func(cols map[string]json.RawMessage)
+	// shared says a record may be listed by several schools (a course two
+	// schools offer, a teacher of two schools): it is written once.
+	shared bool
 	// list reads the resource's records.
 	list func(ctx context.Context, s *source, opts *ps.ListOptions, yield func(v1Item, error) bool)
 }
@@ -63,6 +72,8 @@ type v1Item struct {
 var v1Resources = map[string]*v1Resource{
 	"district": {
 		table: "district",
+		extra: textColumns("uuid", "name", "district_number", "addresses_physical_street", "addresses_physical_city",
+			"addresses_physical_state_province", "addresses_physical_postal_code", "phones_main_number", "phones_fax_number"),
 		list: func(ctx context.Context, s *source, opts *ps.ListOptions, yield func(v1Item, error) bool) {
 			s.requests.Add(1)
 			d, err := s.c.District(ctx, opts.Expansions...)
@@ -83,6 +94,7 @@ var v1Resources = map[string]*v1Resource{
 			{"addresses.physical.state_province", "schoolstate", TypeText}, {"addresses.physical.postal_code", "schoolzip", TypeText},
 			{"phones.main.number", "schoolphone", TypeText}, {"principal.email", "principalemail", TypeText},
 		},
+		extra: textColumns("state_province_id", "principal_name_first_name", "principal_name_last_name"),
 		list: func(ctx context.Context, s *source, opts *ps.ListOptions, yield func(v1Item, error) bool) {
 			listRaw(s, s.c.Schools.List(ctx, s.v1Opts(opts)), func(x ps.School) json.RawMessage { return x.Raw }, nil, yield)
 		},
@@ -129,6 +141,9 @@ var v1Resources = map[string]*v1Resource{
 			{"lunch.lunch_id", "lunch_id", TypeInt}, {"lunch.last_meal", "lastmeal", TypeText},
 		},
 		whole: []string{"fees", "_extension_data"},
+		extra: append(textColumns("school_enrollment_enroll_status", "school_enrollment_enroll_status_description",
+			"school_enrollment_full_time_equivalency_name", "contact_info_email", "ethnicity_race_federal_ethnicity", "fees", "_extension_data"),
+			Column{Name: "fedethnicity", Type: TypeInt}),
 		derive: func(cols map[string]json.RawMessage) {
 			// STUDENTS.FEDETHNICITY is 1 or 0; /ws/v1 says YES or NO.
 			if v, ok := text(cols["ethnicity_race_federal_ethnicity"]); ok {
@@ -147,7 +162,7 @@ var v1Resources = map[string]*v1Resource{
 	// A staff member is listed by each school they belong to; the row is
 	// theirs in USERS (one per person), keyed by users_dcid.
 	"staff": {
-		table: "users", key: "dcid", probe: []string{"users", "schoolstaff"},
+		table: "users", key: "dcid", probe: []string{"users", "schoolstaff"}, shared: true,
 		expansions: []string{"emails", "school_affiliations"},
 		fields: []v1Field{
 			{"users_dcid", "dcid", TypeInt}, {"id", "staff_dcid", TypeInt}, {"local_id", "teachernumber", TypeText},
@@ -158,6 +173,7 @@ var v1Resources = map[string]*v1Resource{
 			{"addresses.home.state_province", "state", TypeText}, {"addresses.home.postal_code", "zip", TypeText},
 		},
 		whole: []string{"school_affiliations"},
+		extra: textColumns("school_affiliations"),
 		list: func(ctx context.Context, s *source, opts *ps.ListOptions, yield func(v1Item, error) bool) {
 			perSchool(ctx, s, yield, func(sc ps.School) bool {
 				return listRaw(s, s.c.Staff.List(ctx, int64(sc.ID), s.v1Opts(opts)), func(x ps.Staff) json.RawMessage { return x.Raw }, nil, yield)
@@ -172,6 +188,7 @@ var v1Resources = map[string]*v1Resource{
 			{"school_id", "school_dcid", TypeInt}, {"course_id", "course_dcid", TypeInt},
 			{"term_id", "term_dcid", TypeInt}, {"staff_id", "staff_dcid", TypeInt},
 		},
+		extra: []Column{{Name: "schoolid", Type: TypeInt}},
 		list: func(ctx context.Context, s *source, opts *ps.ListOptions, yield func(v1Item, error) bool) {
 			perSchool(ctx, s, yield, func(sc ps.School) bool {
 				return listRaw(s, s.c.Sections.List(ctx, int64(sc.ID), s.v1Opts(opts)), func(x ps.Section) json.RawMessage { return x.Raw }, schoolOf(sc), yield)
@@ -180,7 +197,7 @@ var v1Resources = map[string]*v1Resource{
 	},
 	// Courses are the district's; each school lists those it offers.
 	"courses": {
-		table: "courses", key: "dcid", probe: []string{"courses"}, fill: []string{"id"},
+		table: "courses", key: "dcid", probe: []string{"courses"}, fill: []string{"id"}, shared: true,
 		fields: []v1Field{{"id", "dcid", TypeInt}, {"course_number", "course_number", TypeText}, {"course_name", "course_name", TypeText}},
 		list: func(ctx context.Context, s *source, opts *ps.ListOptions, yield func(v1Item, error) bool) {
 			perSchool(ctx, s, yield, func(sc ps.School) bool {
@@ -195,6 +212,7 @@ var v1Resources = map[string]*v1Resource{
 			{"portion", "portion", TypeInt}, {"start_date", "firstday", TypeText}, {"end_date", "lastday", TypeText},
 			{"abbreviation", "abbreviation", TypeText}, {"name", "name", TypeText},
 		},
+		extra: []Column{{Name: "yearid", Type: TypeInt}, {Name: "schoolid", Type: TypeInt}},
 		derive: func(cols map[string]json.RawMessage) {
 			// TERMS.YEARID is the school year's start less 1990 (35 is 2025-26).
 			if v, ok := text(cols["start_year"]); ok {
@@ -216,6 +234,7 @@ var v1Resources = map[string]*v1Resource{
 			{"id", "dcid", TypeInt}, {"section_id", "section_dcid", TypeInt}, {"student_id", "student_dcid", TypeInt},
 			{"entry_date", "dateenrolled", TypeText}, {"exit_date", "dateleft", TypeText}, {"dropped", "dropped", TypeText},
 		},
+		extra: []Column{{Name: "schoolid", Type: TypeInt}},
 		list: func(ctx context.Context, s *source, opts *ps.ListOptions, yield func(v1Item, error) bool) {
 			perSchool(ctx, s, yield, func(sc ps.School) bool {
 				var ids []int64
@@ -249,6 +268,14 @@ func V1Table(resource string) (string, bool) {
 		return "", false
 	}
 	return r.table, true
+}
+
+func textColumns(names ...string) []Column {
+	out := make([]Column, len(names))
+	for i, n := range names {
+		out[i] = Column{Name: n, Type: TypeText}
+	}
+	return out
 }
 
 // schoolOf is the SCHOOLID (the school's number) of rows a school's list
@@ -369,8 +396,8 @@ func perSchool(ctx context.Context, s *source, yield func(v1Item, error) bool, e
 	}
 }
 
-// v1Schema is the target schema of a resource: its mapped columns and its
-// fill columns.
+// v1Schema is the target schema of a resource: its mapped columns, its
+// extra columns and its fill columns.
 func v1Schema(spec TableSpec, res *v1Resource) Schema {
 	sch := Schema{Table: strLower(spec.Name), Key: res.key}
 	seen := map[string]bool{}
@@ -383,19 +410,20 @@ func v1Schema(spec TableSpec, res *v1Resource) Schema {
 	for _, f := range res.fields {
 		add(f.column, f.typ)
 	}
+	for _, c := range res.extra {
+		add(c.Name, c.Type)
+	}
 	for _, c := range res.fill { // NULL when the plugin may not read them
 		add(c, TypeInt)
-	}
-	if len(sch.Columns) == 0 {
-		sch.Columns = []Column{{Name: "name", Type: TypeText}}
 	}
 	return sch
 }
 
 // flattenV1 turns a /ws/v1 record into columns: mapped fields under their
 // PowerSchool names, every other field under its path with dots as _
-// (contact_info_email). "@" keys and empty blocks ("") are left out; a
-// block in res.whole is kept as JSON text.
+// (contact_info_email); v1Records keeps those the schema has. "@" keys and
+// empty blocks ("") are left out; a block in res.whole is kept as JSON
+// text.
 func flattenV1(res *v1Resource, raw json.RawMessage) (map[string]json.RawMessage, error) {
 	cols := map[string]json.RawMessage{}
 	rename := make(map[string]string, len(res.fields))
@@ -463,6 +491,7 @@ func (s *source) v1Records(ctx context.Context, spec TableSpec, sch Schema, prog
 			opts.Expansions = spec.Expansions
 		}
 		done := 0
+		seen := map[string]bool{} // keys of a shared resource already written
 		res.list(ctx, s, opts, func(it v1Item, err error) bool {
 			if err != nil {
 				return yield(ps.SchemaRecord{}, fmt.Errorf("reading /ws/v1 %s: %w", spec.Resource, err))
@@ -474,8 +503,19 @@ func (s *source) v1Records(ctx context.Context, spec TableSpec, sch Schema, prog
 			for k, v := range it.extra {
 				cols[k] = v
 			}
+			for k := range cols {
+				if _, ok := sch.Col(k); !ok {
+					delete(cols, k) // kept in _raw
+				}
+			}
 			if res.key != "" {
 				k, _ := text(cols[res.key])
+				if res.shared {
+					if seen[k] {
+						return true
+					}
+					seen[k] = true
+				}
 				for c, v := range fills[k] {
 					cols[c] = v
 				}
