@@ -229,7 +229,7 @@ func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 		}
 		return nil
 	}
-	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && spec.Strategy != StrategyFull {
+	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && spec.Strategy != StrategyFull && !v1State(st) {
 		p.sch, p.cursor = st.Schema, st.Cursor
 		if spec.Cursor != "" {
 			p.cursor = strLower(spec.Cursor)

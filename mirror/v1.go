@@ -571,7 +571,7 @@ func (p *probe) runV1(ctx context.Context, plan Plan, spec TableSpec) error {
 	p.described = true // no metadata to grow from: new fields land as text
 	// The state's cursor is "table:cursor,...|fill,...": what the plugin
 	// may read through the table API, found on the first sync.
-	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 {
+	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && v1State(st) {
 		p.sch, p.cursor = st.Schema, st.Cursor
 	} else {
 		fill, cursors, err := p.src.v1Access(ctx, res)
@@ -610,6 +610,11 @@ func (p *probe) runV1(ctx context.Context, plan Plan, spec TableSpec) error {
 	}
 	return nil
 }
+
+// v1State reports whether a table's saved state comes from a /ws/v1 read
+// (its cursor is "table:cursor,...|fill,..."): a table moved from one
+// source to the other learns its source's state afresh.
+func v1State(st *State) bool { return strings.Contains(st.Cursor, "|") }
 
 // v1Access reads the metadata of the resource's stored tables: which fill
 // columns the plugin may read, and "table:cursor,..." when it may read the

@@ -309,3 +309,26 @@ func TestV1KilledThenRerunEqualsFreshSync(t *testing.T) {
 		})
 	}
 }
+
+// A table moved from the table API to /ws/v1 and back keeps syncing: each
+// source learns its own state instead of misreading the other's.
+func TestTableMovesBetweenTableAPIAndV1(t *testing.T) {
+	d := newDistrict(t, 80, []string{"students"})
+	path := tempDB(t, "move.db")
+	tg := openSQLite(t, path)
+	api := mirror.Plan{Tables: []mirror.TableSpec{{Name: "students"}}}
+	v1 := mirror.Plan{Tables: []mirror.TableSpec{{Resource: "students"}}}
+	for i, plan := range []mirror.Plan{api, v1, v1, api, api} {
+		rep, err := mirror.Run(context.Background(), d.client(t), tg, plan)
+		if err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if tr := rep.Tables[0]; (i == 2 || i == 4) && tr.Strategy != mirror.StrategyUnchanged {
+			t.Errorf("run %d, nothing changed: %+v, want unchanged", i+1, tr)
+		}
+	}
+	var n, ids int
+	if err := openDB(t, path).QueryRow(`SELECT count(*), count(student_number) FROM students`).Scan(&n, &ids); err != nil || n != 80 || ids != 80 {
+		t.Errorf("students: %d rows, %d with a student_number (%v); want 80", n, ids, err)
+	}
+}
