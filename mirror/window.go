@@ -63,7 +63,7 @@ func (p *probe) chooseWindow(ctx context.Context, plan Plan, spec TableSpec) err
 	}
 	if col == "" {
 		if spec.Strategy == StrategyWindow {
-			return fmt.Errorf("%s: strategy window needs a yearid or termid column the plugin may read; use strategy full instead", spec.Name)
+			return fmt.Errorf("%s: strategy window needs a yearid or termid column the plugin may read (and, when the plan names columns, among them); use strategy full instead", spec.Name)
 		}
 		return nil
 	}
