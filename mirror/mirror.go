@@ -1,7 +1,8 @@
 // Package mirror keeps a PowerSchool district in a database, run after run,
 // moving only what changed.
 //
-// Each table is read through the table API (/ws/schema/table/{t}) and
+// Each table is read through the table API (/ws/schema/table/{t}), a
+// named PowerQuery or a /ws/v1 resource (see V1Resources), and
 // lands under PowerSchool's own name in lower case, with PowerSchool's
 // column names, a raw JSON column, and its sync state in the target
 // itself. A table with a cursor column (TRANSACTION_DATE, WHENMODIFIED) is
@@ -16,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -39,7 +41,7 @@ type Report struct {
 // TableReport is what a run did to one table.
 type TableReport struct {
 	Table     string        `json:"table"`
-	Strategy  string        `json:"strategy"` // incremental, full, unchanged
+	Strategy  string        `json:"strategy"` // incremental, full, window, unchanged
 	Inserted  int           `json:"inserted"`
 	Updated   int           `json:"updated"`
 	Deleted   int           `json:"deleted"`
@@ -180,6 +182,7 @@ type probe struct {
 	newest    string
 	probedAt  time.Time
 	took      time.Duration
+	window    *window     // set when only the current years are reloaded
 	tr        TableReport // set when the probe alone decided (unchanged)
 	err       error
 }
@@ -221,7 +224,7 @@ func prefetchAll(ctx context.Context, target Target, plan Plan, probes []*probe)
 	b := &budget{left: prefetchRows}
 	cr, _ := target.(committedReader)
 	for i, p := range probes {
-		if p.err != nil || p.tr.Strategy == StrategyUnchanged || !p.incremental(plan, target) {
+		if p.err != nil || p.tr.Strategy == StrategyUnchanged || !p.incremental(plan, plan.Tables[i], target) {
 			continue
 		}
 		var rd tableReader
@@ -239,6 +242,9 @@ func prefetchAll(ctx context.Context, target Target, plan Plan, probes []*probe)
 func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 	st := p.st
 	var err error
+	if spec.Resource != "" {
+		return p.runV1(ctx, plan, spec)
+	}
 	if spec.PowerQuery != "" {
 		// No metadata: the columns come from the rows, as text.
 		p.sch, p.described = Schema{Table: strLower(spec.Name), Key: strLower(spec.Key)}, true
@@ -254,7 +260,7 @@ func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 		}
 		return nil
 	}
-	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && spec.Strategy != StrategyFull {
+	if st != nil && !plan.Full && len(st.Schema.Columns) > 0 && spec.Strategy != StrategyFull && !v1State(st) {
 		p.sch, p.cursor = st.Schema, st.Cursor
 		if spec.Cursor != "" {
 			p.cursor = strLower(spec.Cursor)
@@ -270,6 +276,9 @@ func (p *probe) run(ctx context.Context, plan Plan, spec TableSpec) error {
 	}
 	// The count and the newest cursor value are asked at once.
 	p.probedAt = time.Now().UTC()
+	if err := p.chooseWindow(ctx, plan, spec); err != nil || p.window != nil {
+		return err // a window is reloaded: nothing to probe
+	}
 	var newestErr error
 	var wg sync.WaitGroup
 	if p.cursor != "" {
@@ -297,9 +306,10 @@ func (p *probe) known(plan Plan) bool {
 // incremental reports whether the table is read from its watermark. A
 // Parquet snapshot is rewritten whole; a keyless table cannot take
 // re-read rows without duplicating them.
-func (p *probe) incremental(plan Plan, target Target) bool {
+func (p *probe) incremental(plan Plan, spec TableSpec, target Target) bool {
 	_, fullOnly := target.(interface{ fullOnly() bool })
-	return p.known(plan) && !fullOnly && p.sch.Key != ""
+	// /ws/v1 has no change filter; a window is reloaded.
+	return p.known(plan) && !fullOnly && p.sch.Key != "" && spec.Resource == "" && p.window == nil
 }
 
 // syncTable brings one probed table up to date in one transaction. f
@@ -311,6 +321,7 @@ func syncTable(ctx context.Context, p *probe, f *prefetch, target Target, plan P
 	}
 	src, sch, cursor, remote, newest := p.src, p.sch, p.cursor, p.remote, p.newest
 	name := sch.Table
+	_, fullOnly := target.(interface{ fullOnly() bool })
 	tx, err := target.Begin(ctx, sch)
 	if err != nil {
 		return tr, err
@@ -322,7 +333,13 @@ func syncTable(ctx context.Context, p *probe, f *prefetch, target Target, plan P
 		}
 	}()
 	w := &writer{ctx: ctx, src: src, tx: tx, spec: spec, described: p.described, progress: plan.Progress, total: remote, projection: projectionOf(spec, sch, cursor)}
-	if f != nil {
+	if p.window != nil && !fullOnly {
+		tr.Strategy = StrategyWindow
+		if err := w.windowed(*p.window); err != nil {
+			return tr, err
+		}
+		tr.Deleted = w.deleted
+	} else if f != nil {
 		tr.Strategy = StrategyIncremental
 		if err := w.incremental(cursor, f); err != nil {
 			return tr, err
@@ -521,11 +538,17 @@ func (w *writer) full() error {
 	if sch.Key != "" {
 		opts.Sort = sch.Key
 	}
-	w.src.requests.Add(2) // List counts before and after its pages
 	defer func() { w.src.requests.Add(int64(pages)) }()
-	records := w.src.c.Tables.List(w.ctx, sch.Table, opts)
-	if w.spec.PowerQuery != "" {
+	var records iter.Seq2[ps.SchemaRecord, error]
+	switch {
+	case w.spec.Resource != "":
+		records = w.src.v1Records(w.ctx, w.spec, sch, w.progress) // counts its own requests
+	case w.spec.PowerQuery != "":
+		w.src.requests.Add(2) // counts before and after its pages
 		records = w.src.powerQuery(w.ctx, w.spec.PowerQuery, &pages)
+	default:
+		w.src.requests.Add(2) // List counts before and after its pages
+		records = w.src.c.Tables.List(w.ctx, sch.Table, opts)
 	}
 	for rec, err := range records {
 		if err != nil {

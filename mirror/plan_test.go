@@ -46,11 +46,44 @@ tables:
 		{"tables: [{name: students, columns: [\"first name\"]}]", "not a column name"},
 		{"tables: [{name: info, powerquery: \"com.x; drop\"}]", "not a PowerQuery name"},
 		{"tables: [{name: info, powerquery: com.x.y, strategy: incremental}]", "reloaded whole"},
+		{"tables: [{resource: pupils}]", "not a /ws/v1 resource"},
+		{"tables: [{resource: students, cursor: dcid}]", "a /ws/v1 resource is reloaded whole"},
+		{"tables: [{name: students, expansions: [demographics]}]", "expansions apply to a /ws/v1 resource"},
+		{"tables: [{resource: students, expansions: [\"demo graphics\"]}]", "not an expansion name"},
+		{"preset: roster\ntables: [{resource: students}]", "twice"},
+		{"tables: [{name: attendance, strategy: full, window_from: 35}]", "goes with strategy window"},
+		{"tables: [{resource: terms, strategy: window}]", "no window filter"},
 	} {
 		_, err := mirror.ParsePlan([]byte(bad.yaml))
 		if err == nil || !strings.Contains(err.Error(), bad.says) {
 			t.Errorf("%q: %v, want an error saying %q", bad.yaml, err, bad.says)
 		}
+	}
+}
+
+// A /ws/v1 entry needs no name: it lands in the table that stores the
+// resource.
+func TestParsePlanV1AndWindow(t *testing.T) {
+	p, err := mirror.ParsePlan([]byte(`
+tables:
+  - resource: staff
+  - resource: section_enrollments
+  - name: students_v1
+    resource: Students
+    expansions: [demographics, school_enrollment]
+  - name: attendance
+    strategy: window
+    window_from: 35
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, tb := range p.Tables {
+		got = append(got, tb.Name+"/"+tb.Resource)
+	}
+	if strings.Join(got, ",") != "users/staff,cc/section_enrollments,students_v1/students,attendance/" || p.Tables[3].WindowFrom != 35 {
+		t.Errorf("tables %v, %+v", got, p.Tables[3])
 	}
 }
 

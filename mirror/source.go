@@ -24,6 +24,7 @@ type source struct {
 	pageSize int
 	lim      *limiter     // shared by every table of a run
 	requests atomic.Int64 // range counts may run at once
+	fill     []string     // columns a /ws/v1 table reads through the table API
 }
 
 // requestConcurrency bounds the requests a run's probes, reads of changes

@@ -43,7 +43,10 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 the first run loads every table, later runs read only rows whose
 TRANSACTION_DATE or WHENMODIFIED moved, and a table with nothing new costs
 two requests (its count and its newest change). Tables without such a
-column are reloaded. Rows deleted in PowerSchool are found when a table's
+column are reloaded: only the current school year when they have a
+YEARID or TERMID, whole otherwise. /ws/v1 resources (--preset roster-v1,
+or resource: in a plan) land in PowerSchool's tables and columns, and are
+reloaded when they changed. Rows deleted in PowerSchool are found when a table's
 count drops, or by --verify-deletes (reads every primary key).
 
 Each PowerSchool table lands as one table named as PowerSchool names it, in
