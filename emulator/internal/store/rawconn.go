@@ -187,18 +187,6 @@ func (c *rawConn) bind(st uintptr, args params) error {
 	return nil
 }
 
-// sizeHint tells an in-memory database how large it will grow, so it
-// allocates once instead of doubling (each doubling copies it all).
-func (c *rawConn) sizeHint(bytes int64) error {
-	p := c.tls.Alloc(8)
-	defer c.tls.Free(8)
-	*(*int64)(cmem(p)) = bytes
-	if rc := sqlite3.Xsqlite3_file_control(c.tls, c.db, 0, sqlite3.SQLITE_FCNTL_SIZE_HINT, p); rc != sqlite3.SQLITE_OK {
-		return c.errorf(rc)
-	}
-	return nil
-}
-
 // interrupt stops the statement running on c, from any goroutine.
 func (c *rawConn) interrupt() {
 	c.mu.Lock()
