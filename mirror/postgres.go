@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -342,12 +343,17 @@ func (t *pgTarget) Begin(ctx context.Context, s Schema) (TableTx, error) {
 		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", qi(s.Table), strings.Join(defs, ", "))); err != nil {
 			return fail(fmt.Errorf("creating %s: %w", s.Table, err))
 		}
-		x.schema = s
+		x.schema, x.direct = s, true
 	} else {
 		x.schema = *old
 		if err := x.Grow(ctx, s); err != nil {
 			return fail(err)
 		}
+		var empty bool
+		if err := tx.QueryRow(ctx, fmt.Sprintf("SELECT NOT EXISTS (SELECT 1 FROM %s)", qi(s.Table))).Scan(&empty); err != nil {
+			return fail(fmt.Errorf("reading %s: %w", s.Table, err))
+		}
+		x.direct = empty
 	}
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS _pskit_seen (k text PRIMARY KEY) ON COMMIT DELETE ROWS`); err != nil {
 		return fail(fmt.Errorf("preparing %s: %w", s.Table, err))
@@ -360,6 +366,10 @@ type pgTx struct {
 	tx     pgx.Tx
 	schema Schema
 	staged bool // the stage table matches schema
+	// direct: the table was empty when the transaction began, so rows are
+	// copied straight into it (no stage, no upsert) until a key comes
+	// twice.
+	direct bool
 }
 
 func (x *pgTx) existing(ctx context.Context, table string) (*Schema, error) {
@@ -444,6 +454,18 @@ func (x *pgTx) Upsert(ctx context.Context, rows []Row) (int, int, error) {
 		return 0, 0, err
 	}
 	s := x.schema
+	if x.direct {
+		n, err := x.copyDirect(ctx, rows)
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			return n, 0, nil
+		case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
+			x.direct = false // a key came twice: upsert from here on
+		default:
+			return 0, 0, err
+		}
+	}
 	if !x.staged {
 		if _, err := x.tx.Exec(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS pg_temp._pskit_stage;
 CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != nil {
@@ -453,27 +475,20 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 	} else if _, err := x.tx.Exec(ctx, `TRUNCATE pg_temp._pskit_stage`); err != nil {
 		return 0, 0, fmt.Errorf("staging %s: %w", s.Table, err)
 	}
-	names := make([]string, 0, len(s.Columns)+1)
+	names, data, err := x.copyRows(rows)
+	if err != nil {
+		return 0, 0, err
+	}
 	quoted := make([]string, 0, len(s.Columns)+1)
 	sets := make([]string, 0, len(s.Columns)+1)
 	for _, c := range s.Columns {
-		names = append(names, c.Name)
 		quoted = append(quoted, qi(c.Name))
 		if c.Name != s.Key {
 			sets = append(sets, qi(c.Name)+" = EXCLUDED."+qi(c.Name))
 		}
 	}
-	names = append(names, RawColumn)
 	quoted = append(quoted, qi(RawColumn))
 	sets = append(sets, qi(RawColumn)+" = EXCLUDED."+qi(RawColumn))
-	data := make([][]any, len(rows))
-	for i, r := range rows {
-		args := make([]any, len(names))
-		if err := rowArgs(s, r, args); err != nil {
-			return 0, 0, err
-		}
-		data[i] = args
-	}
 	if _, err := x.tx.CopyFrom(ctx, pgx.Identifier{"_pskit_stage"}, names, pgx.CopyFromRows(data)); err != nil {
 		return 0, 0, fmt.Errorf("copying rows of %s: %w", s.Table, err)
 	}
@@ -506,6 +521,50 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 		return 0, 0, fmt.Errorf("writing %s: %w", s.Table, err)
 	}
 	return ins, upd, nil
+}
+
+// copyRows is rows as COPY takes them: the column names (the schema's,
+// then the raw JSON) and each row's values.
+func (x *pgTx) copyRows(rows []Row) ([]string, [][]any, error) {
+	s := x.schema
+	names := make([]string, 0, len(s.Columns)+1)
+	for _, c := range s.Columns {
+		names = append(names, c.Name)
+	}
+	names = append(names, RawColumn)
+	data := make([][]any, len(rows))
+	for i, r := range rows {
+		args := make([]any, len(names))
+		if err := rowArgs(s, r, args); err != nil {
+			return nil, nil, err
+		}
+		data[i] = args
+	}
+	return names, data, nil
+}
+
+// copyDirect copies rows straight into the table, under a savepoint so
+// that a key already there (a PowerQuery's key need not be unique) undoes
+// only this batch, which is then upserted.
+func (x *pgTx) copyDirect(ctx context.Context, rows []Row) (int, error) {
+	names, data, err := x.copyRows(rows)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := x.tx.Exec(ctx, "SAVEPOINT pskit_copy"); err != nil {
+		return 0, fmt.Errorf("writing %s: %w", x.schema.Table, err)
+	}
+	n, err := x.tx.CopyFrom(ctx, pgx.Identifier{x.schema.Table}, names, pgx.CopyFromRows(data))
+	if err != nil {
+		if _, rerr := x.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT pskit_copy"); rerr != nil {
+			return 0, fmt.Errorf("copying rows of %s: %w", x.schema.Table, errors.Join(err, rerr))
+		}
+		return 0, err
+	}
+	if _, err := x.tx.Exec(ctx, "RELEASE SAVEPOINT pskit_copy"); err != nil {
+		return 0, fmt.Errorf("writing %s: %w", x.schema.Table, err)
+	}
+	return int(n), nil
 }
 
 func (x *pgTx) Seen(ctx context.Context, keys []string) error {
