@@ -432,20 +432,6 @@ func (m *mutator) recodeAbsence(dcid int64) error {
 	return m.exec(`UPDATE ATTENDANCE SET ATTENDANCE_CODEID = 1 + (ATTENDANCE_CODEID % 3), ATT_COMMENT = 'Note from home' WHERE DCID = ?`, dcid)
 }
 
-func letterFor(p int) string {
-	switch {
-	case p >= 90:
-		return "A"
-	case p >= 80:
-		return "B"
-	case p >= 70:
-		return "C"
-	case p >= 60:
-		return "D"
-	}
-	return "F"
-}
-
 // finalGrade posts a grade for a current enrolment.
 func (m *mutator) finalGrade() (int64, error) {
 	cc, ok, err := m.pick("CC", "DCID", "SECTIONID > 0", false)
@@ -462,7 +448,7 @@ func (m *mutator) finalGrade() (int64, error) {
 	}
 	p := 55 + m.rng.IntN(45)
 	err = m.exec(`INSERT INTO PGFINALGRADES (DCID, ID, STUDENTID, SECTIONID, FINALGRADENAME, GRADE, PERCENT, STARTDATE, ENDDATE, LASTGRADEUPDATE)
-		SELECT ?, ?, STUDENTID, SECTIONID, 'Q2', ?, ?, DATEENROLLED, DATELEFT, ? FROM CC WHERE DCID = ?`, dcid, id, letterFor(p), p, m.today, cc)
+		SELECT ?, ?, STUDENTID, SECTIONID, 'Q2', ?, ?, DATEENROLLED, DATELEFT, ? FROM CC WHERE DCID = ?`, dcid, id, letter(p), p, m.today, cc)
 	return dcid, err
 }
 
@@ -480,7 +466,7 @@ func (m *mutator) storeGrade() (int64, error) {
 	err = m.exec(`INSERT INTO STOREDGRADES (DCID, STUDENTID, SCHOOLID, SCHOOLNAME, TERMID, STORECODE, COURSE_NUMBER, COURSE_NAME, GRADE, PERCENT,
 			GRADE_LEVEL, EARNEDCRHRS, POTENTIALCRHRS, GPA_POINTS, DATESTORED)
 		SELECT ?, STUDENTID, SCHOOLID, SCHOOLNAME, TERMID, 'S1', COURSE_NUMBER, COURSE_NAME, ?, ?, GRADE_LEVEL, POTENTIALCRHRS, POTENTIALCRHRS, ?, ?
-		FROM STOREDGRADES WHERE DCID = ?`, dcid, letterFor(p), p, float64(max(0, min(4, (p-50)/10))), m.today, src)
+		FROM STOREDGRADES WHERE DCID = ?`, dcid, letter(p), p, gpaPoints(p), m.today, src)
 	return dcid, err
 }
 
@@ -491,7 +477,7 @@ func (m *mutator) regrade(dcid int64) error {
 	if m.t.table == "PGFINALGRADES" {
 		extra = ", LASTGRADEUPDATE = '" + m.today + "'"
 	}
-	return m.exec(fmt.Sprintf(`UPDATE %s SET PERCENT = ?, GRADE = ?%s WHERE DCID = ?`, m.t.table, extra), p, letterFor(p), dcid)
+	return m.exec(fmt.Sprintf(`UPDATE %s SET PERCENT = ?, GRADE = ?%s WHERE DCID = ?`, m.t.table, extra), p, letter(p), dcid)
 }
 
 func (m *mutator) moveRoom(dcid int64) error {
