@@ -97,6 +97,12 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	defer conn.close()
 	stop := context.AfterFunc(ctx, conn.interrupt) // a cancelled seed stops mid-statement
 	defer stop()
+	bulk := bulkable(conn, bulkTables) == nil
+	if bulk && !s.Persistent() {
+		if err := growMemdb(conn, cfg.Students*memdbBytesPerStudent); err != nil {
+			return fmt.Errorf("generating a district: %w", err)
+		}
+	}
 	// The same settings as the store's own connections (see Open).
 	setup := "PRAGMA synchronous = NORMAL; "
 	if !s.Persistent() {
@@ -106,11 +112,28 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	if err := conn.exec(setup); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
 	}
-	w := startWriter(ctx, conn)
-	w.exec("creating the indexes filled in key order", inOrderIndexes)
+	// The big tables are written as pages (bulk.go) unless something must
+	// see their rows go in one by one; the small ones always with SQL.
+	var loader *bulkLoader
+	if bulk {
+		if err := conn.exec(inOrderIndexes + indexes); err != nil {
+			conn.exec("ROLLBACK")
+			return fmt.Errorf("generating a district: indexing: %w", err)
+		}
+		if loader, err = newBulkLoader(conn, bulkTables); err != nil {
+			conn.exec("ROLLBACK")
+			return fmt.Errorf("generating a district: %w", err)
+		}
+	}
+	w := startWriter(ctx, conn, loader)
+	if loader == nil {
+		w.exec("creating the indexes filled in key order", inOrderIndexes)
+	}
 	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)), w: w}
 	runErr := g.run()
-	if runErr == nil {
+	if runErr == nil && loader != nil {
+		runErr = w.do("writing the district's pages", loader.finish)
+	} else if runErr == nil {
 		// Worker threads let SQLite sort index keys on the second core.
 		w.exec("indexing the district", "PRAGMA threads = 2")
 		for _, ix := range strings.Split(indexes, ";") {
@@ -133,6 +156,31 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	}
 	if err := conn.exec("COMMIT"); err != nil {
 		return fmt.Errorf("generating a district: %w", err)
+	}
+	return nil
+}
+
+// bulkTables are the tables the generator fills after the small ones, in
+// rowid order: big enough to be worth writing as pages.
+var bulkTables = []string{"STUDENTS", "U_STUDENTSUSERFIELDS", "STUDENTCOREFIELDS", "FEE", "CC", "SECTIONS",
+	"PGFINALGRADES", "STOREDGRADES", "ATTENDANCE", "SPENROLLMENTS", "TRANSPORTATION"}
+
+// bulkable reports why tables cannot be bulk loaded, or nil: a trigger
+// must see every row go in, and pages can only fill an empty table.
+func bulkable(conn *rawConn, tables []string) error {
+	for _, name := range tables {
+		n, err := conn.queryInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = '" + name + "' COLLATE NOCASE")
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%s has triggers", name)
+		}
+		if n, err = conn.queryInt("SELECT EXISTS (SELECT 1 FROM " + name + ")"); err != nil {
+			return err
+		} else if n > 0 {
+			return fmt.Errorf("%s holds rows", name)
+		}
 	}
 	return nil
 }
@@ -589,6 +637,9 @@ func nullableInt(n int) val {
 // which is much faster in SQLite than one statement per row.
 type batch struct {
 	w       *writer
+	bulk    *bulkTable // set when the table is written as pages
+	pos     []int      // the bulk table's column of each value
+	err     error      // why the batch cannot be written
 	table   string
 	cols    int
 	perStmt int
@@ -603,6 +654,10 @@ func newBatch(w *writer, table, cols string) *batch {
 	b := &batch{w: w, table: table, cols: n, perStmt: max(1, min(256, 30000/n)),
 		head: "INSERT INTO " + table + " (" + cols + ") VALUES "}
 	b.full = b.sql(b.perStmt)
+	if t := w.loader.table(table); t != nil {
+		b.bulk = t
+		b.pos, b.err = t.columns(cols)
+	}
 	return b
 }
 
@@ -612,12 +667,14 @@ func (b *batch) sql(rows int) string {
 }
 
 func (b *batch) add(vals ...val) error {
+	if b.err != nil {
+		return fmt.Errorf("inserting into %s: %w", b.table, b.err)
+	}
 	if len(vals) != b.cols {
 		return fmt.Errorf("inserting into %s: %d values for %d columns", b.table, len(vals), b.cols)
 	}
 	if b.args.vals == nil {
-		b.args.vals = make([]param, 0, b.perStmt*b.cols)
-		b.args.text = make([]byte, 0, 16*b.perStmt*b.cols)
+		b.args = b.w.buffer(b.perStmt * b.cols)
 	}
 	for _, v := range vals {
 		b.args.add(v)
@@ -633,11 +690,16 @@ func (b *batch) flush() error {
 	if b.rows == 0 {
 		return nil
 	}
-	q := b.full
-	if b.rows < b.perStmt {
-		q = b.sql(b.rows)
+	var err error
+	if b.bulk != nil {
+		err = b.w.sendRows("inserting into "+b.table, b.bulk, b.pos, b.args)
+	} else {
+		q := b.full
+		if b.rows < b.perStmt {
+			q = b.sql(b.rows)
+		}
+		err = b.w.send("inserting into "+b.table, q, b.args)
 	}
-	err := b.w.send("inserting into "+b.table, q, b.args)
 	b.args, b.rows = params{}, 0 // the writer owns the sent values
 	return err
 }
@@ -647,7 +709,9 @@ func (b *batch) flush() error {
 type writer struct {
 	ctx    context.Context
 	conn   *rawConn
+	loader *bulkLoader // nil: every table is written with SQL
 	jobs   chan writeJob
+	free   chan params // buffers the writer is done with, for the next batches
 	done   chan struct{}
 	err    error // the first failure; read only after done is closed
 	failed atomic.Bool
@@ -656,15 +720,18 @@ type writer struct {
 type writeJob struct {
 	what, query string
 	args        params
+	bulk        *bulkTable // rows for a bulk table instead of a query
+	pos         []int
+	fn          func() error // or a step to run on the writer's goroutine
 }
 
 // errWriterStopped stops the generator early; wait reports the cause.
 var errWriterStopped = errors.New("a database write failed")
 
-func startWriter(ctx context.Context, conn *rawConn) *writer {
+func startWriter(ctx context.Context, conn *rawConn, loader *bulkLoader) *writer {
 	// Two statements queued keep SQLite busy while the generator builds the
 	// next, and bound memory to a few megabytes.
-	w := &writer{ctx: ctx, conn: conn, jobs: make(chan writeJob, 2), done: make(chan struct{})}
+	w := &writer{ctx: ctx, conn: conn, loader: loader, jobs: make(chan writeJob, 2), free: make(chan params, 8), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		w.loop()
@@ -681,8 +748,23 @@ func (w *writer) loop() {
 	for j := range w.jobs {
 		pprof.SetGoroutineLabels(pprof.WithLabels(w.ctx, pprof.Labels("seeding", j.what)))
 		err := w.ctx.Err()
-		if err == nil {
+		switch {
+		case err != nil:
+		case j.fn != nil:
+			err = j.fn()
+		case j.bulk != nil:
+			if err = w.loader.start(); err == nil {
+				err = j.bulk.addRows(j.pos, j.args)
+			}
+		case w.loader != nil && w.loader.started:
+			// SQLite would allocate pages the loader has numbered.
+			err = fmt.Errorf("an SQL write after the bulk pages began")
+		default:
 			err = w.conn.run(j.query, j.args)
+		}
+		select {
+		case w.free <- params{j.args.vals[:0], j.args.text[:0]}:
+		default:
 		}
 		if err != nil {
 			if ctxErr := w.ctx.Err(); ctxErr != nil {
@@ -708,8 +790,48 @@ func (w *writer) send(what, query string, args params) error {
 	if w.failed.Load() {
 		return errWriterStopped
 	}
-	w.jobs <- writeJob{what, query, args}
+	w.jobs <- writeJob{what: what, query: query, args: args}
 	return nil
+}
+
+// buffer returns an empty buffer for n values, reusing one the writer is
+// done with: a big district fills millions of them.
+func (w *writer) buffer(n int) params {
+	select {
+	case p := <-w.free:
+		if cap(p.vals) >= n {
+			return p
+		}
+	default:
+	}
+	return params{vals: make([]param, 0, n), text: make([]byte, 0, 16*n)}
+}
+
+// sendRows queues rows for a bulk table.
+func (w *writer) sendRows(what string, t *bulkTable, pos []int, args params) error {
+	if w.failed.Load() {
+		return errWriterStopped
+	}
+	w.jobs <- writeJob{what: what, args: args, bulk: t, pos: pos}
+	return nil
+}
+
+// do queues a step to run on the writer's goroutine and waits for it.
+func (w *writer) do(what string, fn func() error) error {
+	done := make(chan error, 1)
+	if w.failed.Load() {
+		return errWriterStopped
+	}
+	w.jobs <- writeJob{what: what, fn: func() error { err := fn(); done <- err; return err }}
+	select {
+	case err := <-done:
+		if err != nil {
+			return errWriterStopped // wait reports it, with what
+		}
+		return nil
+	case <-w.done:
+		return errWriterStopped
+	}
 }
 
 // wait runs the queued statements and returns the first failure.

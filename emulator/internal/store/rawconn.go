@@ -92,7 +92,7 @@ func (c *rawConn) exec(query string) error {
 }
 
 // params are the values of one run of a statement, ready to bind: the
-// text values lie end to end in text, so the writer copies them to C
+// text and blob values lie end to end in text, so the writer copies them to C
 // memory at once instead of chasing a string per value.
 type params struct {
 	vals []param
@@ -100,7 +100,7 @@ type params struct {
 }
 
 type param struct {
-	kind byte  // 'i' integer, 'f' float, 't' text, 'n' NULL
+	kind byte  // 'i' integer, 'f' float, 't' text, 'b' blob, 'n' NULL
 	n    int64 // the integer, the float's bits, or the text's length
 }
 
@@ -176,6 +176,9 @@ func (c *rawConn) bind(st uintptr, args params) error {
 			rc = sqlite3.Xsqlite3_bind_double(c.tls, st, int32(i+1), math.Float64frombits(uint64(v.n)))
 		case 't':
 			rc = sqlite3.Xsqlite3_bind_text(c.tls, st, int32(i+1), off, int32(v.n), 0)
+			off += uintptr(v.n)
+		case 'b':
+			rc = sqlite3.Xsqlite3_bind_blob(c.tls, st, int32(i+1), off, int32(v.n), 0)
 			off += uintptr(v.n)
 		default:
 			rc = sqlite3.Xsqlite3_bind_null(c.tls, st, int32(i+1))
