@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -9,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -25,43 +25,54 @@ import (
 // Pages are numbered after the database's last page, so no SQL write may
 // run on the connection once the first page is out: SQLite would allocate
 // the same numbers. The generator writes its small tables with SQL first.
+//
+// Each table encodes its rows and builds its pages on its own goroutine;
+// one more writes the finished pages to SQLite, which the connection
+// allows only one goroutine at a time to do.
 type bulkLoader struct {
 	conn     *rawConn
 	size     int
-	next     uint32 // the next page number to hand out
 	lockPage uint32 // the page holding SQLite's lock bytes, never used
-	started  bool   // pages have been numbered: SQL would now collide
+	tables   map[string]*bulkTable
 
-	tables map[string]*bulkTable
+	mu      sync.Mutex
+	next    uint32 // the next page number to hand out
+	started bool   // pages have been numbered: SQL would now collide
+	pending params // pages for the next INSERT: numbers and blobs
 
-	pending params // pages waiting for the next INSERT: numbers and blobs
-	stmts   map[int]string
+	full   chan params // batches of pages for the writing goroutine
+	free   chan params // batches it has written
+	done   chan struct{}
+	err    error // the first failure; read after done is closed
+	failed atomic.Bool
+	once   sync.Once // records err
 }
 
 // pageBatch is how many pages one INSERT INTO sqlite_dbpage writes.
 const pageBatch = 64
 
 // newBulkLoader prepares tables (names in upper case, as in the schema) for
-// bulk loading. It returns nil and the reason when one of them cannot be:
-// it holds rows, has a trigger (which must see every row), or has a shape
-// the page writer does not handle. The caller then inserts with SQL.
-func newBulkLoader(conn *rawConn, tables []string) (*bulkLoader, error) {
+// bulk loading, or says why one of them cannot be (a shape the page
+// writer does not handle). The indexes named in inOrder, and the unique
+// ones SQLite made, must receive their entries in key order: they go
+// straight to pages; the others are sorted at the end.
+func newBulkLoader(conn *rawConn, tables []string, inOrder map[string]bool) (*bulkLoader, error) {
 	size, err := conn.queryInt("PRAGMA page_size")
 	if err != nil {
 		return nil, err
 	}
-	l := &bulkLoader{conn: conn, size: int(size), tables: map[string]*bulkTable{}, stmts: map[int]string{}}
+	l := &bulkLoader{conn: conn, size: int(size), tables: map[string]*bulkTable{}}
 	l.lockPage = uint32(0x40000000/l.size + 1)
 	if rows, err := conn.queryAll("PRAGMA auto_vacuum"); err != nil || len(rows) != 1 || rows[0][0] != int64(0) {
 		return nil, fmt.Errorf("bulk loading needs auto_vacuum off (%v)", err)
 	}
-	if rows, err := conn.queryAll("SELECT data FROM sqlite_dbpage WHERE pgno = 1"); err != nil || len(rows) != 1 {
-		return nil, fmt.Errorf("reading the database header: %v", err)
-	} else if page, _ := rows[0][0].([]byte); len(page) != l.size || page[20] != 0 {
+	if page, err := readPage1(conn, l.size); err != nil {
+		return nil, err
+	} else if page[20] != 0 {
 		return nil, fmt.Errorf("bulk loading needs pages with no reserved bytes")
 	}
 	for _, name := range tables {
-		t, err := l.prepare(name)
+		t, err := l.prepare(name, inOrder)
 		if err != nil {
 			return nil, err
 		}
@@ -70,11 +81,23 @@ func newBulkLoader(conn *rawConn, tables []string) (*bulkLoader, error) {
 	return l, nil
 }
 
+// readPage1 reads the first page, which starts with the database header.
+func readPage1(conn *rawConn, size int) ([]byte, error) {
+	rows, err := conn.queryAll("SELECT data FROM sqlite_dbpage WHERE pgno = 1")
+	if err != nil || len(rows) != 1 {
+		return nil, fmt.Errorf("reading the database header: %v", err)
+	}
+	page, _ := rows[0][0].([]byte)
+	if len(page) != size {
+		return nil, fmt.Errorf("reading the database header: got %d bytes", len(page))
+	}
+	return page, nil
+}
+
 // alloc hands out the next page number, past the lock-byte page.
 func (l *bulkLoader) alloc() uint32 {
-	if !l.started {
-		panic("bulk loader: alloc before start")
-	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.next == l.lockPage {
 		l.next++
 	}
@@ -84,8 +107,8 @@ func (l *bulkLoader) alloc() uint32 {
 
 func (l *bulkLoader) pageSize() int { return l.size }
 
-// start numbers pages from the end of the database. No SQL write may run
-// on the connection afterwards.
+// start numbers pages from the end of the database and starts writing
+// them. No SQL write may run on the connection afterwards.
 func (l *bulkLoader) start() error {
 	if l.started {
 		return nil
@@ -95,39 +118,102 @@ func (l *bulkLoader) start() error {
 		return err
 	}
 	l.next, l.started = uint32(n)+1, true
+	l.full, l.free, l.done = make(chan params, 4), make(chan params, 8), make(chan struct{})
+	go func() {
+		defer close(l.done)
+		w := pageWriter{conn: l.conn}
+		for batch := range l.full {
+			if !l.failed.Load() {
+				if err := w.write(batch); err != nil {
+					l.fail(err)
+				}
+			}
+			select {
+			case l.free <- params{batch.vals[:0], batch.text[:0]}:
+			default:
+			}
+		}
+	}()
 	return nil
 }
 
+// fail records the first failure; every goroutine of the load stops at it.
+func (l *bulkLoader) fail(err error) {
+	l.once.Do(func() { l.err = err; l.failed.Store(true) })
+}
+
+// put queues a page for writing.
 func (l *bulkLoader) put(pgno uint32, page []byte) error {
+	if l.failed.Load() {
+		return errWriterStopped
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending.vals == nil {
+		select {
+		case l.pending = <-l.free:
+		default:
+			l.pending = params{vals: make([]param, 0, 2*pageBatch), text: make([]byte, 0, pageBatch*l.size)}
+		}
+	}
 	l.pending.vals = append(l.pending.vals, param{'i', int64(pgno)}, param{'b', int64(len(page))})
 	l.pending.text = append(l.pending.text, page...)
 	if len(l.pending.vals) >= 2*pageBatch {
-		return l.flush()
+		l.full <- l.pending
+		l.pending = params{}
 	}
 	return nil
 }
 
-// flush writes the pending pages.
-func (l *bulkLoader) flush() error {
-	n := len(l.pending.vals) / 2
+// stop waits for every table's goroutine and for the pages queued so far
+// to be written, and returns the last page number handed out. Generate
+// calls it on every path, so a failed load leaves no goroutine behind.
+func (l *bulkLoader) stop() uint32 {
+	for _, t := range l.tables {
+		t.wait()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.full != nil {
+		if len(l.pending.vals) > 0 {
+			l.full <- l.pending
+			l.pending = params{}
+		}
+		close(l.full)
+		<-l.done
+		l.full = nil
+	}
+	return l.next - 1
+}
+
+// pageWriter writes pages with INSERT INTO sqlite_dbpage.
+type pageWriter struct {
+	conn  *rawConn
+	stmts map[int]string
+}
+
+// write writes a batch of pages: page numbers and page blobs in turn.
+func (w *pageWriter) write(batch params) error {
+	n := len(batch.vals) / 2
 	if n == 0 {
 		return nil
 	}
-	q, ok := l.stmts[n]
+	if w.stmts == nil {
+		w.stmts = map[int]string{}
+	}
+	q, ok := w.stmts[n]
 	if !ok {
 		q = "INSERT INTO sqlite_dbpage (pgno, data) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?),", n), ",")
-		l.stmts[n] = q
+		w.stmts[n] = q
 	}
-	err := l.conn.run(q, l.pending)
-	l.pending.vals, l.pending.text = l.pending.vals[:0], l.pending.text[:0]
-	if err != nil {
+	if err := w.conn.run(q, batch); err != nil {
 		return fmt.Errorf("writing pages: %w", err)
 	}
 	return nil
 }
 
-// finish completes every table and index, then records the database's new
-// size in its header.
+// finish completes every table and index, waits for their pages to be
+// written, then records the database's new size in its header.
 func (l *bulkLoader) finish() error {
 	if err := l.start(); err != nil {
 		return err
@@ -137,55 +223,66 @@ func (l *bulkLoader) finish() error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	// Sort the collected index entries on every core at once, then write.
+	for _, name := range names { // the rows still on their way
+		l.tables[name].wait()
+	}
+	// Sort the collected index entries on every core at once, then write
+	// each table's remaining pages and its indexes', also at once.
 	var sorts []*bulkIndex
+	var jobs []func()
 	for _, name := range names {
-		for _, ix := range l.tables[name].indexes {
+		t := l.tables[name]
+		jobs = append(jobs, func() {
+			if err := t.tree.finish(); err != nil {
+				l.fail(err)
+			}
+		})
+		for _, ix := range t.indexes {
 			if ix.tree == nil {
 				sorts = append(sorts, ix)
 			}
+			jobs = append(jobs, func() {
+				if err := ix.finish(l); err != nil {
+					l.fail(err)
+				}
+			})
 		}
 	}
-	sortAll(sorts)
-	for _, name := range names {
-		if err := l.tables[name].finish(l); err != nil {
-			return err
-		}
+	if !l.failed.Load() {
+		runAll(sortJobs(sorts))
+		runAll(jobs)
 	}
-	if err := l.flush(); err != nil {
+	last := l.stop()
+	if l.failed.Load() {
+		return l.err
+	}
+	page1, err := readPage1(l.conn, l.size)
+	if err != nil {
 		return err
 	}
-	rows, err := l.conn.queryAll("SELECT data FROM sqlite_dbpage WHERE pgno = 1")
-	if err != nil || len(rows) != 1 {
-		return fmt.Errorf("reading the database header: %v", err)
-	}
-	page1, _ := rows[0][0].([]byte)
-	if len(page1) != l.size {
-		return fmt.Errorf("reading the database header: got %d bytes", len(page1))
-	}
-	last := l.next - 1
 	if cur := binary.BigEndian.Uint32(page1[28:]); cur > last {
 		last = cur
 	}
 	binary.BigEndian.PutUint32(page1[28:], last)
-	if err := l.put(1, page1); err != nil {
-		return err
-	}
-	return l.flush()
+	w := pageWriter{conn: l.conn}
+	return w.write(params{vals: []param{{'i', 1}, {'b', int64(len(page1))}}, text: page1})
 }
 
-// sortAll sorts the indexes' entries, a few at a time.
-func sortAll(ixs []*bulkIndex) {
+// runAll runs jobs on every core.
+func runAll(jobs []func()) {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for _, ix := range ixs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			ix.sort()
-		}()
+	next := make(chan func())
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for job := range next {
+				job()
+			}
+		})
 	}
+	for _, job := range jobs {
+		next <- job
+	}
+	close(next)
 	wg.Wait()
 }
 
@@ -221,6 +318,9 @@ type bulkTable struct {
 	tree     *tableTree
 	indexes  []*bulkIndex
 
+	in   chan bulkRows // rows for the table's goroutine
+	done chan struct{}
+
 	// Per-row scratch space.
 	vals   []recordValue
 	offs   []int // where each column's text starts in the batch's text
@@ -234,9 +334,9 @@ type bulkCol struct {
 	dflt    bool // has a default: the generator must give a value
 }
 
-// inOrder names the indexes whose entries the generator makes in key order
-// (see inOrderIndexes); unique indexes on ID are too.
-var inOrder = func() map[string]bool {
+// generatedInOrder names the indexes whose entries the generator makes in
+// key order (see inOrderIndexes).
+var generatedInOrder = func() map[string]bool {
 	m := map[string]bool{}
 	for _, ix := range strings.Split(inOrderIndexes, ";") {
 		if f := strings.Fields(ix); len(f) > 5 && f[0] == "CREATE" { // CREATE INDEX IF NOT EXISTS name ...
@@ -246,7 +346,7 @@ var inOrder = func() map[string]bool {
 	return m
 }()
 
-func (l *bulkLoader) prepare(name string) (*bulkTable, error) {
+func (l *bulkLoader) prepare(name string, inOrder map[string]bool) (*bulkTable, error) {
 	c := l.conn
 	if n, err := c.queryInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = '" + name + "' COLLATE NOCASE"); err != nil || n > 0 {
 		return nil, fmt.Errorf("%s has triggers, which must see every row (%v)", name, err)
@@ -324,6 +424,41 @@ func (l *bulkLoader) prepare(name string) (*bulkTable, error) {
 		t.indexes = append(t.indexes, ix)
 	}
 	return t, nil
+}
+
+type bulkRows struct {
+	pos     []int
+	args    params
+	recycle func(params) // hands the buffer back once the rows are in
+}
+
+// feed queues rows for the table's own goroutine, which encodes them and
+// builds the table's pages.
+func (t *bulkTable) feed(l *bulkLoader, rows bulkRows) {
+	if t.in == nil {
+		t.in, t.done = make(chan bulkRows, 2), make(chan struct{})
+		go func() {
+			defer close(t.done)
+			for r := range t.in {
+				if !l.failed.Load() {
+					if err := t.addRows(r.pos, r.args); err != nil {
+						l.fail(fmt.Errorf("inserting into %s: %w", t.name, err))
+					}
+				}
+				r.recycle(r.args)
+			}
+		}()
+	}
+	t.in <- rows
+}
+
+// wait waits for the rows fed so far.
+func (t *bulkTable) wait() {
+	if t.in != nil {
+		close(t.in)
+		<-t.done
+		t.in = nil
+	}
 }
 
 // columns maps a batch's column list to the table's columns.
@@ -417,8 +552,52 @@ func (c bulkCol) apply(v recordValue) (recordValue, error) {
 	return v, nil
 }
 
-// appendRecord is appendRecord for values whose text lies at offs in text.
+// appendRecord appends the SQLite record of vals, whose text values lie
+// at offs in text: a header of serial types, then the values.
 func (t *bulkTable) appendRecord(b []byte, vals []recordValue, offs []int, text []byte) []byte {
+	var hdr [256]byte // serial types, as varints; most take one byte
+	h := 0
+	for _, v := range vals {
+		var s uint64
+		switch v.kind {
+		case 'i':
+			s, _ = intSerial(v.n)
+		case 'f':
+			s = 7
+		case 't':
+			s = 13 + 2*uint64(v.n)
+		}
+		if s < 0x80 && h < len(hdr) {
+			hdr[h] = byte(s)
+			h++
+			continue
+		}
+		if h+9 > len(hdr) {
+			return appendRecordSlow(b, vals, offs, text)
+		}
+		h += len(putVarint(hdr[h:h], s))
+	}
+	if h+1 > 0x7f {
+		return appendRecordSlow(b, vals, offs, text)
+	}
+	b = append(b, byte(h+1))
+	b = append(b, hdr[:h]...)
+	for i, v := range vals {
+		switch v.kind {
+		case 'i':
+			_, size := intSerial(v.n)
+			b = putInt(b, v.n, size)
+		case 'f':
+			b = binary.BigEndian.AppendUint64(b, uint64(v.n))
+		case 't':
+			b = append(b, text[offs[i]:offs[i]+int(v.n)]...)
+		}
+	}
+	return b
+}
+
+// appendRecordSlow is appendRecord for a header of 127 bytes or more.
+func appendRecordSlow(b []byte, vals []recordValue, offs []int, text []byte) []byte {
 	hdr := 0
 	for _, v := range vals {
 		s, _ := serialOf(v)
@@ -458,220 +637,6 @@ func (t *bulkTable) finish(l *bulkLoader) error {
 		}
 	}
 	return nil
-}
-
-// bulkIndex is one index of a bulk-loaded table. Its entries are kept as
-// sort keys that order as SQLite orders the index (see key), sorted at the
-// end, and turned back into index records while the pages are written.
-type bulkIndex struct {
-	name   string
-	table  *bulkTable
-	root   uint32
-	cols   []int      // the table's columns, in index order
-	nocase []bool     // compare the column without ASCII case
-	tree   *indexTree // set when entries come in order and go straight to pages
-
-	keys    [][]byte // the sort keys, end to end in chunks (growing one would copy it)
-	chunks  [][]indexEntry
-	entries []indexEntry // all of chunks, to sort
-	key     []byte       // scratch
-	prev    []byte       // the previous key of a streamed index
-	record  []byte       // scratch
-}
-
-// indexEntry locates a sort key, with its first 16 bytes inline so that
-// most comparisons touch only the entries slice.
-type indexEntry struct {
-	a, b  uint64
-	chunk uint32
-	off   uint32 // in the chunk, and the length after it
-}
-
-// keyChunk is the size of a chunk of sort keys; entryChunk the number of
-// entries in a chunk of them.
-const (
-	keyChunk   = 1 << 20
-	entryChunk = 1 << 16
-)
-
-// Sort-key tags: SQLite orders NULL before numbers before text.
-const (
-	keyNull = 0x01
-	keyInt  = 0x02
-	keyText = 0x03
-)
-
-// add keeps the entry of one row.
-func (ix *bulkIndex) add(vals []recordValue, offs []int, text []byte, rowid int64) error {
-	k := ix.key[:0]
-	for i, c := range ix.cols {
-		v := vals[c]
-		switch v.kind {
-		case 'n':
-			k = append(k, keyNull)
-		case 'i':
-			k = append(k, keyInt)
-			k = binary.BigEndian.AppendUint64(k, uint64(v.n)^1<<63)
-		case 't':
-			s := text[offs[c] : offs[c]+int(v.n)]
-			if bytes.IndexByte(s, 0) >= 0 {
-				return fmt.Errorf("%s: a NUL byte in indexed text", ix.name)
-			}
-			k = append(k, keyText)
-			if ix.nocase[i] {
-				for _, ch := range s {
-					if 'A' <= ch && ch <= 'Z' {
-						ch += 'a' - 'A'
-					}
-					k = append(k, ch)
-				}
-			} else {
-				k = append(k, s...)
-			}
-			k = append(k, 0)
-		default:
-			return fmt.Errorf("%s: a real number in an index column", ix.name)
-		}
-	}
-	k = binary.BigEndian.AppendUint64(k, uint64(rowid)^1<<63)
-	// Text compared without case keeps its spelling after the rowid, where
-	// it cannot change the order.
-	for i, c := range ix.cols {
-		if v := vals[c]; ix.nocase[i] && v.kind == 't' {
-			k = append(k, text[offs[c]:offs[c]+int(v.n)]...)
-		}
-	}
-	ix.key = k
-	if ix.tree != nil {
-		if len(ix.prev) > 0 && bytes.Compare(ix.prev, k) >= 0 {
-			return fmt.Errorf("%s: rows out of the index's order; create it with the indexes, not inOrderIndexes", ix.name)
-		}
-		ix.prev = append(ix.prev[:0], k...)
-		rec, err := ix.recordOf(k)
-		if err != nil {
-			return err
-		}
-		return ix.tree.add(rec)
-	}
-	if len(k) > 1<<12 {
-		return fmt.Errorf("%s: an entry of %d bytes", ix.name, len(k))
-	}
-	n := len(ix.keys)
-	if n == 0 || len(ix.keys[n-1])+2+len(k) > keyChunk {
-		ix.keys = append(ix.keys, make([]byte, 0, keyChunk))
-		n++
-	}
-	c := ix.keys[n-1]
-	off := len(c)
-	c = binary.BigEndian.AppendUint16(c, uint16(len(k)))
-	ix.keys[n-1] = append(c, k...)
-	var pre [16]byte
-	copy(pre[:], k)
-	m := len(ix.chunks)
-	if m == 0 || len(ix.chunks[m-1]) == entryChunk {
-		ix.chunks = append(ix.chunks, make([]indexEntry, 0, entryChunk))
-		m++
-	}
-	ix.chunks[m-1] = append(ix.chunks[m-1], indexEntry{binary.BigEndian.Uint64(pre[:8]), binary.BigEndian.Uint64(pre[8:]), uint32(n - 1), uint32(off)})
-	return nil
-}
-
-// entryKey is the sort key of e.
-func (ix *bulkIndex) entryKey(e indexEntry) []byte {
-	c := ix.keys[e.chunk][e.off:]
-	return c[2 : 2+binary.BigEndian.Uint16(c)]
-}
-
-// sort orders the entries, unless they came in order.
-func (ix *bulkIndex) sort() {
-	n := 0
-	for _, c := range ix.chunks {
-		n += len(c)
-	}
-	ix.entries = make([]indexEntry, 0, n)
-	for i, c := range ix.chunks {
-		ix.entries = append(ix.entries, c...)
-		ix.chunks[i] = nil
-	}
-	ix.chunks = nil
-	cmp := func(x, y indexEntry) int {
-		if x.a != y.a {
-			if x.a < y.a {
-				return -1
-			}
-			return 1
-		}
-		if x.b != y.b {
-			if x.b < y.b {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(ix.entryKey(x), ix.entryKey(y))
-	}
-	if !slices.IsSortedFunc(ix.entries, cmp) {
-		slices.SortFunc(ix.entries, cmp)
-	}
-}
-
-// finish writes the index's pages from its sorted entries.
-func (ix *bulkIndex) finish(l *bulkLoader) error {
-	if ix.tree != nil {
-		return ix.tree.finish()
-	}
-	tree := newIndexTree(ix.name, l, ix.root)
-	for _, e := range ix.entries {
-		rec, err := ix.recordOf(ix.entryKey(e))
-		if err != nil {
-			return err
-		}
-		if err := tree.add(rec); err != nil {
-			return err
-		}
-	}
-	ix.entries, ix.keys = nil, nil
-	return tree.finish()
-}
-
-// recordOf turns a sort key back into the index record SQLite stores: the
-// indexed values, then the rowid.
-func (ix *bulkIndex) recordOf(k []byte) ([]byte, error) {
-	var vals [8]recordValue
-	var starts [8]int
-	if len(ix.cols) >= len(vals) {
-		return nil, fmt.Errorf("%s: too many columns", ix.name)
-	}
-	text := k
-	p := 0
-	var nocaseAt []int
-	for i := range ix.cols {
-		switch k[p] {
-		case keyNull:
-			vals[i] = recordValue{kind: 'n'}
-			p++
-		case keyInt:
-			vals[i] = recordValue{kind: 'i', n: int64(binary.BigEndian.Uint64(k[p+1:]) ^ 1<<63)}
-			p += 9
-		case keyText:
-			end := bytes.IndexByte(k[p+1:], 0)
-			vals[i], starts[i] = recordValue{kind: 't', n: int64(end)}, p+1
-			if ix.nocase[i] {
-				nocaseAt = append(nocaseAt, i)
-			}
-			p += end + 2
-		default:
-			return nil, fmt.Errorf("%s: a corrupt sort key", ix.name)
-		}
-	}
-	n := len(ix.cols)
-	vals[n] = recordValue{kind: 'i', n: int64(binary.BigEndian.Uint64(k[p:]) ^ 1<<63)}
-	p += 8
-	for _, i := range nocaseAt { // the original spelling
-		starts[i] = p
-		p += int(vals[i].n)
-	}
-	ix.record = ix.table.appendRecord(ix.record[:0], vals[:n+1], starts[:n+1], text)
-	return ix.record, nil
 }
 
 // queryInt runs a query that returns one integer.
@@ -756,31 +721,26 @@ const memdbBytesPerStudent = 1800
 // pages. Writing one page out at size, then truncating back, leaves the
 // buffer allocated (memdb never shrinks it) and not yet touched.
 func growMemdb(conn *rawConn, size int) error {
-	l := &bulkLoader{conn: conn, stmts: map[int]string{}}
 	ps, err := conn.queryInt("PRAGMA page_size")
 	if err != nil {
 		return err
 	}
-	l.size = int(ps)
 	n, err := conn.queryInt("PRAGMA page_count")
 	if err != nil {
 		return err
 	}
-	far := min(size, memdbMaxSize) / l.size
+	far := min(size, memdbMaxSize) / int(ps)
 	if far <= int(n)+1 {
 		return nil
 	}
+	w := pageWriter{conn: conn}
 	setSize := func(pages int) error {
-		rows, err := conn.queryAll("SELECT data FROM sqlite_dbpage WHERE pgno = 1")
-		if err != nil || len(rows) != 1 {
-			return fmt.Errorf("reading the database header: %v", err)
-		}
-		page1, _ := rows[0][0].([]byte)
-		if len(page1) != l.size {
-			return fmt.Errorf("reading the database header: got %d bytes", len(page1))
+		page1, err := readPage1(conn, int(ps))
+		if err != nil {
+			return err
 		}
 		binary.BigEndian.PutUint32(page1[28:], uint32(pages))
-		return l.put(1, page1)
+		return w.write(params{vals: []param{{'i', 1}, {'b', ps}}, text: page1})
 	}
 	// The header must claim the far page for the truncation to apply: it
 	// only cuts below the size the header gives.
@@ -789,10 +749,7 @@ func growMemdb(conn *rawConn, size int) error {
 	}
 	err = setSize(far)
 	if err == nil {
-		err = l.put(uint32(far), make([]byte, l.size))
-	}
-	if err == nil {
-		err = l.flush()
+		err = w.write(params{vals: []param{{'i', int64(far)}, {'b', ps}}, text: make([]byte, ps)})
 	}
 	if err == nil {
 		err = conn.exec("COMMIT")
@@ -801,9 +758,6 @@ func growMemdb(conn *rawConn, size int) error {
 		err = conn.exec("BEGIN IMMEDIATE")
 		if err == nil {
 			err = setSize(int(n))
-		}
-		if err == nil {
-			err = l.flush()
 		}
 		if err == nil { // a NULL page truncates the database before it
 			err = conn.run("INSERT INTO sqlite_dbpage (pgno, data) VALUES (?, NULL)", params{vals: []param{{'i', n + 1}}})

@@ -86,10 +86,6 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	}
 	s.wmu.Lock() // seeding is a write like any other
 	defer s.wmu.Unlock()
-	// The generator makes garbage by the million (strings that SQLite copies
-	// at once) while the live heap stays small: collecting less often during
-	// the load saves CPU at the cost of some tens of megabytes.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	conn, err := openRaw(s.uri)
 	if err != nil {
 		return fmt.Errorf("generating a district: opening the database: %w", err)
@@ -98,6 +94,14 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	stop := context.AfterFunc(ctx, conn.interrupt) // a cancelled seed stops mid-statement
 	defer stop()
 	bulk := bulkable(conn, bulkTables) == nil
+	if !bulk {
+		// The generator makes garbage by the million (strings that SQLite
+		// copies at once) while the live heap stays small: collecting less
+		// often saves CPU at the cost of some tens of megabytes. (A bulk
+		// load holds index keys by the hundred megabytes: there the same
+		// setting would touch gigabytes of fresh memory.)
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	if bulk && !s.Persistent() {
 		if err := growMemdb(conn, cfg.Students*memdbBytesPerStudent); err != nil {
 			return fmt.Errorf("generating a district: %w", err)
@@ -120,7 +124,7 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 			conn.exec("ROLLBACK")
 			return fmt.Errorf("generating a district: indexing: %w", err)
 		}
-		if loader, err = newBulkLoader(conn, bulkTables); err != nil {
+		if loader, err = newBulkLoader(conn, bulkTables, generatedInOrder); err != nil {
 			conn.exec("ROLLBACK")
 			return fmt.Errorf("generating a district: %w", err)
 		}
@@ -144,6 +148,12 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 		w.exec("indexing the district", "PRAGMA threads = 0")
 	}
 	werr := w.wait()
+	if loader != nil {
+		loader.stop()
+		if loader.failed.Load() {
+			werr = errors.Join(werr, loader.err)
+		}
+	}
 	if errors.Is(runErr, errWriterStopped) {
 		runErr = nil // the writer's own error says what failed
 	}
@@ -649,9 +659,13 @@ type batch struct {
 	rows    int
 }
 
+// maxBatchValues bounds the values of one batch (SQLite allows 32,766
+// parameters to a statement).
+const maxBatchValues = 30000
+
 func newBatch(w *writer, table, cols string) *batch {
 	n := strings.Count(cols, ",") + 1
-	b := &batch{w: w, table: table, cols: n, perStmt: max(1, min(256, 30000/n)),
+	b := &batch{w: w, table: table, cols: n, perStmt: max(1, min(256, maxBatchValues/n)),
 		head: "INSERT INTO " + table + " (" + cols + ") VALUES "}
 	b.full = b.sql(b.perStmt)
 	if t := w.loader.table(table); t != nil {
@@ -754,7 +768,8 @@ func (w *writer) loop() {
 			err = j.fn()
 		case j.bulk != nil:
 			if err = w.loader.start(); err == nil {
-				err = j.bulk.addRows(j.pos, j.args)
+				j.bulk.feed(w.loader, bulkRows{j.pos, j.args, w.recycle})
+				continue // the table's goroutine takes it from here
 			}
 		case w.loader != nil && w.loader.started:
 			// SQLite would allocate pages the loader has numbered.
@@ -762,10 +777,7 @@ func (w *writer) loop() {
 		default:
 			err = w.conn.run(j.query, j.args)
 		}
-		select {
-		case w.free <- params{j.args.vals[:0], j.args.text[:0]}:
-		default:
-		}
+		w.recycle(j.args)
 		if err != nil {
 			if ctxErr := w.ctx.Err(); ctxErr != nil {
 				err = ctxErr
@@ -794,6 +806,14 @@ func (w *writer) send(what, query string, args params) error {
 	return nil
 }
 
+// recycle keeps a buffer for the next batches.
+func (w *writer) recycle(p params) {
+	select {
+	case w.free <- params{p.vals[:0], p.text[:0]}:
+	default:
+	}
+}
+
 // buffer returns an empty buffer for n values, reusing one the writer is
 // done with: a big district fills millions of them.
 func (w *writer) buffer(n int) params {
@@ -804,12 +824,13 @@ func (w *writer) buffer(n int) params {
 		}
 	default:
 	}
+	n = max(n, maxBatchValues) // one size, so any buffer serves any batch
 	return params{vals: make([]param, 0, n), text: make([]byte, 0, 16*n)}
 }
 
 // sendRows queues rows for a bulk table.
 func (w *writer) sendRows(what string, t *bulkTable, pos []int, args params) error {
-	if w.failed.Load() {
+	if w.failed.Load() || w.loader.failed.Load() {
 		return errWriterStopped
 	}
 	w.jobs <- writeJob{what: what, args: args, bulk: t, pos: pos}
