@@ -334,6 +334,26 @@ type bulkCol struct {
 	dflt    bool // has a default: the generator must give a value
 }
 
+// bulkable reports why tables cannot be bulk loaded, or nil: a trigger
+// must see every row go in, and pages can only fill an empty table.
+func bulkable(conn *rawConn, tables ...string) error {
+	for _, name := range tables {
+		n, err := conn.queryInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = '" + name + "' COLLATE NOCASE")
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%s has triggers, which must see every row go in", name)
+		}
+		if n, err = conn.queryInt("SELECT EXISTS (SELECT 1 FROM " + name + ")"); err != nil {
+			return err
+		} else if n > 0 {
+			return fmt.Errorf("%s already holds rows", name)
+		}
+	}
+	return nil
+}
+
 // generatedInOrder names the indexes whose entries the generator makes in
 // key order (see inOrderIndexes).
 var generatedInOrder = func() map[string]bool {
@@ -348,11 +368,8 @@ var generatedInOrder = func() map[string]bool {
 
 func (l *bulkLoader) prepare(name string, inOrder map[string]bool) (*bulkTable, error) {
 	c := l.conn
-	if n, err := c.queryInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = '" + name + "' COLLATE NOCASE"); err != nil || n > 0 {
-		return nil, fmt.Errorf("%s has triggers, which must see every row (%v)", name, err)
-	}
-	if n, err := c.queryInt("SELECT EXISTS (SELECT 1 FROM " + name + ")"); err != nil || n > 0 {
-		return nil, fmt.Errorf("%s already holds rows (%v)", name, err)
+	if err := bulkable(c, name); err != nil {
+		return nil, err
 	}
 	root, err := c.queryInt("SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = '" + name + "' COLLATE NOCASE")
 	if err != nil {

@@ -93,7 +93,7 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	defer conn.close()
 	stop := context.AfterFunc(ctx, conn.interrupt) // a cancelled seed stops mid-statement
 	defer stop()
-	bulk := bulkable(conn, bulkTables) == nil
+	bulk := bulkable(conn, bulkTables...) == nil
 	if !bulk {
 		// The generator makes garbage by the million (strings that SQLite
 		// copies at once) while the live heap stays small: collecting less
@@ -174,26 +174,6 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 // rowid order: big enough to be worth writing as pages.
 var bulkTables = []string{"STUDENTS", "U_STUDENTSUSERFIELDS", "STUDENTCOREFIELDS", "FEE", "CC", "SECTIONS",
 	"PGFINALGRADES", "STOREDGRADES", "ATTENDANCE", "SPENROLLMENTS", "TRANSPORTATION"}
-
-// bulkable reports why tables cannot be bulk loaded, or nil: a trigger
-// must see every row go in, and pages can only fill an empty table.
-func bulkable(conn *rawConn, tables []string) error {
-	for _, name := range tables {
-		n, err := conn.queryInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = '" + name + "' COLLATE NOCASE")
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("%s has triggers", name)
-		}
-		if n, err = conn.queryInt("SELECT EXISTS (SELECT 1 FROM " + name + ")"); err != nil {
-			return err
-		} else if n > 0 {
-			return fmt.Errorf("%s holds rows", name)
-		}
-	}
-	return nil
-}
 
 type generator struct {
 	cfg Config
