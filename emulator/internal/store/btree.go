@@ -348,7 +348,6 @@ type indexTree struct {
 	root    uint32
 	leaf    *pageBuf
 	held    []byte // the first full leaf, not yet numbered
-	heldPg  uint32
 	level   []indexChild
 	pending []byte // an entry waiting to become a divider or a leaf cell
 	hasPend bool

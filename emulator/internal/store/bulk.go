@@ -643,19 +643,6 @@ func appendRecordSlow(b []byte, vals []recordValue, offs []int, text []byte) []b
 	return b
 }
 
-// finish writes the rest of the table and its indexes.
-func (t *bulkTable) finish(l *bulkLoader) error {
-	if err := t.tree.finish(); err != nil {
-		return err
-	}
-	for _, ix := range t.indexes {
-		if err := ix.finish(l); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // queryInt runs a query that returns one integer.
 func (c *rawConn) queryInt(query string) (int64, error) {
 	rows, err := c.queryAll(query)
