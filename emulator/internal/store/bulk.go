@@ -718,7 +718,8 @@ func (l *bulkLoader) table(name string) *bulkTable {
 // per student (1,342 for a million, 1,693 for 20,000), rounded up.
 const memdbBytesPerStudent = 1800
 
-// growMemdb has an in-memory database allocate room for size bytes at once.
+// growMemdb has an in-memory database allocate room for size bytes (at
+// most its cap) at once.
 // SQLite's memdb doubles its buffer as it fills, copying it each time, and
 // a copy touches memory as fresh as the pages written into it: for a
 // district of a million students the copies cost more than building the
@@ -733,7 +734,7 @@ func growMemdb(conn *rawConn, size int) error {
 	if err != nil {
 		return err
 	}
-	far := min(size, memdbMaxSize) / int(ps)
+	far := size / int(ps)
 	if far <= int(n)+1 {
 		return nil
 	}

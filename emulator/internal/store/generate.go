@@ -103,9 +103,12 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	if bulk && !s.Persistent() {
-		if err := growMemdb(conn, cfg.Students*memdbBytesPerStudent); err != nil {
-			return fmt.Errorf("generating a district: %w", err)
+		// Only a saving: without it the buffer grows as before.
+		limit := memdbMaxSize
+		if memdbLimitErr != nil {
+			limit = 1 << 30 // SQLite's own cap stayed
 		}
+		_ = growMemdb(conn, min(cfg.Students*memdbBytesPerStudent, limit))
 	}
 	// The same settings as the store's own connections (see Open).
 	setup := "PRAGMA synchronous = NORMAL; "
