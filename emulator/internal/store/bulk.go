@@ -35,9 +35,10 @@ type bulkLoader struct {
 	lockPage uint32 // the page holding SQLite's lock bytes, never used
 	tables   map[string]*bulkTable
 
+	started bool // pages have been numbered: SQL would now collide (the writer's goroutine only)
+
 	mu      sync.Mutex
 	next    uint32 // the next page number to hand out
-	started bool   // pages have been numbered: SQL would now collide
 	pending params // pages for the next INSERT: numbers and blobs
 
 	full   chan params // batches of pages for the writing goroutine

@@ -93,6 +93,12 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	defer conn.close()
 	stop := context.AfterFunc(ctx, conn.interrupt) // a cancelled seed stops mid-statement
 	defer stop()
+	failed := func(err error) error {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err) // interrupted: the cause is the cancel
+		}
+		return fmt.Errorf("generating a district: %w", err)
+	}
 	bulk := bulkable(conn, bulkTables...) == nil
 	if !bulk {
 		// The generator makes garbage by the million (strings that SQLite
@@ -117,7 +123,7 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	}
 	setup += "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON"
 	if err := conn.exec(setup); err != nil {
-		return fmt.Errorf("generating a district: %w", err)
+		return failed(err)
 	}
 	// The big tables are written as pages (bulk.go) unless something must
 	// see their rows go in one by one; the small ones always with SQL.
@@ -125,11 +131,11 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 	if bulk {
 		if err := conn.exec(inOrderIndexes + indexes); err != nil {
 			conn.exec("ROLLBACK")
-			return fmt.Errorf("generating a district: indexing: %w", err)
+			return failed(fmt.Errorf("indexing: %w", err))
 		}
 		if loader, err = newBulkLoader(conn, bulkTables, generatedInOrder); err != nil {
 			conn.exec("ROLLBACK")
-			return fmt.Errorf("generating a district: %w", err)
+			return failed(err)
 		}
 	}
 	w := startWriter(ctx, conn, loader)
@@ -165,10 +171,10 @@ func (s *Store) Generate(ctx context.Context, cfg Config) error {
 		if memdbLimitErr != nil && !s.Persistent() {
 			err = fmt.Errorf("%w (in-memory databases stay capped at 1 GiB: %v)", err, memdbLimitErr)
 		}
-		return fmt.Errorf("generating a district: %w", err)
+		return failed(err)
 	}
 	if err := conn.exec("COMMIT"); err != nil {
-		return fmt.Errorf("generating a district: %w", err)
+		return failed(err)
 	}
 	return nil
 }
@@ -820,22 +826,14 @@ func (w *writer) sendRows(what string, t *bulkTable, pos []int, args params) err
 	return nil
 }
 
-// do queues a step to run on the writer's goroutine and waits for it.
+// do queues a step to run on the writer's goroutine, in turn; like a
+// statement, its failure stops the writer and wait reports it.
 func (w *writer) do(what string, fn func() error) error {
-	done := make(chan error, 1)
 	if w.failed.Load() {
 		return errWriterStopped
 	}
-	w.jobs <- writeJob{what: what, fn: func() error { err := fn(); done <- err; return err }}
-	select {
-	case err := <-done:
-		if err != nil {
-			return errWriterStopped // wait reports it, with what
-		}
-		return nil
-	case <-w.done:
-		return errWriterStopped
-	}
+	w.jobs <- writeJob{what: what, fn: fn}
+	return nil
 }
 
 // wait runs the queued statements and returns the first failure.
