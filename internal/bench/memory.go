@@ -45,7 +45,7 @@ type MemoryResult struct {
 }
 
 // Memory runs the measurement. Each size needs a seeded district, which
-// for a million students takes a minute or more.
+// for a million students takes about half a minute.
 func Memory(ctx context.Context, cfg MemoryConfig, log io.Writer) ([]MemoryResult, error) {
 	if len(cfg.Sizes) == 0 {
 		cfg.Sizes = []int{20_000, 1_000_000}

@@ -54,7 +54,7 @@ requests come from the emulator's counters, peak heap from the Go runtime.
 
 --memory instead measures the peak resident memory of psctl students writing
 NDJSON and CSV to a file, in a child process, for each --memory-students size
-(seeding a million students takes a minute or more).
+(seeding a million students takes about half a minute).
 
 No server or credentials of yours are used. See docs/performance.md.`,
 		Example: `  psctl bench
