@@ -271,3 +271,31 @@ func TestWarehouseTables(t *testing.T) {
 		}
 	}
 }
+
+// A row changed twice in one mutation is reported once, as its net change:
+// an enrolment made today and dropped by a withdrawal today is inserted; an
+// extension row updated and then deleted with its student is deleted.
+func TestMutateReportsEachRowOnce(t *testing.T) {
+	_, c := start(t, Options{Students: 40, Seed: 5, Plugin: syncPlugin(t)})
+	for seed := range 12 {
+		a, tables := mutate(t, c.URL, fmt.Sprintf(`{"seed": %d, "insert": 30, "update": 60, "delete": 10, "tables": ["cc", "students", "u_studentsuserfields"]}`, seed))
+		if a.status != 200 {
+			t.Fatalf("mutate: %d %s", a.status, a.body)
+		}
+		for name, tc := range tables {
+			seen := map[float64]string{}
+			for _, kind := range []string{"inserted", "updated", "deleted"} {
+				ids := path(t, tc["ids"], kind).([]any)
+				if float64(len(ids)) != tc[kind].(float64) {
+					t.Errorf("seed %d, %s: %v %s but %d ids", seed, name, tc[kind], kind, len(ids))
+				}
+				for _, id := range ids {
+					if was, ok := seen[id.(float64)]; ok {
+						t.Errorf("seed %d, %s %v is both %s and %s", seed, name, id, was, kind)
+					}
+					seen[id.(float64)] = kind
+				}
+			}
+		}
+	}
+}

@@ -97,15 +97,31 @@ type mutator struct {
 	// enrolments go to them first, as a registrar schedules a new student.
 	newStudents []int64
 	res         *MutationResult
+	recorded    map[string]map[int64]string // table -> key -> its change so far
 }
 
-// record notes one changed row.
+// record notes one changed row, as its net change over the mutation: an
+// update of a row inserted or updated before is no news, and a row deleted
+// after an update is only deleted (an insert then a delete would be nothing,
+// but no mutation deletes a row it inserted).
 func (m *mutator) record(table, kind string, key int64) {
 	tc := m.res.Tables[table]
 	if tc == nil {
 		tc = &TableChanges{IDs: ChangeIDs{Inserted: []int64{}, Updated: []int64{}, Deleted: []int64{}}}
 		m.res.Tables[table] = tc
 	}
+	if m.recorded[table] == nil {
+		m.recorded[table] = map[int64]string{}
+	}
+	was := m.recorded[table][key]
+	switch {
+	case kind == "update" && was != "":
+		return
+	case kind == "delete" && was == "update":
+		tc.Updated--
+		tc.IDs.Updated = slices.DeleteFunc(tc.IDs.Updated, func(k int64) bool { return k == key })
+	}
+	m.recorded[table][key] = kind
 	switch kind {
 	case "insert":
 		tc.Inserted++
@@ -153,7 +169,8 @@ func (s *Store) Mutate(ctx context.Context, m Mutation) (MutationResult, error) 
 	}
 	err := s.Write(ctx, func(tx *sql.Tx) error {
 		mu := &mutator{ctx: ctx, tx: tx, rng: rand.New(rand.NewPCG(uint64(m.Seed), 0x6d757461)),
-			today: s.Now().Format(time.DateOnly), touched: map[string]map[int64]bool{}, res: &res}
+			today: s.Now().Format(time.DateOnly), touched: map[string]map[int64]bool{}, res: &res,
+			recorded: map[string]map[int64]string{}}
 		for _, k := range kinds {
 			var able []*mutable
 			total := 0
