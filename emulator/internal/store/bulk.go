@@ -9,10 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unsafe"
-
-	"modernc.org/libc"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // bulkLoader seeds empty tables by writing their b-tree pages (btree.go)
@@ -642,69 +638,6 @@ func appendRecordSlow(b []byte, vals []recordValue, offs []int, text []byte) []b
 		}
 	}
 	return b
-}
-
-// queryInt runs a query that returns one integer.
-func (c *rawConn) queryInt(query string) (int64, error) {
-	rows, err := c.queryAll(query)
-	if err != nil {
-		return 0, err
-	}
-	if len(rows) != 1 || len(rows[0]) != 1 {
-		return 0, fmt.Errorf("%s: want one value", query)
-	}
-	n, ok := rows[0][0].(int64)
-	if !ok {
-		return 0, fmt.Errorf("%s: got %T, want an integer", query, rows[0][0])
-	}
-	return n, nil
-}
-
-// queryAll runs a query and returns its rows: each value an int64, a
-// float64, a string, a []byte or nil. For small answers only.
-func (c *rawConn) queryAll(query string) ([][]any, error) {
-	q, err := libc.CString(query)
-	if err != nil {
-		return nil, err
-	}
-	defer libc.Xfree(c.tls, q)
-	pst := c.tls.Alloc(8)
-	rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, q, -1, pst, 0)
-	st := *(*uintptr)(cmem(pst))
-	c.tls.Free(8)
-	if rc != sqlite3.SQLITE_OK {
-		return nil, c.errorf(rc)
-	}
-	defer sqlite3.Xsqlite3_finalize(c.tls, st)
-	var rows [][]any
-	for {
-		rc := sqlite3.Xsqlite3_step(c.tls, st)
-		if rc == sqlite3.SQLITE_DONE {
-			return rows, nil
-		}
-		if rc != sqlite3.SQLITE_ROW {
-			return nil, c.errorf(rc)
-		}
-		n := int(sqlite3.Xsqlite3_column_count(c.tls, st))
-		row := make([]any, n)
-		for i := range n {
-			switch sqlite3.Xsqlite3_column_type(c.tls, st, int32(i)) {
-			case sqlite3.SQLITE_INTEGER:
-				row[i] = sqlite3.Xsqlite3_column_int64(c.tls, st, int32(i))
-			case sqlite3.SQLITE_FLOAT:
-				row[i] = sqlite3.Xsqlite3_column_double(c.tls, st, int32(i))
-			case sqlite3.SQLITE_TEXT:
-				p := sqlite3.Xsqlite3_column_text(c.tls, st, int32(i))
-				size := sqlite3.Xsqlite3_column_bytes(c.tls, st, int32(i))
-				row[i] = string(unsafe.Slice((*byte)(cmem(p)), size))
-			case sqlite3.SQLITE_BLOB:
-				p := sqlite3.Xsqlite3_column_blob(c.tls, st, int32(i))
-				size := sqlite3.Xsqlite3_column_bytes(c.tls, st, int32(i))
-				row[i] = append([]byte(nil), unsafe.Slice((*byte)(cmem(p)), size)...)
-			}
-		}
-		rows = append(rows, row)
-	}
 }
 
 // table is the bulk table called name, or nil when name is written with SQL.
