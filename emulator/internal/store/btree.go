@@ -207,27 +207,65 @@ func maxLocal(usable int, kind byte) int {
 	return (usable-12)*64/255 - 23
 }
 
-// tableTree loads rows into an empty table b-tree in rowid order. The first
-// leaf is held back until a second one exists: a table of one leaf keeps it
-// in its root page.
-type tableTree struct {
-	name  string
+// leaves numbers a tree's full leaf pages as they come and lists them as
+// the children of the level above. The first is held back until a second
+// exists: a tree of one leaf keeps it in its root page.
+type leaves struct {
 	sink  pageSink
-	root  uint32
-	leaf  *pageBuf
-	held  []byte // the first full leaf, not yet numbered
-	level []tableChild
-	last  int64 // rowid of the previous row
-	rows  int
+	leaf  *pageBuf // the leaf being filled
+	held  []byte   // the first full leaf, not yet numbered
+	level []child
 }
 
-type tableChild struct {
-	pgno uint32
-	key  int64 // the largest rowid under the child
+// child is a page of the level below an interior page.
+type child struct {
+	pgno    uint32
+	key     int64  // in a table: the largest rowid under the child
+	divider []byte // in an index: the entry after the child (none for the last)
+}
+
+// close takes the full leaf, whose place among its siblings c describes.
+func (s *leaves) close(c child) error {
+	page := s.leaf.finish(0)
+	kind := s.leaf.kind
+	defer s.leaf.reset(kind)
+	if s.held == nil && len(s.level) == 0 {
+		s.held = append([]byte(nil), page...)
+		s.level = append(s.level, c)
+		return nil
+	}
+	if err := s.writeHeld(); err != nil {
+		return err
+	}
+	c.pgno = s.sink.alloc()
+	s.level = append(s.level, c)
+	return s.sink.put(c.pgno, page)
+}
+
+// writeHeld numbers and writes the first leaf once it is not the only one.
+func (s *leaves) writeHeld() error {
+	if s.held == nil {
+		return nil
+	}
+	pg := s.sink.alloc()
+	if err := s.sink.put(pg, s.held); err != nil {
+		return err
+	}
+	s.level[0].pgno, s.held = pg, nil
+	return nil
+}
+
+// tableTree loads rows into an empty table b-tree in rowid order.
+type tableTree struct {
+	leaves
+	name string
+	root uint32
+	last int64 // rowid of the previous row
+	rows int
 }
 
 func newTableTree(name string, sink pageSink, root uint32) *tableTree {
-	return &tableTree{name: name, sink: sink, root: root, leaf: newPageBuf(sink.pageSize(), pageTableLeaf)}
+	return &tableTree{name: name, root: root, leaves: leaves{sink: sink, leaf: newPageBuf(sink.pageSize(), pageTableLeaf)}}
 }
 
 // add appends a row; rowids must ascend.
@@ -240,7 +278,7 @@ func (t *tableTree) add(rowid int64, payload []byte) error {
 	}
 	size := varintLen(uint64(len(payload))) + varintLen(uint64(rowid)) + len(payload)
 	if !t.leaf.fits(size) {
-		if err := t.closeLeaf(); err != nil {
+		if err := t.close(child{key: t.last}); err != nil {
 			return err
 		}
 	}
@@ -249,30 +287,6 @@ func (t *tableTree) add(rowid int64, payload []byte) error {
 	copy(c[len(c):size], payload)
 	t.last = rowid
 	t.rows++
-	return nil
-}
-
-func (t *tableTree) closeLeaf() error {
-	page := t.leaf.finish(0)
-	if t.held == nil && len(t.level) == 0 {
-		t.held = append([]byte(nil), page...)
-		t.level = append(t.level, tableChild{0, t.last})
-		t.leaf.reset(pageTableLeaf)
-		return nil
-	}
-	if t.held != nil {
-		pg := t.sink.alloc()
-		if err := t.sink.put(pg, t.held); err != nil {
-			return err
-		}
-		t.level[0].pgno, t.held = pg, nil
-	}
-	pg := t.sink.alloc()
-	if err := t.sink.put(pg, page); err != nil {
-		return err
-	}
-	t.level = append(t.level, tableChild{pg, t.last})
-	t.leaf.reset(pageTableLeaf)
 	return nil
 }
 
@@ -285,14 +299,14 @@ func (t *tableTree) finish() error {
 	if len(t.level) == 0 { // one leaf: it is the root
 		return t.sink.put(t.root, t.leaf.finish(0))
 	}
-	if err := t.closeLeaf(); err != nil {
+	if err := t.close(child{key: t.last}); err != nil {
 		return err
 	}
 	level := t.level
 	page := newPageBuf(t.sink.pageSize(), pageTableInterior)
 	for {
 		// Split the children into pages: every page has at least two.
-		var groups [][]tableChild
+		var groups [][]child
 		start := 0
 		page.reset(pageTableInterior)
 		for i := range level {
@@ -314,7 +328,7 @@ func (t *tableTree) finish() error {
 			a := groups[n-2]
 			groups[n-2], groups[n-1] = a[:len(a)-1], level[len(level)-2:]
 		}
-		var next []tableChild
+		var next []child
 		for _, g := range groups {
 			page.reset(pageTableInterior)
 			for _, c := range g[:len(g)-1] {
@@ -329,7 +343,7 @@ func (t *tableTree) finish() error {
 			if err := t.sink.put(pg, page.finish(g[len(g)-1].pgno)); err != nil {
 				return err
 			}
-			next = append(next, tableChild{pg, g[len(g)-1].key})
+			next = append(next, child{pgno: pg, key: g[len(g)-1].key})
 		}
 		if len(next) == 1 {
 			return nil
@@ -343,24 +357,16 @@ func (t *tableTree) finish() error {
 // the entry after a full leaf moves up as the divider between it and the
 // next leaf.
 type indexTree struct {
+	leaves
 	name    string
-	sink    pageSink
 	root    uint32
-	leaf    *pageBuf
-	held    []byte // the first full leaf, not yet numbered
-	level   []indexChild
-	pending []byte // an entry waiting to become a divider or a leaf cell
+	pending []byte // an entry that found the leaf full: it divides that leaf from the next
 	hasPend bool
 	entries int
 }
 
-type indexChild struct {
-	pgno    uint32
-	divider []byte // the entry after this child (none for the last)
-}
-
 func newIndexTree(name string, sink pageSink, root uint32) *indexTree {
-	return &indexTree{name: name, sink: sink, root: root, leaf: newPageBuf(sink.pageSize(), pageIndexLeaf)}
+	return &indexTree{name: name, root: root, leaves: leaves{sink: sink, leaf: newPageBuf(sink.pageSize(), pageIndexLeaf)}}
 }
 
 func indexCellSize(payload []byte) int { return varintLen(uint64(len(payload))) + len(payload) }
@@ -374,7 +380,7 @@ func (t *indexTree) add(entry []byte) error {
 	t.entries++
 	if t.hasPend {
 		// The leaf was full: the pending entry divides it from the next.
-		if err := t.closeLeaf(t.pending); err != nil {
+		if err := t.close(child{divider: append([]byte(nil), t.pending...)}); err != nil {
 			return err
 		}
 		t.hasPend = false
@@ -389,31 +395,6 @@ func (t *indexTree) add(entry []byte) error {
 	return nil
 }
 
-func (t *indexTree) closeLeaf(divider []byte) error {
-	page := t.leaf.finish(0)
-	div := append([]byte(nil), divider...)
-	if t.held == nil && len(t.level) == 0 {
-		t.held = append([]byte(nil), page...)
-		t.level = append(t.level, indexChild{0, div})
-		t.leaf.reset(pageIndexLeaf)
-		return nil
-	}
-	if t.held != nil {
-		pg := t.sink.alloc()
-		if err := t.sink.put(pg, t.held); err != nil {
-			return err
-		}
-		t.level[0].pgno, t.held = pg, nil
-	}
-	pg := t.sink.alloc()
-	if err := t.sink.put(pg, page); err != nil {
-		return err
-	}
-	t.level = append(t.level, indexChild{pg, div})
-	t.leaf.reset(pageIndexLeaf)
-	return nil
-}
-
 func (t *indexTree) finish() error {
 	if t.entries == 0 {
 		return nil
@@ -421,8 +402,7 @@ func (t *indexTree) finish() error {
 	if t.hasPend {
 		// The last entry found its leaf full. It starts the last leaf, and
 		// the full leaf gives up its own last entry as the divider.
-		div := t.leaf.popIndexCell()
-		if err := t.closeLeaf(div); err != nil {
+		if err := t.close(child{divider: t.leaf.popIndexCell()}); err != nil {
 			return err
 		}
 		size := indexCellSize(t.pending)
@@ -433,24 +413,15 @@ func (t *indexTree) finish() error {
 	if len(t.level) == 0 { // one leaf: it is the root
 		return t.sink.put(t.root, t.leaf.finish(0))
 	}
-	if t.held != nil {
-		pg := t.sink.alloc()
-		if err := t.sink.put(pg, t.held); err != nil {
-			return err
-		}
-		t.level[0].pgno, t.held = pg, nil
-	}
-	pg := t.sink.alloc()
-	if err := t.sink.put(pg, t.leaf.finish(0)); err != nil {
+	if err := t.close(child{}); err != nil { // the last leaf
 		return err
 	}
-	t.level = append(t.level, indexChild{pg, nil})
 	return t.buildInterior(t.level)
 }
 
 // buildInterior writes interior levels over children (each but the last
 // with the divider that follows it) until one page, the root, remains.
-func (t *indexTree) buildInterior(level []indexChild) error {
+func (t *indexTree) buildInterior(level []child) error {
 	page := newPageBuf(t.sink.pageSize(), pageIndexInterior)
 	for {
 		// A page holds children c[a..b] and the dividers between them; the
@@ -476,7 +447,7 @@ func (t *indexTree) buildInterior(level []indexChild) error {
 			groups[n-2].b--
 			groups[n-1].a--
 		}
-		var next []indexChild
+		var next []child
 		for _, g := range groups {
 			page.reset(pageIndexInterior)
 			for _, c := range level[g.a:g.b] {
@@ -493,7 +464,7 @@ func (t *indexTree) buildInterior(level []indexChild) error {
 			if err := t.sink.put(pg, page.finish(level[g.b].pgno)); err != nil {
 				return err
 			}
-			next = append(next, indexChild{pg, level[g.b].divider})
+			next = append(next, child{pgno: pg, divider: level[g.b].divider})
 		}
 		if len(next) == 1 {
 			return nil

@@ -319,6 +319,7 @@ type bulkTable struct {
 	done chan struct{}
 
 	// Per-row scratch space.
+	enc    recordEncoder
 	vals   []recordValue
 	offs   []int // where each column's text starts in the batch's text
 	record []byte
@@ -406,7 +407,7 @@ func (l *bulkLoader) prepare(name string, inOrder map[string]bool) (*bulkTable, 
 		if r[2] != int64(0) {
 			return nil, fmt.Errorf("%s: partial index %s", name, ixName)
 		}
-		ix := &bulkIndex{name: ixName, table: t}
+		ix := &bulkIndex{name: ixName}
 		root, err := c.queryInt("SELECT rootpage FROM sqlite_schema WHERE type = 'index' AND name = '" + ixName + "'")
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ixName, err)
@@ -530,7 +531,7 @@ func (t *bulkTable) addRows(pos []int, args params) error {
 			return fmt.Errorf("%s: the rowid %s must be an integer", t.name, t.cols[t.rowidCol].name)
 		}
 		t.vals[t.rowidCol] = recordValue{kind: 'n'} // an alias of the rowid is stored as NULL
-		t.record = t.appendRecord(t.record[:0], t.vals, t.offs, args.text)
+		t.record = t.enc.append(t.record[:0], t.vals, t.offs, args.text)
 		if err := t.tree.add(rowid.n, t.record); err != nil {
 			return err
 		}
@@ -566,66 +567,33 @@ func (c bulkCol) apply(v recordValue) (recordValue, error) {
 	return v, nil
 }
 
-// appendRecord appends the SQLite record of vals, whose text values lie
-// at offs in text: a header of serial types, then the values.
-func (t *bulkTable) appendRecord(b []byte, vals []recordValue, offs []int, text []byte) []byte {
-	var hdr [256]byte // serial types, as varints; most take one byte
-	h := 0
-	for _, v := range vals {
-		var s uint64
-		switch v.kind {
-		case 'i':
-			s, _ = intSerial(v.n)
-		case 'f':
-			s = 7
-		case 't':
-			s = 13 + 2*uint64(v.n)
-		}
-		if s < 0x80 && h < len(hdr) {
-			hdr[h] = byte(s)
-			h++
-			continue
-		}
-		if h+9 > len(hdr) {
-			return appendRecordSlow(b, vals, offs, text)
-		}
-		h += len(putVarint(hdr[h:h], s))
-	}
-	if h+1 > 0x7f {
-		return appendRecordSlow(b, vals, offs, text)
-	}
-	b = append(b, byte(h+1))
-	b = append(b, hdr[:h]...)
-	for i, v := range vals {
-		switch v.kind {
-		case 'i':
-			_, size := intSerial(v.n)
-			b = putInt(b, v.n, size)
-		case 'f':
-			b = binary.BigEndian.AppendUint64(b, uint64(v.n))
-		case 't':
-			b = append(b, text[offs[i]:offs[i]+int(v.n)]...)
-		}
-	}
-	return b
+// recordEncoder writes SQLite records; each goroutine needs its own.
+type recordEncoder struct {
+	hdr []byte // scratch: the serial types
 }
 
-// appendRecordSlow is appendRecord for a header of 127 bytes or more.
-func appendRecordSlow(b []byte, vals []recordValue, offs []int, text []byte) []byte {
-	hdr := 0
+// append appends the record of vals, whose text values lie at offs in
+// text: the header's length, the serial types, then the values.
+func (e *recordEncoder) append(b []byte, vals []recordValue, offs []int, text []byte) []byte {
+	if len(e.hdr) < 9*len(vals) {
+		e.hdr = make([]byte, 9*len(vals))
+	}
+	h := 0 // written in place: this runs for every row and entry
 	for _, v := range vals {
 		s, _ := serialOf(v)
-		hdr += varintLen(s)
+		if s < 0x80 {
+			e.hdr[h] = byte(s)
+			h++
+		} else {
+			h += len(putVarint(e.hdr[h:h], s))
+		}
 	}
-	hdrLen := hdr + 1
-	if hdrLen > 0x7f {
-		hdrLen = hdr + varintLen(uint64(hdr+2))
+	n := h + 1 // the length counts its own varint
+	if n > 0x7f {
+		n = h + varintLen(uint64(h+2))
 	}
-	b = putVarint(b, uint64(hdrLen))
-	for _, v := range vals {
-		s, _ := serialOf(v)
-		b = putVarint(b, s)
-	}
+	b = putVarint(b, uint64(n))
+	b = append(b, e.hdr[:h]...)
 	for i, v := range vals {
 		switch v.kind {
 		case 'i':

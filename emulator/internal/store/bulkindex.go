@@ -16,7 +16,6 @@ import (
 // then turned back into index records.
 type bulkIndex struct {
 	name   string
-	table  *bulkTable
 	root   uint32
 	cols   []int      // the table's columns, in index order
 	nocase []bool     // compare the column without ASCII case
@@ -26,9 +25,10 @@ type bulkIndex struct {
 	chunks [][]indexEntry // the entries, in chunks sorted by sort
 	key    []byte         // scratch
 	prev   []byte         // the previous key of a streamed index
-	record []byte         // scratch
-	vals   []recordValue  // scratch
-	offs   []int          // scratch
+	enc    recordEncoder
+	record []byte        // scratch
+	vals   []recordValue // scratch
+	offs   []int         // scratch
 }
 
 // indexEntry locates a sort key, with its first 16 bytes inline so that
@@ -150,7 +150,7 @@ func (ix *bulkIndex) add(vals []recordValue, offs []int, text []byte, rowid int6
 			ix.vals, ix.offs = append(ix.vals, vals[c]), append(ix.offs, offs[c])
 		}
 		ix.vals, ix.offs = append(ix.vals, recordValue{'i', rowid}), append(ix.offs, 0)
-		ix.record = ix.table.appendRecord(ix.record[:0], ix.vals, ix.offs, text)
+		ix.record = ix.enc.append(ix.record[:0], ix.vals, ix.offs, text)
 		return ix.tree.add(ix.record)
 	}
 	n := len(ix.keys)
@@ -301,6 +301,6 @@ func (ix *bulkIndex) recordOf(k []byte) ([]byte, error) {
 		starts[i] = p
 		p += int(vals[i].n)
 	}
-	ix.record = ix.table.appendRecord(ix.record[:0], vals[:n+1], starts[:n+1], k)
+	ix.record = ix.enc.append(ix.record[:0], vals[:n+1], starts[:n+1], k)
 	return ix.record, nil
 }
