@@ -617,7 +617,7 @@ func (l *bulkLoader) table(name string) *bulkTable {
 }
 
 // memdbBytesPerStudent is about what a generated district takes in SQLite
-// per student (1,342 for a million, 1,693 for 20,000), rounded up.
+// per student (1,763 for a million, 1,694 for 20,000), rounded up.
 const memdbBytesPerStudent = 1800
 
 // growMemdb has an in-memory database allocate room for size bytes (at

@@ -23,7 +23,7 @@ import (
 
 // memdbMaxSize caps an in-memory database. SQLite's default, 1 GiB, is
 // too small for the largest district (a million students take about
-// 1.25 GiB with their enrolments and indexes) and fails as "database or
+// 1.64 GiB with their enrolments and indexes) and fails as "database or
 // disk is full". An in-memory database is one allocation, and SQLite
 // allocates at most just under 2 GiB at once, so that is the cap. Memory is
 // only used as the district needs it.
