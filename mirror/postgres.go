@@ -339,7 +339,10 @@ func (t *pgTarget) Begin(ctx context.Context, s Schema) (TableTx, error) {
 			}
 			defs = append(defs, d)
 		}
-		defs = append(defs, qi(RawColumn)+" jsonb NOT NULL")
+		// json, not jsonb: the record is kept as sent (jsonb reorders keys
+		// and drops duplicates), and the server only checks it, where
+		// jsonb's parse was the largest part of a first load's COPY.
+		defs = append(defs, qi(RawColumn)+" json NOT NULL")
 		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", qi(s.Table), strings.Join(defs, ", "))); err != nil {
 			return fail(fmt.Errorf("creating %s: %w", s.Table, err))
 		}
@@ -370,6 +373,9 @@ type pgTx struct {
 	// copied straight into it (no stage, no upsert) until a key comes
 	// twice.
 	direct bool
+	// rawJSONB: the table's _raw is jsonb (tables created before it
+	// became json), whose equality the upsert's compare uses.
+	rawJSONB bool
 }
 
 func (x *pgTx) existing(ctx context.Context, table string) (*Schema, error) {
@@ -391,6 +397,7 @@ FROM information_schema.columns c WHERE c.table_schema = $1 AND c.table_name = $
 			return nil, err
 		}
 		if name == RawColumn {
+			x.rawJSONB = typ == "jsonb"
 			continue
 		}
 		c := Column{Name: name, Type: TypeText}
@@ -450,12 +457,13 @@ func (x *pgTx) Upsert(ctx context.Context, rows []Row) (int, int, error) {
 	if len(rows) == 0 {
 		return 0, 0, nil
 	}
-	if err := x.widen(ctx, conflicts(x.schema, rows)); err != nil {
+	names, data, err := x.copyRows(ctx, rows)
+	if err != nil {
 		return 0, 0, err
 	}
 	s := x.schema
 	if x.direct {
-		n, err := x.copyDirect(ctx, rows)
+		n, err := x.copyDirect(ctx, names, data)
 		var pgErr *pgconn.PgError
 		switch {
 		case err == nil:
@@ -475,10 +483,6 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 	} else if _, err := x.tx.Exec(ctx, `TRUNCATE pg_temp._pskit_stage`); err != nil {
 		return 0, 0, fmt.Errorf("staging %s: %w", s.Table, err)
 	}
-	names, data, err := x.copyRows(rows)
-	if err != nil {
-		return 0, 0, err
-	}
 	quoted := make([]string, 0, len(s.Columns)+1)
 	sets := make([]string, 0, len(s.Columns)+1)
 	for _, c := range s.Columns {
@@ -494,8 +498,12 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 	}
 	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp._pskit_stage", qi(s.Table), strings.Join(quoted, ", "), strings.Join(quoted, ", "))
 	if s.Key != "" {
-		q += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s WHERE %s.%s IS DISTINCT FROM EXCLUDED.%s",
-			qi(s.Key), strings.Join(sets, ", "), qi(s.Table), qi(RawColumn), qi(RawColumn))
+		// json has no equality: its text is compared (the record as sent).
+		cmp := fmt.Sprintf("%s.%s::text IS DISTINCT FROM EXCLUDED.%s::text", qi(s.Table), qi(RawColumn), qi(RawColumn))
+		if x.rawJSONB {
+			cmp = fmt.Sprintf("%s.%s IS DISTINCT FROM EXCLUDED.%s", qi(s.Table), qi(RawColumn), qi(RawColumn))
+		}
+		q += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s WHERE %s", qi(s.Key), strings.Join(sets, ", "), cmp)
 	}
 	// xmax is 0 on a row this statement inserted, set on one it updated.
 	q += " RETURNING (xmax = 0)"
@@ -524,33 +532,77 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 }
 
 // copyRows is rows as COPY takes them: the column names (the schema's,
-// then the raw JSON) and each row's values.
-func (x *pgTx) copyRows(rows []Row) ([]string, [][]any, error) {
-	s := x.schema
-	names := make([]string, 0, len(s.Columns)+1)
-	for _, c := range s.Columns {
-		names = append(names, c.Name)
-	}
-	names = append(names, RawColumn)
-	data := make([][]any, len(rows))
-	for i, r := range rows {
-		args := make([]any, len(names))
-		if err := rowArgs(s, r, args); err != nil {
+// then the raw JSON) and each row's values, each converted once. A value
+// that does not fit its typed column widens that column to text first.
+func (x *pgTx) copyRows(ctx context.Context, rows []Row) ([]string, [][]any, error) {
+	for {
+		s := x.schema
+		names := make([]string, 0, len(s.Columns)+1)
+		for _, c := range s.Columns {
+			names = append(names, c.Name)
+		}
+		names = append(names, RawColumn)
+		data, misfits, err := pgArgs(s, rows)
+		if err != nil {
 			return nil, nil, err
+		}
+		if len(misfits) == 0 {
+			return names, data, nil
+		}
+		if err := x.widen(ctx, misfits); err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// pgArgs is each row's values in s's column order, then its raw JSON;
+// misfits lists the typed columns some value does not fit (data is then
+// incomplete); a key that does not fit is an error, as the key's type is
+// what its range searches rely on.
+func pgArgs(s Schema, rows []Row) (data [][]any, misfits []Column, err error) {
+	data = make([][]any, len(rows))
+	n := len(s.Columns)
+	flat := make([]any, len(rows)*(n+1)) // one allocation for the batch
+	var bad []bool
+	for i, r := range rows {
+		args := flat[i*(n+1) : (i+1)*(n+1) : (i+1)*(n+1)]
+		for j, c := range s.Columns {
+			v, ok := r.Values[c.Name]
+			if !ok || v == "" {
+				continue // nil: NULL
+			}
+			cv, fits := convert(c.Type, v)
+			if !fits {
+				if c.Name == s.Key {
+					return nil, nil, fmt.Errorf("%s row %s: key %s %q is not a %s value", s.Table, r.Key, c.Name, v, c.Type)
+				}
+				if bad == nil {
+					bad = make([]bool, n)
+				}
+				bad[j] = true
+				continue
+			}
+			args[j] = cv
+		}
+		if len(r.Raw) > 0 {
+			args[n] = r.Raw // sent as it is: json and jsonb take the bytes
+		} else {
+			args[n] = ""
 		}
 		data[i] = args
 	}
-	return names, data, nil
+	for j, b := range bad {
+		if b {
+			misfits = append(misfits, s.Columns[j])
+		}
+	}
+	return data, misfits, nil
 }
 
 // copyDirect copies rows straight into the table, under a savepoint so
 // that a key already there (a PowerQuery's key need not be unique) undoes
 // only this batch, which is then upserted.
-func (x *pgTx) copyDirect(ctx context.Context, rows []Row) (int, error) {
-	names, data, err := x.copyRows(rows)
-	if err != nil {
-		return 0, err
-	}
+func (x *pgTx) copyDirect(ctx context.Context, names []string, data [][]any) (int, error) {
 	if _, err := x.tx.Exec(ctx, "SAVEPOINT pskit_copy"); err != nil {
 		return 0, fmt.Errorf("writing %s: %w", x.schema.Table, err)
 	}
