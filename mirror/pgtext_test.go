@@ -41,7 +41,7 @@ func FuzzAppendCopyEscaped(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
-		enc := appendCopyEscaped([]byte("x"), v)
+		enc := appendCopyEscapedBytes([]byte("x"), v)
 		if !bytes.HasPrefix(enc, []byte("x")) {
 			t.Fatalf("the buffer's start was lost: %q", enc)
 		}

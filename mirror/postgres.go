@@ -598,7 +598,7 @@ func appendCopyText(buf []byte, s Schema, rows []Row) (_ []byte, misfits []Colum
 		if len(s.Columns) > 0 {
 			buf = append(buf, '\t')
 		}
-		buf = appendCopyEscaped(buf, r.Raw)
+		buf = appendCopyEscapedBytes(buf, r.Raw)
 		buf = append(buf, '\n')
 	}
 	for j, b := range bad {
@@ -611,7 +611,22 @@ func appendCopyText(buf []byte, s Schema, rows []Row) (_ []byte, misfits []Colum
 
 // appendCopyEscaped appends v with the characters COPY's text format
 // gives a meaning (backslash, tab, newline, carriage return) escaped.
-func appendCopyEscaped[T string | []byte](buf []byte, v T) []byte {
+func appendCopyEscaped(buf []byte, v string) []byte {
+	if strings.IndexByte(v, '\\') < 0 && strings.IndexByte(v, '\t') < 0 && strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
+		return append(buf, v...) // the common case, found by fast scans
+	}
+	return appendEscaped(buf, v)
+}
+
+// appendCopyEscapedBytes is appendCopyEscaped of a raw record.
+func appendCopyEscapedBytes(buf []byte, v []byte) []byte {
+	if bytes.IndexByte(v, '\\') < 0 && bytes.IndexByte(v, '\t') < 0 && bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
+		return append(buf, v...)
+	}
+	return appendEscaped(buf, v)
+}
+
+func appendEscaped[T string | []byte](buf []byte, v T) []byte {
 	from := 0
 	for i := 0; i < len(v); i++ {
 		var esc byte
