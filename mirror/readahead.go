@@ -30,6 +30,7 @@ type tableRead struct {
 	spec       TableSpec
 	sch        Schema // the schema the rows are keyed with
 	projection []string
+	split      bool       // read by ranges of the key, not by pages
 	batches    chan []Row // closed when the read ends
 	err        error      // why the read ended early; read once batches is closed
 }
@@ -42,6 +43,7 @@ func readAhead(ctx context.Context, plan Plan, probes []*probe, whole []bool) (r
 	for i, p := range probes {
 		if whole[i] {
 			reads[i] = newTableRead(ctx, p.src, plan.Tables[i], p.sch, projectionOf(plan.Tables[i], p.sch, p.cursor))
+			reads[i].split = splitByKey(plan.Tables[i], p.sch, p.remote, p.src.pageSize)
 		}
 	}
 	stopped := make(chan struct{})
@@ -54,6 +56,16 @@ func readAhead(ctx context.Context, plan Plan, probes []*probe, whole []bool) (r
 		}
 	}()
 	return reads, stopped
+}
+
+// splitByKey reports whether a table is read whole by ranges of its key
+// (the SDK's range split) rather than by pages: a large table whose key is
+// its DCID, which is the table API's id. A deep page costs a server more
+// the deeper it is (it walks every row before it), a range is a seek;
+// ranges also yield each row once, in key order.
+func splitByKey(spec TableSpec, sch Schema, remote, pageSize int) bool {
+	c, _ := sch.Col(sch.Key)
+	return spec.Key == "" && sch.Key == "dcid" && c.Type == TypeInt && remote > ps.SplitAbove*pageSize
 }
 
 // readNow starts one table's whole read at once, on its own.
@@ -90,8 +102,11 @@ func (r *tableRead) run() {
 		src.requests.Add(2) // List counts before and after its pages
 		opts := &ps.TableListOptions{PageSize: src.pageSize, Concurrency: src.workers(), Projection: r.projection,
 			Progress: func(ps.Progress) { pages++ }}
-		if sch.Key != "" {
-			opts.Sort = sch.Key
+		switch {
+		case r.split:
+			opts.Key, opts.RangeSplit = sch.Key, ps.RangeSplitAlways
+		case sch.Key != "":
+			opts.Sort = sch.Key // pages stay put while they are read
 		}
 		records = src.c.Tables.List(ctx, sch.Table, opts)
 	}
