@@ -17,10 +17,10 @@ import (
 // nothing a reader of the target sees.
 
 // readAheadBatches is how many full batches a read may hold before its
-// writer takes them (besides the one it is filling and the one being
-// written): enough to keep the network busy while a batch is written,
-// few enough that memory stays bounded by the batch size.
-const readAheadBatches = 1
+// writer takes them, besides the one it is filling: none, so a read holds
+// one batch more than the writer (one pair measured: as fast as one more,
+// and a batch of wide rows at a page size of 1000 is tens of megabytes).
+const readAheadBatches = 0
 
 // tableRead is one table's whole read, a batch of rows at a time.
 type tableRead struct {
