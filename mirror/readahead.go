@@ -9,10 +9,10 @@ import (
 )
 
 // A table read whole is read outside its transaction, by one goroutine
-// that reads such tables one after another in the plan's order, a few
-// batches ahead of the writer. The target's write of one batch then
-// overlaps the read of the next, and the next table's first requests go
-// out while the last batches of the one before are written. The run holds
+// that reads such tables one after another in the plan's order, a batch
+// ahead of the writer. The target's write of one batch then overlaps the
+// read of the next, and the next table's first requests go out while the
+// last batch of the one before is written. The run holds
 // the target's lock, so reading before the transaction opens changes
 // nothing a reader of the target sees.
 
