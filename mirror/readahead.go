@@ -43,7 +43,7 @@ func readAhead(ctx context.Context, plan Plan, probes []*probe, whole []bool) (r
 	for i, p := range probes {
 		if whole[i] {
 			reads[i] = newTableRead(ctx, p.src, plan.Tables[i], p.sch, projectionOf(plan.Tables[i], p.sch, p.cursor))
-			reads[i].split = splitByKey(plan.Tables[i], p.sch, p.remote, p.src.pageSize)
+			reads[i].split = splitByKey(plan.Tables[i], p.sch, p.remote, p.src.pageSize, p.src.workers())
 		}
 	}
 	stopped := make(chan struct{})
@@ -58,14 +58,24 @@ func readAhead(ctx context.Context, plan Plan, probes []*probe, whole []bool) (r
 	return reads, stopped
 }
 
+// splitRangePages is about how many pages the SDK reads per key range; a
+// split read holds up to two ranges per worker.
+const splitRangePages = 8
+
 // splitByKey reports whether a table is read whole by ranges of its key
 // (the SDK's range split) rather than by pages: a large table whose key is
 // its DCID, which is the table API's id. A deep page costs a server more
 // the deeper it is (it walks every row before it), a range is a seek;
-// ranges also yield each row once, in key order.
-func splitByKey(spec TableSpec, sch Schema, remote, pageSize int) bool {
+// ranges also yield each row once, in key order. Ranges hold more rows in
+// flight than pages, so large pages (few of them, and the offsets less
+// deep per row) keep paging: memory stays bounded as a full read's is.
+func splitByKey(spec TableSpec, sch Schema, remote, pageSize, workers int) bool {
+	if workers == 0 {
+		workers = ps.DefaultPageConcurrency
+	}
 	c, _ := sch.Col(sch.Key)
-	return spec.Key == "" && sch.Key == "dcid" && c.Type == TypeInt && remote > ps.SplitAbove*pageSize
+	held := 2 * workers * splitRangePages * pageSize
+	return spec.Key == "" && sch.Key == "dcid" && c.Type == TypeInt && remote > ps.SplitAbove*pageSize && held <= 4*rowsInFlight
 }
 
 // readNow starts one table's whole read at once, on its own.
