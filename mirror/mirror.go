@@ -545,9 +545,9 @@ func (w *writer) full(r *tableRead) error {
 	if err != nil {
 		return err
 	}
-	total := w.total
+	total := func() int { return max(w.total, w.read) }
 	if w.spec.Resource != "" {
-		total = 0 // a shared /ws/v1 resource lists rows more than once
+		total = func() int { return 0 } // unknown: a shared /ws/v1 resource lists rows more than once
 	}
 	keys := make([]string, 0, batchSize)
 	for batch := range r.batches {
@@ -559,7 +559,7 @@ func (w *writer) full(r *tableRead) error {
 		}
 		w.read += len(batch)
 		if w.progress != nil {
-			w.progress(sch.Table, w.read, max(total, w.read))
+			w.progress(sch.Table, w.read, total())
 		}
 	}
 	if r.err != nil {
