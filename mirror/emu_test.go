@@ -28,8 +28,14 @@ type district struct {
 
 func newDistrict(t testing.TB, students int, tables []string) *district {
 	t.Helper()
+	return newDistrictWith(t, emulator.Options{Students: students, Seed: 7}, tables)
+}
+
+func newDistrictWith(t testing.TB, opts emulator.Options, tables []string) *district {
+	t.Helper()
 	ctx := context.Background()
-	srv, err := emulator.Start(ctx, emulator.Options{Students: students, Seed: 7, Plugin: emulator.DefaultPlugin})
+	opts.Plugin = emulator.DefaultPlugin
+	srv, err := emulator.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

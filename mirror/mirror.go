@@ -17,7 +17,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -106,9 +105,10 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 	}
 	ahead, cancelAhead := context.WithCancel(ctx)
 	prefetches := prefetchAll(ahead, target, plan, probes)
+	reads, readsDone := readAhead(ahead, plan, probes, readWhole(target, probes, prefetches))
 	var failed []error
 	for i, spec := range plan.Tables {
-		p, f := probes[i], prefetches[i]
+		p, f, rd := probes[i], prefetches[i], reads[i]
 		tr, err := p.tr, p.err
 		took := p.took
 		if f != nil {
@@ -120,10 +120,13 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 		}
 		start := time.Now()
 		if err == nil {
-			tr, err = syncTable(ctx, p, f, target, plan, spec, rep.RunID)
+			tr, err = syncTable(ctx, p, f, rd, target, plan, spec, rep.RunID)
 		}
 		if f != nil {
 			f.release()
+		}
+		if rd != nil {
+			rd.cancel() // a read the table did not finish stops
 		}
 		tr.Table, tr.Requests, tr.Duration = strLower(spec.Name), int(p.src.requests.Load()), took+time.Since(start)
 		if err != nil {
@@ -141,6 +144,7 @@ func Run(ctx context.Context, client *ps.Client, target Target, plan Plan) (Repo
 			<-f.done
 		}
 	}
+	<-readsDone
 	rep.Finished = time.Now().UTC()
 	rep.Status = "ok"
 	if len(failed) > 0 {
@@ -236,6 +240,18 @@ func prefetchAll(ctx context.Context, target Target, plan Plan, probes []*probe)
 	return out
 }
 
+// readWhole marks the tables syncTable writes from a whole read: those
+// that neither the probe settled, nor a read of changes serves, nor a
+// window reloads.
+func readWhole(target Target, probes []*probe, prefetches []*prefetch) []bool {
+	_, fullOnly := target.(interface{ fullOnly() bool })
+	out := make([]bool, len(probes))
+	for i, p := range probes {
+		out[i] = p.err == nil && p.tr.Strategy != StrategyUnchanged && prefetches[i] == nil && (p.window == nil || fullOnly)
+	}
+	return out
+}
+
 // run reads the table's schema (from the saved state, or its metadata on
 // a first or full sync), its count and its newest cursor value, and
 // decides whether the table is unchanged.
@@ -313,8 +329,9 @@ func (p *probe) incremental(plan Plan, spec TableSpec, target Target) bool {
 }
 
 // syncTable brings one probed table up to date in one transaction. f
-// holds what was read for it beforehand (nil: nothing was).
-func syncTable(ctx context.Context, p *probe, f *prefetch, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
+// holds the changes read for it beforehand (nil: none were); rd is its
+// whole read (nil: it is not read whole).
+func syncTable(ctx context.Context, p *probe, f *prefetch, rd *tableRead, target Target, plan Plan, spec TableSpec, runID string) (TableReport, error) {
 	tr := p.tr
 	if tr.Strategy == StrategyUnchanged {
 		return tr, nil
@@ -347,12 +364,14 @@ func syncTable(ctx context.Context, p *probe, f *prefetch, target Target, plan P
 		if tr.Deleted, err = w.deletes(f, plan, remote); err != nil {
 			return tr, err
 		}
-	} else {
+	} else if rd != nil {
 		tr.Strategy = StrategyFull
-		if err := w.full(); err != nil {
+		if err := w.full(rd); err != nil {
 			return tr, err
 		}
 		tr.Deleted = w.deleted
+	} else {
+		return tr, fmt.Errorf("%s: no read was started for it", name) // readWhole and this choice disagree
 	}
 	tr.Inserted, tr.Updated = w.inserted, w.updated
 	tr.Watermark = newest
@@ -511,9 +530,9 @@ func (w *writer) deletes(f *prefetch, plan Plan, remote int) (int, error) {
 	return n, nil
 }
 
-// full reads the whole table; rows it did not see are deleted (a keyless
-// table is emptied first).
-func (w *writer) full() error {
+// full writes the whole table as r reads it; rows it did not see are
+// deleted (a keyless table is emptied first).
+func (w *writer) full(r *tableRead) error {
 	sch := w.tx.Schema()
 	if sch.Key == "" {
 		n, err := w.tx.DeleteAll(w.ctx)
@@ -526,47 +545,27 @@ func (w *writer) full() error {
 	if err != nil {
 		return err
 	}
-	batch := make([]Row, 0, batchSize)
+	total := func() int { return max(w.total, w.read) }
+	if w.spec.Resource != "" {
+		total = func() int { return 0 } // unknown: a shared /ws/v1 resource lists rows more than once
+	}
 	keys := make([]string, 0, batchSize)
-	pages := 0
-	opts := &ps.TableListOptions{PageSize: w.src.pageSize, Concurrency: w.src.workers(), Projection: w.projection, Progress: func(p ps.Progress) {
-		pages++
-		if w.progress != nil {
-			w.progress(sch.Table, p.Done, p.Total)
-		}
-	}}
-	if sch.Key != "" {
-		opts.Sort = sch.Key
-	}
-	defer func() { w.src.requests.Add(int64(pages)) }()
-	var records iter.Seq2[ps.SchemaRecord, error]
-	switch {
-	case w.spec.Resource != "":
-		records = w.src.v1Records(w.ctx, w.spec, sch, w.progress) // counts its own requests
-	case w.spec.PowerQuery != "":
-		w.src.requests.Add(2) // counts before and after its pages
-		records = w.src.powerQuery(w.ctx, w.spec.PowerQuery, &pages)
-	default:
-		w.src.requests.Add(2) // List counts before and after its pages
-		records = w.src.c.Tables.List(w.ctx, sch.Table, opts)
-	}
-	for rec, err := range records {
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", sch.Table, err)
-		}
-		r, err := row(sch, rec)
-		if err != nil {
+	for batch := range r.batches {
+		if err := rekey(sch, r.sch, batch); err != nil {
 			return err
 		}
-		batch = append(batch, r)
-		if len(batch) == batchSize {
-			if err := w.flushFull(batch, &keys, before); err != nil {
-				return err
-			}
-			batch = batch[:0]
+		if err := w.flushFull(batch, &keys, before); err != nil {
+			return err
+		}
+		w.read += len(batch)
+		if w.progress != nil {
+			w.progress(sch.Table, w.read, total())
 		}
 	}
-	if err := w.flushFull(batch, &keys, before); err != nil {
+	if r.err != nil {
+		return r.err
+	}
+	if err := w.ctx.Err(); err != nil {
 		return err
 	}
 	if sch.Key != "" && before > 0 {
@@ -575,6 +574,22 @@ func (w *writer) full() error {
 			return err
 		}
 		w.deleted = n
+	}
+	return nil
+}
+
+// rekey keys rows read with another key column than the target table's
+// (a plan that names another key than the table was created with).
+func rekey(target, read Schema, rows []Row) error {
+	if target.Key == read.Key || target.Key == "" {
+		return nil
+	}
+	for i := range rows {
+		k := rows[i].Values[target.Key]
+		if k == "" {
+			return fmt.Errorf("%s: a row came without its key %s", target.Table, target.Key)
+		}
+		rows[i].Key = k
 	}
 	return nil
 }

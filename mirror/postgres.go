@@ -1,12 +1,14 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -339,7 +341,10 @@ func (t *pgTarget) Begin(ctx context.Context, s Schema) (TableTx, error) {
 			}
 			defs = append(defs, d)
 		}
-		defs = append(defs, qi(RawColumn)+" jsonb NOT NULL")
+		// json, not jsonb: the record is kept as sent (jsonb reorders keys
+		// and drops duplicates), and the server only checks it, where
+		// jsonb's parse was the largest part of a first load's COPY.
+		defs = append(defs, qi(RawColumn)+" json NOT NULL")
 		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", qi(s.Table), strings.Join(defs, ", "))); err != nil {
 			return fail(fmt.Errorf("creating %s: %w", s.Table, err))
 		}
@@ -370,6 +375,10 @@ type pgTx struct {
 	// copied straight into it (no stage, no upsert) until a key comes
 	// twice.
 	direct bool
+	// rawJSONB: the table's _raw is jsonb (tables created before it
+	// became json), whose equality the upsert's compare uses.
+	rawJSONB bool
+	buf      []byte // the batch being copied, in COPY's text format
 }
 
 func (x *pgTx) existing(ctx context.Context, table string) (*Schema, error) {
@@ -391,6 +400,7 @@ FROM information_schema.columns c WHERE c.table_schema = $1 AND c.table_name = $
 			return nil, err
 		}
 		if name == RawColumn {
+			x.rawJSONB = typ == "jsonb"
 			continue
 		}
 		c := Column{Name: name, Type: TypeText}
@@ -450,12 +460,12 @@ func (x *pgTx) Upsert(ctx context.Context, rows []Row) (int, int, error) {
 	if len(rows) == 0 {
 		return 0, 0, nil
 	}
-	if err := x.widen(ctx, conflicts(x.schema, rows)); err != nil {
+	if err := x.encode(ctx, rows); err != nil {
 		return 0, 0, err
 	}
 	s := x.schema
 	if x.direct {
-		n, err := x.copyDirect(ctx, rows)
+		n, err := x.copyDirect(ctx)
 		var pgErr *pgconn.PgError
 		switch {
 		case err == nil:
@@ -475,10 +485,6 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 	} else if _, err := x.tx.Exec(ctx, `TRUNCATE pg_temp._pskit_stage`); err != nil {
 		return 0, 0, fmt.Errorf("staging %s: %w", s.Table, err)
 	}
-	names, data, err := x.copyRows(rows)
-	if err != nil {
-		return 0, 0, err
-	}
 	quoted := make([]string, 0, len(s.Columns)+1)
 	sets := make([]string, 0, len(s.Columns)+1)
 	for _, c := range s.Columns {
@@ -489,13 +495,17 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 	}
 	quoted = append(quoted, qi(RawColumn))
 	sets = append(sets, qi(RawColumn)+" = EXCLUDED."+qi(RawColumn))
-	if _, err := x.tx.CopyFrom(ctx, pgx.Identifier{"_pskit_stage"}, names, pgx.CopyFromRows(data)); err != nil {
+	if _, err := x.copy(ctx, "pg_temp._pskit_stage"); err != nil {
 		return 0, 0, fmt.Errorf("copying rows of %s: %w", s.Table, err)
 	}
 	q := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp._pskit_stage", qi(s.Table), strings.Join(quoted, ", "), strings.Join(quoted, ", "))
 	if s.Key != "" {
-		q += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s WHERE %s.%s IS DISTINCT FROM EXCLUDED.%s",
-			qi(s.Key), strings.Join(sets, ", "), qi(s.Table), qi(RawColumn), qi(RawColumn))
+		// json has no equality: its text is compared (the record as sent).
+		cmp := fmt.Sprintf("%s.%s::text IS DISTINCT FROM EXCLUDED.%s::text", qi(s.Table), qi(RawColumn), qi(RawColumn))
+		if x.rawJSONB {
+			cmp = fmt.Sprintf("%s.%s IS DISTINCT FROM EXCLUDED.%s", qi(s.Table), qi(RawColumn), qi(RawColumn))
+		}
+		q += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s WHERE %s", qi(s.Key), strings.Join(sets, ", "), cmp)
 	}
 	// xmax is 0 on a row this statement inserted, set on one it updated.
 	q += " RETURNING (xmax = 0)"
@@ -523,38 +533,142 @@ CREATE TEMP TABLE _pskit_stage (LIKE %s) ON COMMIT DROP`, qi(s.Table))); err != 
 	return ins, upd, nil
 }
 
-// copyRows is rows as COPY takes them: the column names (the schema's,
-// then the raw JSON) and each row's values.
-func (x *pgTx) copyRows(rows []Row) ([]string, [][]any, error) {
-	s := x.schema
-	names := make([]string, 0, len(s.Columns)+1)
-	for _, c := range s.Columns {
-		names = append(names, c.Name)
-	}
-	names = append(names, RawColumn)
-	data := make([][]any, len(rows))
-	for i, r := range rows {
-		args := make([]any, len(names))
-		if err := rowArgs(s, r, args); err != nil {
-			return nil, nil, err
+// encode puts rows in x.buf as COPY's text format takes them: the
+// schema's columns, then the raw JSON. The values are text already, so
+// each is checked against its column's type and written as it is
+// (PowerSchool's whole numbers sent as 12.0 are written 12); a value
+// that does not fit its typed column widens that column to text first.
+func (x *pgTx) encode(ctx context.Context, rows []Row) error {
+	for {
+		buf, misfits, err := appendCopyText(x.buf[:0], x.schema, rows)
+		x.buf = buf
+		if err != nil || len(misfits) == 0 {
+			return err
 		}
-		data[i] = args
+		if err := x.widen(ctx, misfits); err != nil {
+			return err
+		}
 	}
-	return names, data, nil
+}
+
+// appendCopyText appends rows to buf in COPY's text format (s's columns,
+// then the raw JSON); misfits lists the typed columns some value does not
+// fit (buf is then incomplete). A key that does not fit is an error: its
+// type is what range searches rely on.
+func appendCopyText(buf []byte, s Schema, rows []Row) (_ []byte, misfits []Column, err error) {
+	var bad []bool
+	for _, r := range rows {
+		for j, c := range s.Columns {
+			if j > 0 {
+				buf = append(buf, '\t')
+			}
+			v, ok := r.Values[c.Name]
+			if !ok || v == "" {
+				buf = append(buf, `\N`...)
+				continue
+			}
+			switch c.Type {
+			case TypeText:
+				buf = appendCopyEscaped(buf, v)
+				continue
+			case TypeInt:
+				if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+					buf = append(buf, v...) // PostgreSQL reads what ParseInt does
+					continue
+				}
+			case TypeFloat:
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					buf = strconv.AppendFloat(buf, f, 'g', -1, 64)
+					continue
+				}
+			}
+			cv, fits := convert(c.Type, v) // 12.0 in an integer column
+			if fits {
+				buf = strconv.AppendInt(buf, cv.(int64), 10)
+				continue
+			}
+			if c.Name == s.Key {
+				return buf, nil, fmt.Errorf("%s row %s: key %s %q is not a %s value", s.Table, r.Key, c.Name, v, c.Type)
+			}
+			if bad == nil {
+				bad = make([]bool, len(s.Columns))
+			}
+			bad[j] = true
+		}
+		if len(s.Columns) > 0 {
+			buf = append(buf, '\t')
+		}
+		buf = appendCopyEscapedBytes(buf, r.Raw)
+		buf = append(buf, '\n')
+	}
+	for j, b := range bad {
+		if b {
+			misfits = append(misfits, s.Columns[j])
+		}
+	}
+	return buf, misfits, nil
+}
+
+// appendCopyEscaped appends v with the characters COPY's text format
+// gives a meaning (backslash, tab, newline, carriage return) escaped.
+func appendCopyEscaped(buf []byte, v string) []byte {
+	if strings.IndexByte(v, '\\') < 0 && strings.IndexByte(v, '\t') < 0 && strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
+		return append(buf, v...) // the common case, found by fast scans
+	}
+	return appendEscaped(buf, v)
+}
+
+// appendCopyEscapedBytes is appendCopyEscaped of a raw record.
+func appendCopyEscapedBytes(buf []byte, v []byte) []byte {
+	if bytes.IndexByte(v, '\\') < 0 && bytes.IndexByte(v, '\t') < 0 && bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
+		return append(buf, v...)
+	}
+	return appendEscaped(buf, v)
+}
+
+func appendEscaped[T string | []byte](buf []byte, v T) []byte {
+	from := 0
+	for i := 0; i < len(v); i++ {
+		var esc byte
+		switch v[i] {
+		case '\\':
+			esc = '\\'
+		case '\t':
+			esc = 't'
+		case '\n':
+			esc = 'n'
+		case '\r':
+			esc = 'r'
+		default:
+			continue
+		}
+		buf = append(buf, v[from:i]...)
+		buf = append(buf, '\\', esc)
+		from = i + 1
+	}
+	return append(buf, v[from:]...)
+}
+
+// copy sends the rows encoded in x.buf into table (the schema's columns,
+// then the raw JSON) and says how many it took.
+func (x *pgTx) copy(ctx context.Context, table string) (int, error) {
+	cols := make([]string, 0, len(x.schema.Columns)+1)
+	for _, c := range x.schema.Columns {
+		cols = append(cols, qi(c.Name))
+	}
+	cols = append(cols, qi(RawColumn))
+	tag, err := x.tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(x.buf), fmt.Sprintf("COPY %s (%s) FROM STDIN", table, strings.Join(cols, ", ")))
+	return int(tag.RowsAffected()), err
 }
 
 // copyDirect copies rows straight into the table, under a savepoint so
 // that a key already there (a PowerQuery's key need not be unique) undoes
 // only this batch, which is then upserted.
-func (x *pgTx) copyDirect(ctx context.Context, rows []Row) (int, error) {
-	names, data, err := x.copyRows(rows)
-	if err != nil {
-		return 0, err
-	}
+func (x *pgTx) copyDirect(ctx context.Context) (int, error) {
 	if _, err := x.tx.Exec(ctx, "SAVEPOINT pskit_copy"); err != nil {
 		return 0, fmt.Errorf("writing %s: %w", x.schema.Table, err)
 	}
-	n, err := x.tx.CopyFrom(ctx, pgx.Identifier{x.schema.Table}, names, pgx.CopyFromRows(data))
+	n, err := x.copy(ctx, qi(x.schema.Table))
 	if err != nil {
 		if _, rerr := x.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT pskit_copy"); rerr != nil {
 			return 0, fmt.Errorf("copying rows of %s: %w", x.schema.Table, errors.Join(err, rerr))
@@ -564,7 +678,7 @@ func (x *pgTx) copyDirect(ctx context.Context, rows []Row) (int, error) {
 	if _, err := x.tx.Exec(ctx, "RELEASE SAVEPOINT pskit_copy"); err != nil {
 		return 0, fmt.Errorf("writing %s: %w", x.schema.Table, err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 func (x *pgTx) Seen(ctx context.Context, keys []string) error {

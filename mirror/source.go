@@ -396,10 +396,13 @@ func text(raw json.RawMessage) (string, bool) {
 // unknownColumns lists columns of rows the schema lacks.
 func unknownColumns(sch Schema, rows []Row) []string {
 	var out []string
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(sch.Columns)) // the schema's, then the unknown ones
+	for _, c := range sch.Columns {
+		seen[c.Name] = true
+	}
 	for _, r := range rows {
 		for k := range r.Values {
-			if _, ok := sch.Col(k); !ok && !seen[k] {
+			if !seen[k] {
 				seen[k] = true
 				out = append(out, k)
 			}

@@ -109,7 +109,9 @@ func (w *writer) windowed(win window) error {
 	sch := w.tx.Schema()
 	del, ok := w.tx.(windowDeleter)
 	if !ok {
-		return w.full()
+		r := readNow(w.ctx, w.src, w.spec, sch, w.projection)
+		defer r.cancel()
+		return w.full(r)
 	}
 	batch := make([]Row, 0, batchSize)
 	keys := make([]string, 0, batchSize)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -40,6 +41,12 @@ type SyncConfig struct {
 	// like-for-like comparison with the /ws/v1 pull (default
 	// DefaultRosterColumns; none: skipped).
 	RosterColumns []string `json:"roster_columns,omitempty"`
+	// NoSQLite measures PostgreSQL alone (with Postgres set).
+	NoSQLite bool `json:"no_sqlite,omitempty"`
+	// CPUProfile, if set, is a file name prefix: each target's first sync
+	// writes a Go CPU profile to PREFIX-TARGET.pprof (the emulator runs
+	// in this process too, so its work shows beside the sync's).
+	CPUProfile string `json:"-"`
 }
 
 // DefaultRosterColumns are the STUDENTS columns a roster needs, about what
@@ -167,7 +174,10 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	targets := []string{"sqlite:" + filepath.Join(dir, "district.db")}
+	var targets []string
+	if !cfg.NoSQLite || cfg.Postgres == "" {
+		targets = append(targets, "sqlite:"+filepath.Join(dir, "district.db"))
+	}
 	if cfg.Postgres != "" {
 		sep := "?"
 		if strings.Contains(cfg.Postgres, "?") {
@@ -232,16 +242,25 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 				}
 			}
 			srv.ResetStats()
+			kind := strings.SplitN(tg.String(), ":", 2)[0]
+			stopProfile := func() {}
+			if cfg.CPUProfile != "" && step == "first" {
+				if stopProfile, err = startCPUProfile(cfg.CPUProfile + "-" + kind + ".pprof"); err != nil {
+					tg.Close()
+					return nil, err
+				}
+			}
 			peak := watchHeap()
 			start := time.Now()
 			r, err := mirror.Run(ctx, c, tg, stepPlan)
 			wall := time.Since(start)
 			heap := peak()
+			stopProfile()
 			if err != nil {
 				tg.Close()
 				return nil, fmt.Errorf("%s sync into %s: %w", step, tg, err)
 			}
-			st := SyncStep{Step: step, Target: strings.SplitN(tg.String(), ":", 2)[0], Wall: wall, PeakHeap: heap, Note: note}
+			st := SyncStep{Step: step, Target: kind, Wall: wall, PeakHeap: heap, Note: note}
 			for _, t := range r.Tables {
 				st.Rows += t.Inserted + t.Updated + t.Deleted
 			}
@@ -269,6 +288,20 @@ func RunSync(ctx context.Context, cfg SyncConfig, log io.Writer) (*SyncReport, e
 		tg.Close()
 	}
 	return rep, nil
+}
+
+// startCPUProfile writes a CPU profile of this process to name until the
+// returned function is called.
+func startCPUProfile(name string) (func(), error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, fmt.Errorf("writing the CPU profile: %w (check --sync-cpuprofile's directory)", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // rosterTarget is a fresh target of addr's kind for the roster step.

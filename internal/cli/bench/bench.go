@@ -30,6 +30,9 @@ type Options struct {
 	Sync        bool
 	SyncTables  []string
 	SyncPG      string
+	// SyncNoSQLite skips SQLite; SyncCPUProfile prefixes profile files.
+	SyncNoSQLite   bool
+	SyncCPUProfile string
 }
 
 // NewCmdBench returns psctl bench.
@@ -88,6 +91,8 @@ No server or credentials of yours are used. See docs/performance.md.`,
 	fl.BoolVar(&o.Sync, "sync", false, "measure psctl sync instead")
 	fl.StringSliceVar(&o.SyncTables, "sync-tables", []string{"students"}, "tables --sync syncs")
 	fl.StringVar(&o.SyncPG, "sync-postgres", "", "a PostgreSQL URL --sync also measures (a throwaway schema is created and dropped)")
+	fl.BoolVar(&o.SyncNoSQLite, "sync-no-sqlite", false, "with --sync-postgres, measure PostgreSQL alone")
+	fl.StringVar(&o.SyncCPUProfile, "sync-cpuprofile", "", "write a Go CPU profile of each first sync to PREFIX-TARGET.pprof (emulator and sync together)")
 	return cmd
 }
 
@@ -101,7 +106,8 @@ func run(ctx context.Context, o *Options) error {
 	}
 	if o.Sync {
 		rep, err := bench.RunSync(ctx, bench.SyncConfig{Students: o.Config.Students, PageSize: o.Config.PageSize, Latency: o.Config.Latency,
-			Seed: o.Config.Seed, Tables: o.SyncTables, Postgres: o.SyncPG, Mutate: bench.Mutate}, o.IO.ErrOut)
+			Seed: o.Config.Seed, Tables: o.SyncTables, Postgres: o.SyncPG, Mutate: bench.Mutate,
+			NoSQLite: o.SyncNoSQLite, CPUProfile: o.SyncCPUProfile}, o.IO.ErrOut)
 		if err != nil {
 			return explain(ctx, err)
 		}
