@@ -87,9 +87,12 @@ func TestRefusalSlowsTheWholeClient(t *testing.T) {
 	if _, err := c.District(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The first refusal slows the client; the second slows it further only
+	// if its retry left too soon for the server, which on a loaded machine
+	// it may not have (a stalled goroutine sends late).
 	st := c.Stats()
-	if st.Refusals != 2 || st.SlowDowns != 2 || st.Interval <= 0 {
-		t.Fatalf("stats after two refusals = %+v, want 2 refusals, 2 slow-downs and a spacing", st)
+	if st.Refusals != 2 || st.SlowDowns < 1 || st.Interval <= 0 {
+		t.Fatalf("stats after two refusals = %+v, want 2 refusals, a slow-down and a spacing", st)
 	}
 	sends.mu.Lock()
 	sends.times = nil
