@@ -42,28 +42,12 @@ func TestGenerateUnchanged(t *testing.T) {
 		t.Errorf("%d rows break a foreign key", n)
 	}
 	for table, want := range goldenDistrict {
-		rows, err := s.DB.Query("SELECT * FROM " + table + " ORDER BY rowid")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
 		h := sha256.New()
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+		eachRow(t, s.DB, "SELECT * FROM "+table+" ORDER BY rowid", func(vals []any) {
 			for _, v := range vals {
 				fmt.Fprintf(h, "%T:%v|", v, v)
 			}
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
+		})
 		if got := hex.EncodeToString(h.Sum(nil))[:16]; got != want {
 			t.Errorf("%s digest = %s, want %s: the generated district changed", table, got, want)
 		}

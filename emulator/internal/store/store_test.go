@@ -34,6 +34,34 @@ func count(t testing.TB, db *sql.DB, q string, args ...any) int {
 	return n
 }
 
+// eachRow runs q and calls fn with each row's values; it returns the number
+// of rows.
+func eachRow(t testing.TB, db *sql.DB, q string, fn func(vals []any)) int {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		fn(vals)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestGenerateShape(t *testing.T) {
 	s := openSeeded(t, "", 1200, 7)
 	db := s.DB
@@ -97,27 +125,9 @@ func TestGenerateDeterministic(t *testing.T) {
 		tables.Close()
 		h := sha256.New()
 		for _, n := range names {
-			rows, err := s.DB.Query("SELECT * FROM " + n + " ORDER BY rowid")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			rowCount := 0
-			for rows.Next() {
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
+			rowCount := eachRow(t, s.DB, "SELECT * FROM "+n+" ORDER BY rowid", func(vals []any) {
 				fmt.Fprintf(h, "%s %v\n", n, vals)
-				rowCount++
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			rows.Close()
+			})
 			if rowCount == 0 && !strings.HasPrefix(n, "EMU_") && n != "PLUGINDEF" {
 				t.Errorf("seed %d: %s is empty", seed, n)
 			}
